@@ -1,0 +1,72 @@
+package diagnostics
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+)
+
+// Finding is one reported problem.
+type Finding struct {
+	RuleID   string     `json:"rule"`
+	Severity Severity   `json:"-"`
+	File     string     `json:"file"`
+	Range    text.Range `json:"range"`
+	Message  string     `json:"message"`
+	Related  []Related  `json:"related,omitempty"`
+	// Data is the rule's payload for planning its fix in codeactions (never serialised).
+	Data any `json:"-"`
+}
+
+// Related points at another place that explains a finding (often in another file).
+type Related struct {
+	File    string     `json:"file"`
+	Range   text.Range `json:"range"`
+	Message string     `json:"message"`
+}
+
+func (f Finding) String() string {
+	return fmt.Sprintf("%s:%s: %s %s: %s", f.File, f.Range.Start, f.Severity, f.RuleID, f.Message)
+}
+
+// Rule returns the finding's rule.
+func (f Finding) Rule() *Rule { return RuleByID(f.RuleID) }
+
+// SortFindings orders findings by file, position, then rule.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Range.Start != b.Range.Start {
+			return a.Range.Start.Less(b.Range.Start)
+		}
+		return a.RuleID < b.RuleID
+	})
+}
+
+// Pass is what a rule's Run sees: one file of a snapshot, and a way to report.
+type Pass struct {
+	Rule     *Rule
+	Snapshot *Snapshot
+	File     *File
+	Config   *Config
+	Profile  Profile
+	findings []Finding
+}
+
+// Report records a finding of the pass's rule on the pass's file.
+func (p *Pass) Report(f Finding) {
+	f.RuleID = p.Rule.ID
+	if f.File == "" {
+		f.File = p.File.Path
+	}
+	p.findings = append(p.findings, f)
+}
+
+// Reportf records a finding with a formatted message at rng.
+func (p *Pass) Reportf(rng text.Range, format string, args ...any) {
+	p.Report(Finding{Range: rng, Message: fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,669 @@
+package diagnostics
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+)
+
+// MaxFileSize bounds what the engine reads from disk; larger files get an NR001 finding.
+const MaxFileSize = 16 << 20
+
+// maxWalkFiles bounds a workspace walk.
+const maxWalkFiles = 50000
+
+// File is one immutable version of a document. Models parsed from it are memoised on it, so a
+// file that did not change between snapshots is not parsed again.
+type File struct {
+	Path       string // absolute, clean
+	Version    int32  // editor version (0 for files read from disk)
+	Text       string
+	LanguageID string
+	Kind       FileKind
+	Open       bool // an editor overlay rather than the disk
+
+	linesOnce sync.Once
+	lines     *text.Lines
+	memo      memo
+}
+
+// Lines returns the file's line index.
+func (f *File) Lines() *text.Lines {
+	f.linesOnce.Do(func() { f.lines = text.NewLines(f.Text) })
+	return f.lines
+}
+
+// Memo returns the value fn computes for key on this file, computing it once.
+func (f *File) Memo(key any, fn func() any) any { return f.memo.get(key, fn) }
+
+// Binary reports whether the file looks binary (a NUL byte in its first 8 KiB).
+func (f *File) Binary() bool {
+	head := f.Text
+	if len(head) > 8192 {
+		head = head[:8192]
+	}
+	return strings.IndexByte(head, 0) >= 0
+}
+
+type memo struct {
+	mu sync.Mutex
+	m  map[any]*memoEntry
+}
+
+type memoEntry struct {
+	once sync.Once
+	v    any
+}
+
+func (m *memo) get(key any, fn func() any) any {
+	m.mu.Lock()
+	if m.m == nil {
+		m.m = map[any]*memoEntry{}
+	}
+	e := m.m[key]
+	if e == nil {
+		e = &memoEntry{}
+		m.m[key] = e
+	}
+	m.mu.Unlock()
+	e.once.Do(func() { e.v = fn() })
+	return e.v
+}
+
+// Snapshot is an immutable view of the workspace: its roots, the editor's settings, the open
+// documents, and the files on disk under the roots (read lazily, only inside the roots).
+// Changes produce a new snapshot with [Snapshot.WithFile], [Snapshot.WithoutFile],
+// [Snapshot.WithSettings] and [Snapshot.WithDiskChanges]; unchanged files keep their models.
+type Snapshot struct {
+	roots    []string // absolute, clean, symlinks resolved
+	settings Config   // editor settings (below .nonroot-ls.yaml)
+	overlays map[string]*File
+	disk     *diskCache
+	memo     memo
+}
+
+type diskCache struct {
+	mu    sync.Mutex
+	files map[string]diskEntry
+}
+
+type diskEntry struct {
+	f   *File
+	err error
+}
+
+// NewSnapshot returns a snapshot of the given workspace roots (directories) with editor settings.
+func NewSnapshot(roots []string, settings Config) *Snapshot {
+	s := &Snapshot{settings: settings, overlays: map[string]*File{}, disk: &diskCache{files: map[string]diskEntry{}}}
+	for _, r := range roots {
+		if abs, err := filepath.Abs(r); err == nil {
+			if real, err := filepath.EvalSymlinks(abs); err == nil {
+				abs = real
+			}
+			s.roots = append(s.roots, filepath.Clean(abs))
+		}
+	}
+	return s
+}
+
+func (s *Snapshot) clone() *Snapshot {
+	n := &Snapshot{roots: s.roots, settings: s.settings, overlays: make(map[string]*File, len(s.overlays)+1), disk: s.disk}
+	for k, v := range s.overlays {
+		n.overlays[k] = v
+	}
+	return n
+}
+
+// Roots returns the workspace roots.
+func (s *Snapshot) Roots() []string { return s.roots }
+
+// Settings returns the editor settings.
+func (s *Snapshot) Settings() Config { return s.settings }
+
+// WithFile returns a snapshot in which path has the given text (an open editor document).
+func (s *Snapshot) WithFile(path string, version int32, languageID, content string) *Snapshot {
+	n := s.clone()
+	path = Clean(path)
+	f := &File{Path: path, Version: version, Text: content, LanguageID: languageID, Open: true}
+	f.Kind = DetectKind(path, languageID, []byte(content), n.ChartRoot(path))
+	n.overlays[path] = f
+	return n
+}
+
+// WithoutFile returns a snapshot in which path is no longer open (its disk content counts again).
+func (s *Snapshot) WithoutFile(path string) *Snapshot {
+	n := s.clone()
+	delete(n.overlays, Clean(path))
+	return n.WithDiskChanges(path)
+}
+
+// WithSettings returns a snapshot with new editor settings.
+func (s *Snapshot) WithSettings(c Config) *Snapshot {
+	n := s.clone()
+	n.settings = c
+	return n
+}
+
+// WithRoots returns a snapshot with other workspace roots.
+func (s *Snapshot) WithRoots(roots []string) *Snapshot {
+	n := NewSnapshot(roots, s.settings)
+	n.overlays = s.clone().overlays
+	return n
+}
+
+// WithDiskChanges returns a snapshot that re-reads the given paths from disk (nil: all).
+func (s *Snapshot) WithDiskChanges(paths ...string) *Snapshot {
+	n := s.clone()
+	s.disk.mu.Lock()
+	files := map[string]diskEntry{}
+	if paths != nil {
+		drop := map[string]bool{}
+		for _, p := range paths {
+			drop[Clean(p)] = true
+		}
+		for k, v := range s.disk.files {
+			if !drop[k] {
+				files[k] = v
+			}
+		}
+	}
+	s.disk.mu.Unlock()
+	n.disk = &diskCache{files: files}
+	return n
+}
+
+// Clean makes path absolute and clean.
+func Clean(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return filepath.Clean(path)
+}
+
+// Root returns the workspace root that holds path ("" when none).
+func (s *Snapshot) Root(path string) string {
+	path = Clean(path)
+	best := ""
+	for _, r := range s.roots {
+		if within(r, path) && len(r) > len(best) {
+			best = r
+		}
+	}
+	return best
+}
+
+func within(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// ErrOutsideWorkspace is returned for reads outside the workspace roots.
+var ErrOutsideWorkspace = errors.New("outside the workspace folders")
+
+// ReadFile returns the content of path: the open document if there is one, else the disk,
+// but only inside the workspace roots (symlinks that lead outside are refused) and only up
+// to MaxFileSize.
+func (s *Snapshot) ReadFile(path string) ([]byte, error) {
+	f, err := s.File(path)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(f.Text), nil
+}
+
+// File returns the file at path (open document or disk).
+func (s *Snapshot) File(path string) (*File, error) {
+	path = Clean(path)
+	if f := s.overlays[path]; f != nil {
+		return f, nil
+	}
+	s.disk.mu.Lock()
+	e, ok := s.disk.files[path]
+	s.disk.mu.Unlock()
+	if ok {
+		return e.f, e.err
+	}
+	f, err := s.readDisk(path)
+	s.disk.mu.Lock()
+	s.disk.files[path] = diskEntry{f, err}
+	s.disk.mu.Unlock()
+	return f, err
+}
+
+func (s *Snapshot) readDisk(path string) (*File, error) {
+	if s.Root(path) == "" {
+		return nil, fmt.Errorf("%s: %w", path, ErrOutsideWorkspace)
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, err
+	}
+	if s.Root(real) == "" {
+		return nil, fmt.Errorf("%s: symlink leads %w", path, ErrOutsideWorkspace)
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if st.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes is more than the %d-byte limit", path, st.Size(), MaxFileSize)
+	}
+	data, err := os.ReadFile(real)
+	if err != nil {
+		return nil, err
+	}
+	f := &File{Path: path, Text: string(data)}
+	f.Kind = DetectKind(path, "", data, s.ChartRoot(path))
+	return f, nil
+}
+
+// Exists reports whether path is an open document or a regular file inside the roots.
+func (s *Snapshot) Exists(path string) bool {
+	_, err := s.File(path)
+	return err == nil
+}
+
+// ChartRoot returns the directory of the Helm chart (the nearest Chart.yaml) holding path,
+// searching no higher than its workspace root; "" when none.
+func (s *Snapshot) ChartRoot(path string) string {
+	root := s.Root(path)
+	if root == "" {
+		return ""
+	}
+	for dir := filepath.Dir(Clean(path)); within(root, dir); dir = filepath.Dir(dir) {
+		if _, ok := s.overlays[filepath.Join(dir, "Chart.yaml")]; ok {
+			return dir
+		}
+		if st, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err == nil && st.Mode().IsRegular() {
+			return dir
+		}
+		if dir == root {
+			break
+		}
+	}
+	return ""
+}
+
+// ConfigFor returns the configuration in force for path: defaults, editor settings, then
+// the nearest .nonroot-ls.yaml between path and its workspace root. A broken config file is
+// ignored here (its own diagnostics say why).
+func (s *Snapshot) ConfigFor(path string) Config {
+	c := Config{}.Merge(&s.settings)
+	root := s.Root(path)
+	if root == "" {
+		return c
+	}
+	for dir := filepath.Dir(Clean(path)); within(root, dir); dir = filepath.Dir(dir) {
+		cf := filepath.Join(dir, ConfigFileName)
+		if f, err := s.File(cf); err == nil {
+			if pc := f.Memo(configKey{}, func() any { return parseConfigFile(f) }).(*parsedConfig); pc.err == nil {
+				return c.Merge(pc.cfg)
+			}
+			return c
+		}
+		if dir == root {
+			break
+		}
+	}
+	return c
+}
+
+type configKey struct{}
+
+type parsedConfig struct {
+	cfg *Config
+	err error
+}
+
+func parseConfigFile(f *File) *parsedConfig {
+	c, err := ParseConfig([]byte(f.Text))
+	return &parsedConfig{c, err}
+}
+
+// Memo returns the value fn computes for key in this snapshot, computing it once.
+func (s *Snapshot) Memo(key any, fn func() any) any { return s.memo.get(key, fn) }
+
+// Walk returns the files under the roots that the engine knows how to read (Dockerfiles,
+// manifests, charts, compose, config…) plus the open documents, sorted. Version-control and
+// dependency folders are skipped, and so are paths the configuration ignores.
+func (s *Snapshot) Walk() []string {
+	return s.Memo(walkKey{}, func() any {
+		seen := map[string]bool{}
+		var out []string
+		add := func(p string) {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+		for p, f := range s.overlays {
+			if f.Kind != KindUnknown && !s.Ignored(p) {
+				add(p)
+			}
+		}
+		n := 0
+		for _, root := range s.roots {
+			filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return nil
+				}
+				if d.IsDir() {
+					switch d.Name() {
+					case ".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__":
+						return filepath.SkipDir
+					}
+					if p != root && s.Ignored(p) {
+						return filepath.SkipDir
+					}
+					return nil
+				}
+				if n++; n > maxWalkFiles {
+					return filepath.SkipAll
+				}
+				if !d.Type().IsRegular() || !candidateName(d.Name()) || s.Ignored(p) {
+					return nil
+				}
+				if f, err := s.File(p); err == nil && f.Kind != KindUnknown {
+					add(p)
+				}
+				return nil
+			})
+		}
+		sort.Strings(out)
+		return out
+	}).([]string)
+}
+
+type walkKey struct{}
+
+func candidateName(base string) bool {
+	if IsDockerfileName(base) {
+		return true
+	}
+	switch strings.ToLower(filepath.Ext(base)) {
+	case ".yaml", ".yml", ".json", ".hcl", ".tpl", ".sh":
+		return true
+	}
+	return false
+}
+
+// Ignored reports whether path matches an ignore pattern of its configuration.
+func (s *Snapshot) Ignored(path string) bool {
+	root := s.Root(path)
+	if root == "" {
+		return false
+	}
+	rel, err := filepath.Rel(root, Clean(path))
+	if err != nil {
+		return false
+	}
+	c := s.ConfigFor(path)
+	return c.Ignored(rel)
+}
+
+// Problem is a reason a file cannot be (fully) analysed, reported as NR001.
+type Problem struct {
+	Range   text.Range
+	Message string
+}
+
+var parseChecks = map[FileKind]func(*Snapshot, *File) []Problem{}
+
+// RegisterParseCheck registers the function that reports why a file of kind k cannot be
+// analysed (its model's parse errors). Call it from init.
+func RegisterParseCheck(k FileKind, fn func(*Snapshot, *File) []Problem) { parseChecks[k] = fn }
+
+// NR001 is the engine's own rule: the file cannot be analysed (syntax error, binary, too large).
+var NR001 = &Rule{
+	ID:       "NR001",
+	Title:    "File cannot be analysed",
+	Severity: SeverityError,
+	Kinds:    []FileKind{KindDockerfile, KindManifest, KindCompose, KindHelmChart, KindHelmValues, KindHelmTemplate, KindKustomize, KindSkaffold, KindBake, KindConfig},
+	Doc: Doc{
+		Why:     "nonroot-ls could not build a model of this file, so no other rule can judge it.",
+		Runtime: "The same input usually fails the build or the apply too: BuildKit, kubectl and Helm reject what they cannot parse.",
+		Fix:     "Correct the syntax error the message names. Binary files and files over 16 MiB are not analysed.",
+		Source:  "SPEC §5: a bad file gets a clear diagnostic, never a crash.",
+		Bad:     "FROM alpine\nUSER\n",
+		Good:    "FROM alpine\nUSER 10001:0\n",
+	},
+	Run: func(pass *Pass) {
+		f := pass.File
+		if f.Binary() {
+			pass.Reportf(text.Range{}, "binary file: not analysed")
+			return
+		}
+		if f.Kind == KindConfig {
+			if pc := f.Memo(configKey{}, func() any { return parseConfigFile(f) }).(*parsedConfig); pc.err != nil {
+				pass.Reportf(f.Lines().LineRange(errorLine(pc.err.Error())), "invalid %s: %v", ConfigFileName, pc.err)
+			}
+			return
+		}
+		if fn := parseChecks[f.Kind]; fn != nil {
+			for _, p := range fn(pass.Snapshot, f) {
+				pass.Report(Finding{Range: p.Range, Message: p.Message})
+			}
+		}
+	},
+}
+
+// errorLine extracts the 0-based line from a "line N" in a parser's error message.
+func errorLine(msg string) int {
+	i := strings.Index(msg, "line ")
+	if i < 0 {
+		return 0
+	}
+	n := 0
+	for _, c := range msg[i+5:] {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n > 0 {
+		return n - 1
+	}
+	return 0
+}
+
+func init() { Register(NR001) }
+
+// Diagnose runs the rules that apply to path's kind and profile and returns their findings,
+// with severities from the configuration, suppressions applied, sorted. A rule that panics
+// yields an NR001 finding naming the rule instead of taking the caller down.
+func (s *Snapshot) Diagnose(path string) []Finding {
+	f, err := s.File(path)
+	if err != nil || f.Kind == KindUnknown || s.Ignored(f.Path) {
+		return nil
+	}
+	cfg := s.ConfigFor(f.Path)
+	profile := s.ProfileFor(f.Path)
+	var out []Finding
+	binary := f.Binary()
+	for _, r := range Rules() {
+		if !r.RunsOn(f.Kind) || !r.RunsIn(profile) {
+			continue
+		}
+		if binary && r != NR001 {
+			continue
+		}
+		sev := cfg.SeverityOf(r, profile)
+		if sev == SeverityOff {
+			continue
+		}
+		pass := &Pass{Rule: r, Snapshot: s, File: f, Config: &cfg, Profile: profile}
+		runRule(pass)
+		for i := range pass.findings {
+			if pass.findings[i].Severity == SeverityOff {
+				pass.findings[i].Severity = sev
+			}
+		}
+		out = append(out, pass.findings...)
+	}
+	if len(out) > 0 && (f.Kind == KindDockerfile || isYAMLKind(f.Kind)) {
+		sup := f.Memo(suppressKey{}, func() any { return parseSuppressions(f.Lines()) }).(*suppressions)
+		kept := out[:0]
+		for _, fd := range out {
+			if fd.RuleID == NR001.ID || fd.File != f.Path || !sup.suppressed(fd, f.Lines(), f.Kind != KindDockerfile) {
+				kept = append(kept, fd)
+			}
+		}
+		out = kept
+	}
+	SortFindings(out)
+	return out
+}
+
+type suppressKey struct{}
+
+func isYAMLKind(k FileKind) bool {
+	switch k {
+	case KindManifest, KindCompose, KindHelmChart, KindHelmValues, KindHelmTemplate, KindKustomize, KindSkaffold, KindConfig:
+		return true
+	}
+	return false
+}
+
+func runRule(pass *Pass) {
+	defer func() {
+		if v := recover(); v != nil {
+			pass.findings = []Finding{{
+				RuleID:   NR001.ID,
+				Severity: SeverityError,
+				File:     pass.File.Path,
+				Message:  fmt.Sprintf("internal error in rule %s: %v (please report this with the file)", pass.Rule.ID, v),
+				Data:     string(debug.Stack()),
+			}}
+		}
+	}()
+	pass.Rule.Run(pass)
+}
+
+// ProfileFor returns the profile in force for path: the configured one, else openshift when
+// the workspace holds OpenShift objects (as a registered detector says), else kubernetes.
+func (s *Snapshot) ProfileFor(path string) Profile {
+	c := s.ConfigFor(path)
+	if c.Profile != "" {
+		return c.ProfileOrDefault()
+	}
+	if profileDetector != nil && profileDetector(s) {
+		return ProfileOpenShift
+	}
+	return ProfileKubernetes
+}
+
+var profileDetector func(*Snapshot) bool
+
+// RegisterOpenShiftDetector sets the function that says whether the workspace holds
+// OpenShift objects (Route, DeploymentConfig, SCC, ImageStream, BuildConfig).
+func RegisterOpenShiftDetector(fn func(*Snapshot) bool) { profileDetector = fn }
+
+// Hover is Markdown about a range of a file.
+type Hover struct {
+	Range    text.Range
+	Markdown string
+}
+
+var hoverFuncs = map[FileKind][]func(*Snapshot, *File, text.Pos) *Hover{}
+
+// RegisterHover adds a hover provider for files of kind k. Call it from init.
+func RegisterHover(k FileKind, fn func(*Snapshot, *File, text.Pos) *Hover) {
+	hoverFuncs[k] = append(hoverFuncs[k], fn)
+}
+
+// Hover returns what to show at pos in path: the documentation of findings there, then what
+// the file's model says about the thing under the cursor. Nil when there is nothing.
+func (s *Snapshot) Hover(path string, pos text.Pos) *Hover {
+	f, err := s.File(path)
+	if err != nil {
+		return nil
+	}
+	var parts []string
+	var rng text.Range
+	for _, fd := range s.Diagnose(path) {
+		if fd.Range.Contains(pos) {
+			parts = append(parts, FindingMarkdown(fd))
+			if rng.IsZero() {
+				rng = fd.Range
+			}
+		}
+	}
+	for _, fn := range hoverFuncs[f.Kind] {
+		if h := safeHover(fn, s, f, pos); h != nil && h.Markdown != "" {
+			parts = append(parts, h.Markdown)
+			if rng.IsZero() {
+				rng = h.Range
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return &Hover{Range: rng, Markdown: strings.Join(parts, "\n\n---\n\n")}
+}
+
+func safeHover(fn func(*Snapshot, *File, text.Pos) *Hover, s *Snapshot, f *File, pos text.Pos) (h *Hover) {
+	defer func() {
+		if recover() != nil {
+			h = nil
+		}
+	}()
+	return fn(s, f, pos)
+}
+
+// FindingMarkdown is the hover text of a finding: the message, then the rule's why, what
+// happens at runtime, how to fix, and a link to its page.
+func FindingMarkdown(fd Finding) string {
+	var b bytes.Buffer
+	r := fd.Rule()
+	if r == nil {
+		fmt.Fprintf(&b, "**%s** %s", fd.RuleID, fd.Message)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "**%s: %s** (%s)\n\n%s\n", r.ID, r.Title, fd.Severity, fd.Message)
+	if r.Doc.Why != "" {
+		fmt.Fprintf(&b, "\n**Why:** %s\n", r.Doc.Why)
+	}
+	if r.Doc.Runtime != "" {
+		fmt.Fprintf(&b, "\n**At runtime:** %s\n", r.Doc.Runtime)
+	}
+	if r.Doc.Fix != "" {
+		fmt.Fprintf(&b, "\n**Fix:** %s\n", r.Doc.Fix)
+	}
+	if r.Doc.Source != "" {
+		fmt.Fprintf(&b, "\n> %s\n", r.Doc.Source)
+	}
+	fmt.Fprintf(&b, "\n[%s documentation](%s)", r.ID, r.DocURL())
+	return b.String()
+}
+
+var inspectFuncs = map[FileKind]func(*Snapshot, *File) any{}
+
+// RegisterInspect sets the function that describes a file's model for `nonroot-ls inspect`.
+func RegisterInspect(k FileKind, fn func(*Snapshot, *File) any) { inspectFuncs[k] = fn }
+
+// Inspect returns the model of path as the engine sees it (JSON-serialisable), or nil when
+// no model is registered for its kind.
+func (s *Snapshot) Inspect(path string) (any, error) {
+	f, err := s.File(path)
+	if err != nil {
+		return nil, err
+	}
+	fn := inspectFuncs[f.Kind]
+	if fn == nil {
+		return nil, nil
+	}
+	return fn(s, f), nil
+}
