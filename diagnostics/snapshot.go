@@ -361,7 +361,7 @@ func (s *Snapshot) Walk() []string {
 				}
 				if d.IsDir() {
 					switch d.Name() {
-					case ".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__":
+					case ".git", ".hg", ".svn", "node_modules", "vendor", ".venv", "__pycache__":
 						return filepath.SkipDir
 					}
 					if p != root && s.Ignored(p) {
