@@ -1,0 +1,266 @@
+// Command lspbench measures the nonroot-ls language server as an editor sees it: it starts
+// the real binary, speaks LSP over its stdio and reports
+//
+//   - initialize + first publishDiagnostics, including process start (a 60-line Dockerfile),
+//     p50/p95 over -starts runs;
+//   - edit → publishDiagnostics latency, p50/p95/max over -edits incremental edits, for a
+//     60-line multi-stage Dockerfile and a generated 2,000-line one;
+//   - the server's peak RSS (VmHWM from /proc/<pid>/status) after all of it.
+//
+// Usage (from the repository root):
+//
+//	go run ./cmd/lspbench                 # builds ./cmd/nonroot-ls into a temp dir
+//	go run ./cmd/lspbench -bin ./nonroot-ls -edits 200 -starts 20 -json
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
+
+	"github.com/nonroot-ls/nonroot-ls/server/lspclient"
+)
+
+func main() {
+	bin := flag.String("bin", "", "nonroot-ls binary (default: go build ./cmd/nonroot-ls into a temp dir)")
+	edits := flag.Int("edits", 200, "edits per document size")
+	starts := flag.Int("starts", 20, "process starts for the initialize+first-diagnostics measure")
+	asJSON := flag.Bool("json", false, "print the results as JSON")
+	flag.Parse()
+	if err := run(*bin, *edits, *starts, *asJSON, os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "lspbench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// Result is what the bench reports (durations in milliseconds).
+type Result struct {
+	InitFirstDiagP50 float64            `json:"init_first_diagnostics_p50_ms"`
+	InitFirstDiagP95 float64            `json:"init_first_diagnostics_p95_ms"`
+	Edits            map[string]Latency `json:"edit_to_publish"`
+	PeakRSSMiB       float64            `json:"peak_rss_mib"`
+	Diagnostics      map[string]int     `json:"diagnostics_per_document"`
+}
+
+// Latency summarises edit → publishDiagnostics times.
+type Latency struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50_ms"`
+	P95 float64 `json:"p95_ms"`
+	Max float64 `json:"max_ms"`
+}
+
+func run(bin string, edits, starts int, asJSON bool, out io.Writer) error {
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "lspbench")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		bin = filepath.Join(dir, "nonroot-ls")
+		if b, err := exec.Command("go", "build", "-o", bin, "./cmd/nonroot-ls").CombinedOutput(); err != nil {
+			return fmt.Errorf("go build ./cmd/nonroot-ls (run from the repository root): %v\n%s", err, b)
+		}
+	}
+	ws, err := os.MkdirTemp("", "lspbench-ws")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(ws)
+	res := Result{Edits: map[string]Latency{}, Diagnostics: map[string]int{}}
+
+	var inits []time.Duration
+	for i := 0; i < starts; i++ {
+		d, err := initAndFirst(bin, ws)
+		if err != nil {
+			return err
+		}
+		inits = append(inits, d)
+	}
+	res.InitFirstDiagP50, res.InitFirstDiagP95 = ms(pct(inits, 50)), ms(pct(inits, 95))
+
+	// One server for both sizes, as in an editor session.
+	s, err := startServer(bin, ws)
+	if err != nil {
+		return err
+	}
+	defer s.kill()
+	for _, n := range []int{60, 2000} {
+		ds, lat, err := editLatency(s, ws, n, edits)
+		if err != nil {
+			return err
+		}
+		key := strconv.Itoa(n) + "-lines"
+		res.Edits[key] = Latency{N: len(lat), P50: ms(pct(lat, 50)), P95: ms(pct(lat, 95)), Max: ms(slices.Max(lat))}
+		res.Diagnostics[key] = ds
+	}
+	hwm, err := peakRSS(s.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	res.PeakRSSMiB = float64(hwm) / 1024
+	if err := s.shutdown(); err != nil {
+		return err
+	}
+
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Fprintf(out, "initialize + first publishDiagnostics (incl. process start, 60 lines, %d runs): p50 %.2f ms, p95 %.2f ms\n", starts, res.InitFirstDiagP50, res.InitFirstDiagP95)
+	for _, k := range []string{"60-lines", "2000-lines"} {
+		l := res.Edits[k]
+		fmt.Fprintf(out, "edit → publishDiagnostics, %s (%d diagnostics), %d edits: p50 %.3f ms, p95 %.3f ms, max %.3f ms\n", k, res.Diagnostics[k], l.N, l.P50, l.P95, l.Max)
+	}
+	fmt.Fprintf(out, "peak RSS (VmHWM): %.1f MiB\n", res.PeakRSSMiB)
+	return nil
+}
+
+type proc struct {
+	cmd *exec.Cmd
+	c   *lspclient.Client
+	ctx context.Context
+	end context.CancelFunc
+}
+
+type rwc struct {
+	io.ReadCloser
+	io.WriteCloser
+}
+
+func (p rwc) Close() error {
+	p.WriteCloser.Close()
+	return p.ReadCloser.Close()
+}
+
+func startServer(bin, ws string) (*proc, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	cmd := exec.Command(bin, "serve")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	o, err := cmd.StdoutPipe()
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		cancel()
+		return nil, err
+	}
+	p := &proc{cmd: cmd, c: lspclient.New(ctx, rwc{o, in}), ctx: ctx, end: cancel}
+	init := &protocol.InitializeParams{}
+	init.WorkspaceFolders = protocol.NewNullable([]protocol.WorkspaceFolder{{URI: uri.File(ws), Name: "bench"}})
+	if _, err := p.c.Initialize(ctx, init); err != nil {
+		p.kill()
+		return nil, fmt.Errorf("initialize: %v", err)
+	}
+	return p, nil
+}
+
+func (p *proc) kill() {
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+	}
+	p.end()
+}
+
+func (p *proc) shutdown() error {
+	defer p.end()
+	if err := p.c.Shutdown(p.ctx); err != nil {
+		return err
+	}
+	if err := p.cmd.Wait(); err != nil {
+		return fmt.Errorf("server exit: %v", err)
+	}
+	return nil
+}
+
+// initAndFirst measures process start → initialize → didOpen → first publishDiagnostics.
+func initAndFirst(bin, ws string) (time.Duration, error) {
+	t0 := time.Now()
+	s, err := startServer(bin, ws)
+	if err != nil {
+		return 0, err
+	}
+	u := uri.File(filepath.Join(ws, "start", "Dockerfile"))
+	s.c.Open(s.ctx, u, "dockerfile", 1, lspclient.GenerateDockerfile(60))
+	if _, err := s.c.Diagnostics(s.ctx, u, 1); err != nil {
+		s.kill()
+		return 0, err
+	}
+	d := time.Since(t0)
+	return d, s.shutdown()
+}
+
+// editLatency opens an n-line Dockerfile and times edits until each one's diagnostics arrive.
+func editLatency(s *proc, ws string, n, edits int) (int, []time.Duration, error) {
+	u := uri.File(filepath.Join(ws, strconv.Itoa(n), "Dockerfile"))
+	src := lspclient.GenerateDockerfile(n)
+	s.c.Open(s.ctx, u, "dockerfile", 1, src)
+	first, err := s.c.Diagnostics(s.ctx, u, 1)
+	if err != nil {
+		return 0, nil, err
+	}
+	line := uint32(lspclient.EditLine(n))
+	end := uint32(len(strings.Split(src, "\n")[line]))
+	var lat []time.Duration
+	for i := 0; i < edits; i++ {
+		v := int32(i + 2)
+		r := protocol.Range{Start: protocol.Position{Line: line, Character: end}, End: protocol.Position{Line: line, Character: end}}
+		text := " "
+		if i%2 == 1 {
+			r.End.Character = end + 1
+			text = ""
+		}
+		t0 := time.Now()
+		if err := s.c.Change(s.ctx, u, v, r, text); err != nil {
+			return 0, nil, err
+		}
+		if _, err := s.c.Diagnostics(s.ctx, u, v); err != nil {
+			return 0, nil, err
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	return len(first.Diagnostics), lat, nil
+}
+
+// peakRSS returns VmHWM (KiB) of a process.
+func peakRSS(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("peak RSS needs /proc (Linux): %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			return strconv.Atoi(f[1])
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
+}
+
+func pct(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	return s[min(max(i-1, 0), len(s)-1)]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
