@@ -118,13 +118,12 @@ func (s *Server) applySettings(raw []byte) {
 	if err != nil {
 		s.logf(protocol.MessageTypeWarning, "%v", err)
 	}
-	st := s.update(func(st *state) *state {
+	s.change(nil, func(st *state) *state {
 		n := st.clone()
 		n.settings = c
 		n.snap = n.snap.WithSettings(c)
 		return n
 	})
-	s.pub.changed(st, nil)
 }
 
 func didChangeWorkspaceFolders(ctx context.Context, s *Server, params jsonrpc2.RawMessage) {
@@ -133,7 +132,7 @@ func didChangeWorkspaceFolders(ctx context.Context, s *Server, params jsonrpc2.R
 		s.logf(protocol.MessageTypeWarning, "didChangeWorkspaceFolders: %v", err)
 		return
 	}
-	st := s.update(func(st *state) *state {
+	s.change(nil, func(st *state) *state {
 		n := st.clone()
 		folders := slices.Clone(st.folders)
 		for _, f := range p.Event.Removed {
@@ -147,5 +146,4 @@ func didChangeWorkspaceFolders(ctx context.Context, s *Server, params jsonrpc2.R
 		n.folders = folders
 		return n.withRoots()
 	})
-	s.pub.changed(st, nil)
 }

@@ -75,6 +75,9 @@ func initialized(ctx context.Context, s *Server, _ jsonrpc2.RawMessage) {
 	if s.client.configuration {
 		go s.pullConfiguration()
 	}
+	for _, fn := range initHooks {
+		go fn(s)
+	}
 }
 
 func shutdown(ctx context.Context, s *Server, _ *state, _ jsonrpc2.RawMessage) (any, error) {

@@ -16,13 +16,21 @@
 // is logged, and the connection lives on. A notification never returns an error (that would
 // close the connection): problems go to window/logMessage.
 //
-// New LSP features are new files that call [handleRequest], [handleNotification] and
-// [addCapabilities] from init, e.g. definition.go:
+// New LSP features are new files that call [handleRequest], [handleNotification],
+// [addCapabilities] and [afterInitialized] from init, e.g. definition.go:
 //
 //	func init() {
 //		handleRequest(protocol.MethodTextDocumentDefinition, definition)
 //		addCapabilities(func(c *protocol.ServerCapabilities) { c.DefinitionProvider = protocol.Boolean(true) })
 //	}
+//
+// A request handler reads the immutable state it is given (st.snap, st.doc, st.linesFor,
+// s.client.enc for positions). A notification that changes what the engine sees calls
+// s.change(paths, func(st *state) *state { n := st.clone(); …; return n }), which stores the
+// new state and republishes diagnostics (e.g. didChangeWatchedFiles: n.snap =
+// n.snap.WithDiskChanges(paths...)). Work that calls the client (client/registerCapability,
+// window/workDoneProgress/create, $/progress) runs on its own goroutine, e.g. from an
+// afterInitialized hook.
 package server
 
 import (
@@ -70,6 +78,7 @@ var (
 	requests      = map[string]requestFunc{}
 	notifications = map[string]notificationFunc{}
 	capabilities  []func(*protocol.ServerCapabilities)
+	initHooks     []func(*Server)
 	testRequests  = map[string]requestFunc{}
 )
 
@@ -82,6 +91,10 @@ func handleNotification(method string, fn notificationFunc) { notifications[meth
 // addCapabilities registers a function that fills in what a feature advertises in
 // initialize's result. Call it from init.
 func addCapabilities(fn func(*protocol.ServerCapabilities)) { capabilities = append(capabilities, fn) }
+
+// afterInitialized registers a function run on its own goroutine once the client has sent
+// initialized (dynamic registrations, a first workspace scan with $/progress…). Call it from init.
+func afterInitialized(fn func(*Server)) { initHooks = append(initHooks, fn) }
 
 // Server is one language server connection.
 type Server struct {
@@ -269,6 +282,14 @@ func (s *Server) update(fn func(*state) *state) *state {
 	n := fn(s.cur.Load())
 	s.cur.Store(n)
 	return n
+}
+
+// change applies fn to the state (see update) and schedules publishing diagnostics; paths
+// are the documents that changed (published first), nil for a workspace-wide change.
+func (s *Server) change(paths []string, fn func(*state) *state) *state {
+	st := s.update(fn)
+	s.pub.changed(st, paths)
+	return st
 }
 
 // current returns the current state.

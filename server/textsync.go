@@ -34,8 +34,7 @@ func didOpen(ctx context.Context, s *Server, params jsonrpc2.RawMessage) {
 	}
 	td := p.TextDocument
 	d := newDocument(td.URI, string(td.LanguageID), td.Version, td.Text)
-	st := s.update(func(st *state) *state { return st.withDoc(d) })
-	s.pub.changed(st, []string{d.path})
+	s.change([]string{d.path}, func(st *state) *state { return st.withDoc(d) })
 }
 
 func didChange(ctx context.Context, s *Server, params jsonrpc2.RawMessage) {
@@ -56,8 +55,7 @@ func didChange(ctx context.Context, s *Server, params jsonrpc2.RawMessage) {
 		return
 	}
 	d := &document{uri: old.uri, path: old.path, languageID: old.languageID, version: p.TextDocument.Version, text: content, lines: text.NewLines(content)}
-	st := s.update(func(st *state) *state { return st.withDoc(d) })
-	s.pub.changed(st, []string{path})
+	s.change([]string{path}, func(st *state) *state { return st.withDoc(d) })
 }
 
 // applyChanges applies content changes in order, each to the result of the previous one.
@@ -100,6 +98,8 @@ func didClose(ctx context.Context, s *Server, params jsonrpc2.RawMessage) {
 	if old == nil {
 		return
 	}
+	// The state changes first, so no later run publishes the closed document again after
+	// the clearing publication.
 	st := s.update(func(st *state) *state { return st.withoutDoc(path) })
 	s.pub.closed(old.uri, path)
 	s.pub.changed(st, nil)
@@ -113,10 +113,9 @@ func didSave(ctx context.Context, s *Server, params jsonrpc2.RawMessage) {
 		return
 	}
 	path := uriPath(p.TextDocument.URI)
-	st := s.update(func(st *state) *state {
+	s.change([]string{path}, func(st *state) *state {
 		n := st.clone()
 		n.snap = n.snap.WithDiskChanges(path)
 		return n
 	})
-	s.pub.changed(st, []string{path})
 }
