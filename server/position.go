@@ -57,11 +57,14 @@ func (e encoding) fromPos(l *text.Lines, p text.Pos) protocol.Position {
 	if l == nil {
 		return protocol.Position{Line: uint32(max(p.Line, 0)), Character: uint32(max(p.Col, 0))}
 	}
-	col := p.Col
+	// A column inside a character (a rule's slip) rounds down to the character's start.
+	line := l.Line(p.Line)
+	col := min(max(p.Col, 0), len(line))
+	for col > 0 && col < len(line) && !utf8.RuneStart(line[col]) {
+		col--
+	}
 	if e == utf16 {
-		col = l.ToUTF16(p)
-	} else {
-		col = min(max(col, 0), len(l.Line(p.Line)))
+		col = l.ToUTF16(text.Pos{Line: p.Line, Col: col})
 	}
 	return protocol.Position{Line: uint32(max(p.Line, 0)), Character: uint32(col)}
 }
