@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,8 @@ import (
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
 
+	"github.com/nonroot-ls/nonroot-ls/codeactions"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 	"github.com/nonroot-ls/nonroot-ls/server"
 	"github.com/nonroot-ls/nonroot-ls/server/lspclient"
@@ -225,17 +228,47 @@ func TestLSPSession(t *testing.T) {
 			}
 		}
 	}
-	// fixAll: one edit; applying it leaves fewer findings.
+	// With the Dockerfile rules registered, USER root is NR102 with a preferred quick-fix.
+	if diagnostics.RuleByID("NR102") != nil {
+		if !slices.Contains(codes(final), "NR102") {
+			t.Errorf("USER root: no NR102 in %v", codes(final))
+		}
+		preferred := false
+		for _, a := range codeActions(t, ctx, c, docURI, whole, protocol.CodeActionKindQuickFix) {
+			if a.IsPreferred != nil && *a.IsPreferred && len(a.Diagnostics) == 1 && code(a.Diagnostics[0]) == "NR102" {
+				preferred = true
+			}
+		}
+		if !preferred {
+			t.Errorf("no preferred quick-fix for NR102")
+		}
+	}
+	// fixAll: one minimal edit whose result is what codeactions.FixAll computes; afterwards
+	// there is nothing left to fix.
 	if as := codeActions(t, ctx, c, docURI, whole, "source.fixAll.nonroot-ls"); len(as) > 0 {
 		tde := as[0].Edit.DocumentChanges[0].(*protocol.TextDocumentEdit)
 		if len(as) != 1 || len(tde.Edits) != 1 {
 			t.Fatalf("fix all: %d actions, %d edits", len(as), len(tde.Edits))
 		}
 		e := tde.Edits[0].(*protocol.TextEdit)
-		c.Change(ctx, docURI, 52, e.Range, e.NewText)
-		if after := mustDiags(t, ctx, c, docURI, 52); len(after) >= len(final) {
-			t.Errorf("fix all left %d findings of %d: %v", len(after), len(final), codes(after))
+		path := filepath.Join(dir, "app", "Dockerfile")
+		want, _, err := codeactions.FixAll(diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(path, 51, "dockerfile", content), path)
+		if err != nil {
+			t.Fatal(err)
 		}
+		l := text.NewLines(content)
+		start, end := l.Offset(l.FromUTF16(int(e.Range.Start.Line), int(e.Range.Start.Character))), l.Offset(l.FromUTF16(int(e.Range.End.Line), int(e.Range.End.Character)))
+		if got := content[:start] + e.NewText + content[end:]; got != want {
+			t.Errorf("fix all gives\n%q\nwant\n%q", got, want)
+		}
+		content = want
+		c.Change(ctx, docURI, 52, e.Range, e.NewText)
+		mustDiags(t, ctx, c, docURI, 52)
+		if as := codeActions(t, ctx, c, docURI, whole, "source.fixAll.nonroot-ls"); len(as) != 0 {
+			t.Errorf("fix all is not idempotent: %v", as[0].Edit)
+		}
+	} else {
+		c.Change(ctx, docURI, 52, protocol.Range{}, "")
 	}
 
 	// A panic in a handler answers that request with an error; the server lives on.
