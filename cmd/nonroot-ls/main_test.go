@@ -93,8 +93,8 @@ func TestUsageAndVersion(t *testing.T) {
 
 func TestCheckTextAndExitCodes(t *testing.T) {
 	tree(t, map[string]string{
-		"app/Dockerfile":   "FROM alpine\n# é😀 " + marker + "\n",
-		"clean/Dockerfile": "FROM alpine\n",
+		"app/Dockerfile":   "FROM alpine\nUSER 10001:0\n# é😀 " + marker + "\n",
+		"clean/Dockerfile": "FROM alpine\nUSER 10001:0\n",
 		"app/notes.txt":    marker,
 	})
 	out, _, code := runCmd(t, "check", ".")
@@ -102,7 +102,7 @@ func TestCheckTextAndExitCodes(t *testing.T) {
 		t.Errorf("exit %d, want 1 (a warning, --fail-on warning by default)", code)
 	}
 	// Column 6: "# é😀 " is 5 characters (code points).
-	if !strings.Contains(out, "app/Dockerfile:2:6: warning NR990: found "+marker+"\n") {
+	if !strings.Contains(out, "app/Dockerfile:3:6: warning NR990: found "+marker+"\n") {
 		t.Errorf("text output:\n%s", out)
 	}
 	if strings.Contains(out, "notes.txt") {
@@ -121,7 +121,7 @@ func TestCheckTextAndExitCodes(t *testing.T) {
 
 func TestCheckProfileOverridesConfigFile(t *testing.T) {
 	tree(t, map[string]string{
-		"Dockerfile":       "FROM alpine\nRUN K8S-ONLY\n",
+		"Dockerfile":       "FROM alpine\nUSER 10001:0\nRUN K8S-ONLY\n",
 		".nonroot-ls.yaml": "profile: docker\n",
 	})
 	if out, _, code := runCmd(t, "check", "."); code != 0 || strings.Contains(out, "NR991") {
@@ -144,7 +144,7 @@ func TestCheckEngineErrors(t *testing.T) {
 }
 
 func TestCheckJSON(t *testing.T) {
-	tree(t, map[string]string{"Dockerfile": "FROM alpine\nRUN echo " + marker + "\n"})
+	tree(t, map[string]string{"Dockerfile": "FROM alpine\nUSER 10001:0\nRUN echo " + marker + "\n"})
 	out, _, code := runCmd(t, "check", "--format", "json")
 	if code != 1 {
 		t.Errorf("exit %d", code)
@@ -159,12 +159,12 @@ func TestCheckJSON(t *testing.T) {
 			got = &fs[i]
 		}
 	}
-	if got == nil || got.File != "Dockerfile" || got.Line != 2 || got.Column != 10 || got.EndLine != 2 || got.EndColumn != 10+len(marker) ||
+	if got == nil || got.File != "Dockerfile" || got.Line != 3 || got.Column != 10 || got.EndLine != 3 || got.EndColumn != 10+len(marker) ||
 		got.Severity != "warning" || got.Message != "found "+marker || !strings.HasSuffix(got.DocURL, "/NR990.md") {
 		t.Errorf("json finding %+v", got)
 	}
 	// No findings: an empty array, not null.
-	tree(t, map[string]string{"Dockerfile": "FROM alpine\n"})
+	tree(t, map[string]string{"Dockerfile": "FROM alpine\nUSER 10001:0\n"})
 	if out, _, code := runCmd(t, "check", "--format", "json"); code != 0 || strings.TrimSpace(out) != "[]" {
 		t.Errorf("clean json: %d %q", code, out)
 	}
@@ -173,7 +173,7 @@ func TestCheckJSON(t *testing.T) {
 // TestCheckSARIF validates the log structurally against what GitHub code scanning requires.
 func TestCheckSARIF(t *testing.T) {
 	tree(t, map[string]string{
-		"svc/Dockerfile":   "FROM alpine\n# é😀 " + marker + "\n",
+		"svc/Dockerfile":   "FROM alpine\nUSER 10001:0\n# é😀 " + marker + "\n",
 		".nonroot-ls.yaml": "rulez: {}\n",
 	})
 	out, _, code := runCmd(t, "check", "--format", "sarif")
@@ -257,7 +257,7 @@ func TestCheckSARIF(t *testing.T) {
 		seen[res.RuleID+" "+loc.ArtifactLocation.URI] = true
 		if res.RuleID == "NR990" {
 			// "# é😀 " is 6 UTF-16 code units: the marker starts at column 7.
-			if reg := loc.Region; reg.StartLine != 2 || reg.StartColumn != 7 || reg.EndColumn != 7+len(marker) {
+			if reg := loc.Region; reg.StartLine != 3 || reg.StartColumn != 7 || reg.EndColumn != 7+len(marker) {
 				t.Errorf("NR990 region %+v", reg)
 			}
 		}
@@ -268,10 +268,10 @@ func TestCheckSARIF(t *testing.T) {
 }
 
 func TestFix(t *testing.T) {
-	dir := tree(t, map[string]string{"app/Dockerfile": "FROM alpine\r\n# keep me\r\nRUN echo " + marker + "\r\n"})
+	dir := tree(t, map[string]string{"app/Dockerfile": "FROM alpine\r\nUSER 10001:0\r\n# keep me\r\nRUN echo " + marker + "\r\n"})
 	path := filepath.Join(dir, "app/Dockerfile")
 	out, _, code := runCmd(t, "fix", "--diff", ".")
-	want := "--- a/app/Dockerfile\n+++ b/app/Dockerfile\n@@ -1,3 +1,3 @@\n FROM alpine\r\n # keep me\r\n-RUN echo " + marker + "\r\n+RUN echo fixed\r\n"
+	want := "--- a/app/Dockerfile\n+++ b/app/Dockerfile\n@@ -1,4 +1,4 @@\n FROM alpine\r\n USER 10001:0\r\n # keep me\r\n-RUN echo " + marker + "\r\n+RUN echo fixed\r\n"
 	if code != 1 || !strings.Contains(out, want) {
 		t.Errorf("fix --diff: exit %d\n%q\nwant\n%q", code, out, want)
 	}
