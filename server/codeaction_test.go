@@ -33,7 +33,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestQuickFix(t *testing.T) {
 	h := start(t, "", protocol.ClientCapabilities{}, "")
-	u := h.open("Dockerfile", "# é😀\r\nUSER root\r\n")
+	u := h.open("Dockerfile", "# é😀\r\n# as root\r\n")
 	h.diags(u, 1)
 	as := codeActions(h, u, rng(1, 6, 1, 6))
 	// Preferred first, then by title; the fix-all action follows the quick-fixes.
@@ -82,7 +82,7 @@ func titles(as []*protocol.CodeAction) []string {
 func TestCrossFileActionUsesVersionedDocumentChanges(t *testing.T) {
 	h := start(t, "", docChangesCaps, "")
 	h.write("NOTES", "existing\n")
-	u := h.open("Dockerfile", "USER root\n")
+	u := h.open("Dockerfile", "# as root\n")
 	h.c.Change(h.ctx, u, 7, rng(0, 0, 0, 0), "# v7\n")
 	h.diags(u, 7)
 	as := codeActions(h, u, rng(1, 5, 1, 9), protocol.CodeActionKindQuickFix)
@@ -107,7 +107,7 @@ func TestCrossFileActionUsesVersionedDocumentChanges(t *testing.T) {
 
 func TestFixAllIsOneMinimalEdit(t *testing.T) {
 	h := start(t, "", docChangesCaps, "")
-	src := "FROM alpine\r\n# é😀 TODO\r\nUSER root\r\nRUN true\r\n"
+	src := "FROM alpine\r\nUSER 10001:0\r\n# é😀 TODO\r\n# as root\r\nRUN true\r\n"
 	u := h.open("Dockerfile", src)
 	h.diags(u, 1)
 	as := codeActions(h, u, rng(0, 0, 0, 0), "source.fixAll.nonroot-ls")
@@ -127,15 +127,15 @@ func TestFixAllIsOneMinimalEdit(t *testing.T) {
 	l := text.NewLines(src)
 	r := utf16.toRange(l, e.Range)
 	got, _ := text.Apply(src, []text.Edit{{Range: r, NewText: e.NewText}})
-	if want := "FROM alpine\r\n# é😀 DONE\r\nUSER 10001\r\nRUN true\r\n"; got != want {
+	if want := "FROM alpine\r\nUSER 10001:0\r\n# é😀 DONE\r\n# as 10001\r\nRUN true\r\n"; got != want {
 		t.Fatalf("after fix all:\n%q\nwant\n%q (edit %+v)", got, want, e)
 	}
 	// Minimal: it starts at the first change and ends at the last.
-	if e.Range.Start != (protocol.Position{Line: 1, Character: 6}) || e.Range.End != (protocol.Position{Line: 2, Character: 9}) {
+	if e.Range.Start != (protocol.Position{Line: 2, Character: 6}) || e.Range.End != (protocol.Position{Line: 3, Character: 9}) {
 		t.Errorf("edit range %+v", e.Range)
 	}
 	// Nothing to fix: no action.
-	clean := h.open("clean/Dockerfile", "FROM alpine\n")
+	clean := h.open("clean/Dockerfile", "FROM alpine\nUSER 10001:0\n")
 	h.diags(clean, 1)
 	if as := codeActions(h, clean, rng(0, 0, 0, 0), "source"); len(as) != 0 {
 		t.Errorf("fix all on a clean file: %v", titles(as))

@@ -35,7 +35,7 @@ func TestSettingsFrom(t *testing.T) {
 
 func TestInitializationOptions(t *testing.T) {
 	h := start(t, "", protocol.ClientCapabilities{}, `{"nonroot": {"rules": {"NR990": "off"}}}`)
-	u := h.open("Dockerfile", "USER root\n")
+	u := h.open("Dockerfile", "# as root\n")
 	if ds := h.diags(u, 1); len(ds) != 0 {
 		t.Fatalf("NR990 is off in initializationOptions: %+v", ds)
 	}
@@ -43,7 +43,7 @@ func TestInitializationOptions(t *testing.T) {
 
 func TestDidChangeConfigurationPush(t *testing.T) {
 	h := start(t, "", protocol.ClientCapabilities{}, "")
-	u := h.open("Dockerfile", "USER root\n")
+	u := h.open("Dockerfile", "# as root\n")
 	if ds := h.diags(u, 1); len(ds) != 1 || ds[0].Severity != protocol.DiagnosticSeverityWarning {
 		t.Fatalf("before: %+v", ds)
 	}
@@ -55,7 +55,7 @@ func TestDidChangeConfigurationPush(t *testing.T) {
 
 func TestWorkspaceConfigurationPull(t *testing.T) {
 	h := start(t, "", protocol.ClientCapabilities{Workspace: &protocol.WorkspaceClientCapabilities{Configuration: ptr(true)}}, "")
-	u := h.open("Dockerfile", "USER root\n")
+	u := h.open("Dockerfile", "# as root\n")
 	h.diags(u, 1)
 	h.c.SetSettings([]byte(`{"rules": {"NR990": "hint"}}`))
 	// Empty settings: the server asks for section "nonroot".
@@ -114,7 +114,7 @@ func TestWorkspaceFoldersChange(t *testing.T) {
 	other := t.TempDir()
 	h.c.Notify(h.ctx, protocol.MethodWorkspaceDidChangeWorkspaceFolders, &protocol.DidChangeWorkspaceFoldersParams{Event: protocol.WorkspaceFoldersChangeEvent{
 		Added: []protocol.WorkspaceFolder{{URI: uri.File(other), Name: "other"}}, Removed: []protocol.WorkspaceFolder{}}})
-	u := h.open("Dockerfile", "USER root\n")
+	u := h.open("Dockerfile", "# as root\n")
 	h.diags(u, 1)
 	st := h.s.current()
 	if len(st.folders) != 2 || st.folders[1] != other {

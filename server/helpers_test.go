@@ -18,8 +18,9 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/server/lspclient"
 )
 
-// testRule is registered only in this package's tests: it reports the word "root" after
-// USER and every "TODO", so the server tests do not depend on the real rule groups.
+// testRule is registered only in this package's tests: it reports "root" in a "# as root"
+// comment line and every "TODO". Test documents are comments (or valid non-root Dockerfiles),
+// so the real rule groups stay quiet and the server tests do not depend on them.
 var testRule = &diagnostics.Rule{
 	ID:       "NR990",
 	Title:    "Test rule",
@@ -31,7 +32,7 @@ var testRule = &diagnostics.Rule{
 		l := pass.File.Lines()
 		for n := 0; n < l.Count(); n++ {
 			line := l.Line(n)
-			if rest, ok := strings.CutPrefix(line, "USER root"); ok && (rest == "" || rest[0] == ' ') {
+			if rest, ok := strings.CutPrefix(line, "# as root"); ok && (rest == "" || rest[0] == ' ') {
 				pass.Report(diagnostics.Finding{
 					Range:   text.Range{Start: text.Pos{Line: n, Col: 5}, End: text.Pos{Line: n, Col: 9}},
 					Message: "the container runs as root",

@@ -20,11 +20,11 @@ func hoverAt(h *harness, u uri.URI, line, char uint32) *protocol.Hover {
 
 func TestHover(t *testing.T) {
 	h := start(t, "", protocol.ClientCapabilities{}, "")
-	u := h.open("Dockerfile", "# é😀 TODO\r\nUSER root\r\n")
+	u := h.open("Dockerfile", "# é😀 TODO\r\n# as root\r\n")
 	h.diags(u, 1)
 	hv := hoverAt(h, u, 1, 7)
 	if hv == nil {
-		t.Fatal("no hover on USER root")
+		t.Fatal("no hover on root")
 	}
 	mc, ok := hv.Contents.(*protocol.MarkupContent)
 	if !ok || mc.Kind != protocol.MarkupKindMarkdown {
@@ -52,7 +52,7 @@ func TestHover(t *testing.T) {
 
 func TestHoverPlainTextClient(t *testing.T) {
 	h := start(t, "", protocol.ClientCapabilities{TextDocument: &protocol.TextDocumentClientCapabilities{Hover: &protocol.HoverClientCapabilities{ContentFormat: []protocol.MarkupKind{protocol.MarkupKindPlainText}}}}, "")
-	u := h.open("Dockerfile", "USER root\n")
+	u := h.open("Dockerfile", "# as root\n")
 	h.diags(u, 1)
 	hv := hoverAt(h, u, 0, 6)
 	if mc, ok := hv.Contents.(*protocol.MarkupContent); !ok || mc.Kind != protocol.MarkupKindPlainText {

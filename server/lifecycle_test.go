@@ -112,7 +112,7 @@ func TestEndOfStreamWithoutExit(t *testing.T) {
 
 func TestPanicAnswersWithErrorAndServerLivesOn(t *testing.T) {
 	h := start(t, "", protocol.ClientCapabilities{}, "")
-	u := h.open("Dockerfile", "FROM alpine\nUSER root\n")
+	u := h.open("Dockerfile", "FROM alpine\nUSER 10001:0\n# as root\n")
 	h.diags(u, 1)
 	for i := 0; i < 3; i++ {
 		err := h.c.Call(h.ctx, TestPanicMethod, nil, nil)
@@ -122,7 +122,7 @@ func TestPanicAnswersWithErrorAndServerLivesOn(t *testing.T) {
 	}
 	var hv protocol.Hover
 	if err := h.c.Call(h.ctx, protocol.MethodTextDocumentHover, &protocol.HoverParams{TextDocumentPositionParams: protocol.TextDocumentPositionParams{
-		TextDocument: protocol.TextDocumentIdentifier{URI: u}, Position: protocol.Position{Line: 1, Character: 6}}}, &hv); err != nil {
+		TextDocument: protocol.TextDocumentIdentifier{URI: u}, Position: protocol.Position{Line: 2, Character: 6}}}, &hv); err != nil {
 		t.Fatalf("hover after panics: %v", err)
 	}
 	if hv.Contents == nil {
@@ -162,7 +162,7 @@ func TestUnknownMethods(t *testing.T) {
 	h.c.Notify(h.ctx, "$/setTrace", map[string]string{"value": "off"})
 	h.c.Notify(h.ctx, protocol.MethodTextDocumentDidOpen, jsonrpc2.RawMessage(`{"textDocument": 42}`))
 	h.c.Notify(h.ctx, protocol.MethodTextDocumentDidChange, jsonrpc2.RawMessage(`{"textDocument":{"uri":"file:///nope","version":2},"contentChanges":[]}`))
-	u := h.open("Dockerfile", "USER root\n")
+	u := h.open("Dockerfile", "# as root\n")
 	if ds := h.diags(u, 1); len(ds) != 1 {
 		t.Fatalf("diagnostics after bad notifications: %v", ds)
 	}

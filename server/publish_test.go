@@ -8,7 +8,7 @@ import (
 
 func TestDiagnosticShape(t *testing.T) {
 	h := start(t, "", protocol.ClientCapabilities{}, "")
-	u := h.open("Dockerfile", "# é😀 TODO\r\nUSER root\r\n")
+	u := h.open("Dockerfile", "# é😀 TODO\r\n# as root\r\n")
 	ds := h.diags(u, 1)
 	if len(ds) != 2 {
 		t.Fatalf("diagnostics: %+v", ds)
@@ -55,9 +55,9 @@ func TestUTF8Encoding(t *testing.T) {
 // others are re-diagnosed and published only when their diagnostics changed.
 func TestChangedDocumentFirst(t *testing.T) {
 	h := start(t, "", protocol.ClientCapabilities{}, "")
-	a := h.open("a/Dockerfile", "USER root\n")
+	a := h.open("a/Dockerfile", "# as root\n")
 	h.diags(a, 1)
-	b := h.open("b/Dockerfile", "USER root\n")
+	b := h.open("b/Dockerfile", "# as root\n")
 	h.diags(b, 1)
 	n := len(h.c.Order())
 	h.c.Change(h.ctx, b, 2, rng(0, 0, 0, 0), "# TODO\n")

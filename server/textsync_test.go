@@ -142,7 +142,7 @@ func stripURIs(ds []protocol.Diagnostic) []protocol.Diagnostic {
 
 func TestCloseClearsDiagnostics(t *testing.T) {
 	h := start(t, "", protocol.ClientCapabilities{}, "")
-	u := h.open("Dockerfile", "USER root\n")
+	u := h.open("Dockerfile", "# as root\n")
 	if ds := h.diags(u, 1); len(ds) != 1 {
 		t.Fatalf("diagnostics: %v", ds)
 	}
@@ -164,7 +164,7 @@ func TestFileOutsideFoldersGetsItsDirAsRoot(t *testing.T) {
 	// The .nonroot-ls.yaml next to the file is read: its directory became a root.
 	os.WriteFile(filepath.Join(other, ".nonroot-ls.yaml"), []byte("rules:\n  NR990: error\n"), 0o644)
 	u := uri.File(filepath.Join(other, "Containerfile"))
-	h.c.Open(h.ctx, u, "", 1, "USER root\n")
+	h.c.Open(h.ctx, u, "", 1, "# as root\n")
 	ds := h.diags(u, 1)
 	if len(ds) != 1 || ds[0].Severity != protocol.DiagnosticSeverityError {
 		t.Fatalf("diagnostics outside the folders: %+v", ds)
@@ -177,13 +177,13 @@ func TestLanguageIDsAndNames(t *testing.T) {
 		{"Dockerfile", ""}, {"Containerfile", ""}, {"api.Dockerfile", ""}, {"Dockerfile.prod", ""}, {"build/whatever.txt", "dockerfile"},
 	} {
 		u := h.uri(fmt.Sprintf("%d/%s", i, tc.name))
-		h.c.Open(h.ctx, u, tc.lang, 1, "USER root\n")
+		h.c.Open(h.ctx, u, tc.lang, 1, "# as root\n")
 		if ds := h.diags(u, 1); len(ds) != 1 {
 			t.Errorf("%s (language %q): %v", tc.name, tc.lang, ds)
 		}
 	}
 	u := h.uri("notes.txt")
-	h.c.Open(h.ctx, u, "plaintext", 1, "USER root\n")
+	h.c.Open(h.ctx, u, "plaintext", 1, "# as root\n")
 	if ds := h.diags(u, 1); len(ds) != 0 {
 		t.Errorf("plain text file got diagnostics: %v", ds)
 	}
@@ -193,7 +193,7 @@ func TestLanguageIDsAndNames(t *testing.T) {
 // and the other documents keep working.
 func TestBadInput(t *testing.T) {
 	h := start(t, "", protocol.ClientCapabilities{}, "")
-	good := h.open("good/Dockerfile", "USER root\n")
+	good := h.open("good/Dockerfile", "# as root\n")
 	h.diags(good, 1)
 
 	bin := h.open("bin/Dockerfile", "FROM a\n\x00\x01\x02\xff\xfe")
@@ -207,7 +207,7 @@ func TestBadInput(t *testing.T) {
 	if ds := h.diags(empty, 1); len(ds) != 0 {
 		t.Errorf("empty file: %+v", ds)
 	}
-	h.c.Change(h.ctx, good, 2, rng(0, 0, 0, 0), "USER root\n")
+	h.c.Change(h.ctx, good, 2, rng(0, 0, 0, 0), "# as root\n")
 	if ds := h.diags(good, 2); len(ds) != 2 {
 		t.Errorf("the good document after bad ones: %+v", ds)
 	}
