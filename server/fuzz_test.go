@@ -58,4 +58,3 @@ func at(s string, i int) byte {
 	}
 	return s[i]
 }
-
