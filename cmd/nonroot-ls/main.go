@@ -99,6 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func serve(args []string, stderr io.Writer) int {
 	fs := newFlags("serve", stderr)
 	fs.Bool("stdio", true, "serve over stdin/stdout (the only transport; accepted for editors that pass it)")
+	fs.Int("clientProcessId", 0, "accepted for vscode-languageclient, which passes it; unused")
 	if _, err := parse(fs, args); err != nil {
 		return 2
 	}

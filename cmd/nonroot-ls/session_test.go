@@ -369,3 +369,26 @@ func withoutURIs(ds []protocol.Diagnostic) []protocol.Diagnostic {
 	}
 	return out
 }
+
+// TestServeArguments: the ways editors start the server all serve LSP on stdio.
+func TestServeArguments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	for _, args := range [][]string{{"serve"}, {"serve", "--stdio"}, {"--stdio"}, {"serve", "--stdio", "--clientProcessId=42"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		c, cmd := startBinary(t, ctx, bin, args...)
+		res, err := c.Initialize(ctx, &protocol.InitializeParams{})
+		if err != nil || res.ServerInfo.Name != "nonroot-ls" {
+			t.Fatalf("%q: initialize: %v %+v", args, err, res)
+		}
+		if err := c.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("%q: exit %v", args, err)
+		}
+		cancel()
+	}
+}
