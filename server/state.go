@@ -32,12 +32,11 @@ type document struct {
 	path       string  // clean absolute path (a virtual one for non-file URIs)
 	languageID string
 	version    int32
-	text       string
-	lines      *text.Lines
+	text       string // the same string as the snapshot's File.Text (its Lines are memoised there)
 }
 
 func newDocument(u uri.URI, languageID string, version int32, content string) *document {
-	return &document{uri: u, path: uriPath(u), languageID: languageID, version: version, text: content, lines: text.NewLines(content)}
+	return &document{uri: u, path: uriPath(u), languageID: languageID, version: version, text: content}
 }
 
 func newState() *state {
@@ -97,9 +96,6 @@ func (st *state) uriFor(p string) uri.URI {
 
 // linesFor returns the line index of path (open document or disk), or nil.
 func (st *state) linesFor(p string) *text.Lines {
-	if d := st.docs[p]; d != nil {
-		return d.lines
-	}
 	if f, err := st.snap.File(p); err == nil {
 		return f.Lines()
 	}

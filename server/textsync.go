@@ -49,12 +49,12 @@ func didChange(ctx context.Context, s *Server, params jsonrpc2.RawMessage) {
 		s.logf(protocol.MessageTypeWarning, "didChange: %s is not open", p.TextDocument.URI)
 		return
 	}
-	content, err := applyChanges(s.client.enc, old.text, old.lines, p.ContentChanges)
+	content, err := applyChanges(s.client.enc, old.text, s.current().linesFor(path), p.ContentChanges)
 	if err != nil {
 		s.logf(protocol.MessageTypeError, "didChange %s: %v", p.TextDocument.URI, err)
 		return
 	}
-	d := &document{uri: old.uri, path: old.path, languageID: old.languageID, version: p.TextDocument.Version, text: content, lines: text.NewLines(content)}
+	d := &document{uri: old.uri, path: old.path, languageID: old.languageID, version: p.TextDocument.Version, text: content}
 	s.change([]string{path}, func(st *state) *state { return st.withDoc(d) })
 }
 

@@ -64,7 +64,8 @@ type Lines struct {
 
 // NewLines indexes src.
 func NewLines(src string) *Lines {
-	l := &Lines{src: src, starts: []int{0}}
+	n := strings.Count(src, "\n") + strings.Count(src, "\r") + 1 // an upper bound on the lines
+	l := &Lines{src: src, starts: make([]int, 1, n), ends: make([]int, 0, n)}
 	for i := 0; i < len(src); i++ {
 		switch src[i] {
 		case '\n':
