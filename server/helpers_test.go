@@ -39,6 +39,9 @@ var testRule = &diagnostics.Rule{
 					Related: []diagnostics.Related{{File: pass.File.Path, Range: l.LineRange(0), Message: "first line"}},
 				})
 			}
+			if line == "# SLOW" {
+				time.Sleep(300 * time.Millisecond) // for TestSlowDocumentDoesNotHoldUpOthers
+			}
 			if i := strings.Index(line, "TODO"); i >= 0 {
 				pass.Reportf(text.Range{Start: text.Pos{Line: n, Col: i}, End: text.Pos{Line: n, Col: i + 4}}, "a TODO")
 			}

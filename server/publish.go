@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"time"
 
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
@@ -27,11 +28,13 @@ type publisher struct {
 	first   []string          // changed documents since the last run, in order
 	clears  []uri.URI         // closed documents whose diagnostics to clear
 	last    map[string][]byte // path → encoded diagnostics last published
-	running bool
+	busy    map[string]bool   // documents whose diagnosis overran its budget and still runs
+	late    map[string]late   // results of overrunning diagnoses, used if the state is unchanged
+	budget  time.Duration     // how long one document's diagnosis may hold up the others
 }
 
 func newPublisher(s *Server) *publisher {
-	return &publisher{s: s, kick: make(chan struct{}, 1), done: make(chan struct{}), last: map[string][]byte{}}
+	return &publisher{s: s, kick: make(chan struct{}, 1), done: make(chan struct{}), last: map[string][]byte{}, busy: map[string]bool{}, late: map[string]late{}, budget: 10 * time.Second}
 }
 
 // changed schedules a publication for st; paths are the documents that changed (nil when
@@ -122,7 +125,11 @@ func (p *publisher) once(ctx context.Context) {
 			return
 		}
 		d := st.docs[path]
-		params := &protocol.PublishDiagnosticsParams{URI: d.uri, Version: protocol.NewOptional(d.version), Diagnostics: p.s.diagnose(st, path)}
+		ds, ok := p.diagnoseWithin(st, path)
+		if !ok {
+			continue
+		}
+		params := &protocol.PublishDiagnosticsParams{URI: d.uri, Version: protocol.NewOptional(d.version), Diagnostics: ds}
 		enc, err := protocol.Marshal(params.Diagnostics)
 		if err != nil {
 			p.s.logf(protocol.MessageTypeError, "encoding diagnostics of %s: %v", path, err)
@@ -142,6 +149,50 @@ func (p *publisher) once(ctx context.Context) {
 			p.mu.Unlock()
 		}
 	}
+}
+
+type late struct {
+	st *state
+	ds []protocol.Diagnostic
+}
+
+// diagnoseWithin diagnoses path, giving up after the budget so one pathological document
+// cannot hold up the others: the overrunning diagnosis finishes in the background (its
+// result is dropped), the document is skipped until it does, then published afresh.
+func (p *publisher) diagnoseWithin(st *state, path string) ([]protocol.Diagnostic, bool) {
+	p.mu.Lock()
+	busy, l := p.busy[path], p.late[path]
+	delete(p.late, path)
+	p.mu.Unlock()
+	if busy {
+		return nil, false
+	}
+	if l.st == st {
+		return l.ds, true
+	}
+	res := make(chan []protocol.Diagnostic, 1)
+	go func() { res <- p.s.diagnose(st, path) }()
+	timer := time.NewTimer(p.budget)
+	defer timer.Stop()
+	select {
+	case ds := <-res:
+		return ds, true
+	case <-timer.C:
+	}
+	p.s.logf(protocol.MessageTypeWarning, "diagnosing %s takes longer than %v: skipping it until it finishes", path, p.budget)
+	p.mu.Lock()
+	p.busy[path] = true
+	p.mu.Unlock()
+	go func() {
+		ds := <-res
+		p.mu.Lock()
+		delete(p.busy, path)
+		p.late[path] = late{st, ds}
+		p.first = append(p.first, path)
+		p.mu.Unlock()
+		p.poke()
+	}()
+	return nil, false
 }
 
 func (p *publisher) superseded(st *state) bool {

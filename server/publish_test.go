@@ -2,6 +2,7 @@ package server
 
 import (
 	"testing"
+	"time"
 
 	"go.lsp.dev/protocol"
 )
@@ -73,5 +74,31 @@ func TestChangedDocumentFirst(t *testing.T) {
 	}
 	if _, count := h.c.Latest(a); count != 1 {
 		t.Errorf("a published %d times", count)
+	}
+}
+
+// TestSlowDocumentDoesNotHoldUpOthers: a document whose diagnosis overruns the budget is
+// skipped (with a log message) and the other documents are still published.
+func TestSlowDocumentDoesNotHoldUpOthers(t *testing.T) {
+	h := start(t, "", protocol.ClientCapabilities{}, "")
+	h.s.pub.mu.Lock()
+	h.s.pub.budget = 50 * time.Millisecond
+	h.s.pub.mu.Unlock()
+	slow := h.open("slow/Dockerfile", "# SLOW\n")
+	fast := h.open("fast/Dockerfile", "# as root\n")
+	if ds := h.diags(fast, 1); len(ds) != 1 {
+		t.Fatalf("fast document: %+v", ds)
+	}
+	if p, _ := h.c.Latest(slow); p != nil {
+		t.Fatalf("slow document published within the budget: %+v", p)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !logged(h, "takes longer than"); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log about the slow document: %q", h.c.Logs())
+		}
+	}
+	// When the slow diagnosis finishes, the document is published.
+	if ds := h.diags(slow, 1); len(ds) != 0 {
+		t.Fatalf("slow document: %+v", ds)
 	}
 }
