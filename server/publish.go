@@ -23,14 +23,14 @@ type publisher struct {
 	kick chan struct{}
 	done chan struct{}
 
-	mu      sync.Mutex
-	st      *state            // newest state to publish
-	first   []string          // changed documents since the last run, in order
-	clears  []uri.URI         // closed documents whose diagnostics to clear
-	last    map[string][]byte // path → encoded diagnostics last published
-	busy    map[string]bool   // documents whose diagnosis overran its budget and still runs
-	late    map[string]late   // results of overrunning diagnoses, used if the state is unchanged
-	budget  time.Duration     // how long one document's diagnosis may hold up the others
+	mu     sync.Mutex
+	st     *state            // newest state to publish
+	first  []string          // changed documents since the last run, in order
+	clears []uri.URI         // closed documents whose diagnostics to clear
+	last   map[string][]byte // path → encoded diagnostics last published
+	busy   map[string]bool   // documents whose diagnosis overran its budget and still runs
+	late   map[string]late   // results of overrunning diagnoses, used if the state is unchanged
+	budget time.Duration     // how long one document's diagnosis may hold up the others
 }
 
 func newPublisher(s *Server) *publisher {
