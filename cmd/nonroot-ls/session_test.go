@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -392,3 +393,56 @@ func TestServeArguments(t *testing.T) {
 		cancel()
 	}
 }
+
+// TestExitWithBlockingStdin: editors (Python, Node) hand the server a blocking stdin pipe
+// and keep it open after exit; the server must still end promptly with exit code 0.
+func TestExitWithBlockingStdin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// os.Pipe makes both ends non-blocking for Go's poller; a child inherits that, which
+	// would hide the problem. Make the child's end blocking, as other runtimes do.
+	if err := syscall.SetNonblock(int(inR.Fd()), false); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Stdin = inR
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	inR.Close()
+	defer inW.Close()
+	c := lspclient.New(ctx, procRWC{stdout, nopCloser{inW}})
+	if _, err := c.Initialize(ctx, &protocol.InitializeParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the server did not exit after shutdown/exit while its stdin stayed open")
+	}
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
