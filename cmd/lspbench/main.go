@@ -54,12 +54,14 @@ type Result struct {
 	Diagnostics      map[string]int     `json:"diagnostics_per_document"`
 }
 
-// Latency summarises edit → publishDiagnostics times.
+// Latency summarises edit → publishDiagnostics times. CPU is the server process's user+system
+// CPU time per edit (from /proc/<pid>/stat), which the machine's load does not inflate.
 type Latency struct {
 	N   int     `json:"n"`
 	P50 float64 `json:"p50_ms"`
 	P95 float64 `json:"p95_ms"`
 	Max float64 `json:"max_ms"`
+	CPU float64 `json:"server_cpu_per_edit_ms"`
 }
 
 func run(bin string, edits, starts int, asJSON bool, out io.Writer) error {
@@ -98,12 +100,20 @@ func run(bin string, edits, starts int, asJSON bool, out io.Writer) error {
 	}
 	defer s.kill()
 	for _, n := range []int{60, 2000} {
+		cpu0, err := cpuTime(s.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
 		ds, lat, err := editLatency(s, ws, n, edits)
 		if err != nil {
 			return err
 		}
+		cpu1, err := cpuTime(s.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
 		key := strconv.Itoa(n) + "-lines"
-		res.Edits[key] = Latency{N: len(lat), P50: ms(pct(lat, 50)), P95: ms(pct(lat, 95)), Max: ms(slices.Max(lat))}
+		res.Edits[key] = Latency{N: len(lat), P50: ms(pct(lat, 50)), P95: ms(pct(lat, 95)), Max: ms(slices.Max(lat)), CPU: ms(cpu1-cpu0) / float64(len(lat)+1)}
 		res.Diagnostics[key] = ds
 	}
 	hwm, err := peakRSS(s.cmd.Process.Pid)
@@ -123,7 +133,7 @@ func run(bin string, edits, starts int, asJSON bool, out io.Writer) error {
 	fmt.Fprintf(out, "initialize + first publishDiagnostics (incl. process start, 60 lines, %d runs): p50 %.2f ms, p95 %.2f ms\n", starts, res.InitFirstDiagP50, res.InitFirstDiagP95)
 	for _, k := range []string{"60-lines", "2000-lines"} {
 		l := res.Edits[k]
-		fmt.Fprintf(out, "edit → publishDiagnostics, %s (%d diagnostics), %d edits: p50 %.3f ms, p95 %.3f ms, max %.3f ms\n", k, res.Diagnostics[k], l.N, l.P50, l.P95, l.Max)
+		fmt.Fprintf(out, "edit → publishDiagnostics, %s (%d diagnostics), %d edits: p50 %.3f ms, p95 %.3f ms, max %.3f ms; server CPU %.3f ms/edit\n", k, res.Diagnostics[k], l.N, l.P50, l.P95, l.Max, l.CPU)
 	}
 	fmt.Fprintf(out, "peak RSS (VmHWM): %.1f MiB\n", res.PeakRSSMiB)
 	return nil
@@ -254,6 +264,29 @@ func peakRSS(pid int) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
+}
+
+// cpuTime returns a process's user+system CPU time (Linux /proc/<pid>/stat, clock ticks of 10 ms).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("CPU time needs /proc (Linux): %v", err)
+	}
+	// Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+	rest := string(b)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("bad /proc/%d/stat", pid)
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond, nil
 }
 
 func pct(ds []time.Duration, p int) time.Duration {

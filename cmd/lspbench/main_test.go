@@ -1,0 +1,39 @@
+package main
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+func TestPercentiles(t *testing.T) {
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	if p := pct(ds, 50); p != 50*time.Millisecond {
+		t.Errorf("p50 %v", p)
+	}
+	if p := pct(ds, 95); p != 95*time.Millisecond {
+		t.Errorf("p95 %v", p)
+	}
+	if p := pct(ds[:1], 95); p != 100*time.Millisecond {
+		t.Errorf("p95 of one %v", p)
+	}
+}
+
+func TestProcReaders(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc")
+	}
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	}
+	cpu, err := cpuTime(os.Getpid())
+	if err != nil || cpu <= 0 {
+		t.Errorf("cpuTime = %v, %v", cpu, err)
+	}
+	rss, err := peakRSS(os.Getpid())
+	if err != nil || rss <= 0 {
+		t.Errorf("peakRSS = %v, %v", rss, err)
+	}
+}
