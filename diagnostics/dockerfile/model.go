@@ -1032,7 +1032,9 @@ func (in *Instruction) tokenRanges(toks []string) []text.Range {
 	out := make([]text.Range, len(toks))
 	pos := in.ArgsAt
 	end := max(in.ArgsAt, in.End)
-	delim := func(c byte) bool { return isBlank(c) || c == '"' || c == '\'' || c == '[' || c == ']' || c == ',' || c == '\n' || c == '\\' }
+	delim := func(c byte) bool {
+		return isBlank(c) || c == '"' || c == '\'' || c == '[' || c == ']' || c == ',' || c == '\n' || c == '\\'
+	}
 	for i, tok := range toks {
 		out[i] = in.ArgsRange()
 		if tok == "" {

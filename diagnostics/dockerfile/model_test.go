@@ -30,20 +30,20 @@ func TestBaseImagesEveryEntry(t *testing.T) {
 
 func TestBaseImageFacts(t *testing.T) {
 	cases := map[string]string{
-		"gcr.io/distroless/static-debian12:nonroot":             "65532",
-		"gcr.io/distroless/base-debian12:debug-nonroot":         "65532",
-		"gcr.io/distroless/static-debian12":                     "0",
-		"nginxinc/nginx-unprivileged:stable-alpine":             "101",
-		"docker.io/bitnami/postgresql:16":                       "1001",
-		"bitnami/minideb:bookworm":                              "0",
-		"quay.io/sclorg/python-311-c9s:c9s":                     "1001",
-		"registry.access.redhat.com/ubi8/nodejs-18":             "1001",
-		"cgr.dev/chainguard/static:latest":                      "65532",
-		"docker.io/library/alpine:3.20":                         "0",
-		"debian@sha256:0123456789abcdef":                        "0",
-		"ubuntu":                                                "0",
-		"registry.access.redhat.com/ubi9":                       "0",
-		"mcr.microsoft.com/dotnet/aspnet:8.0-jammy-chiseled":    "1654",
+		"gcr.io/distroless/static-debian12:nonroot":          "65532",
+		"gcr.io/distroless/base-debian12:debug-nonroot":      "65532",
+		"gcr.io/distroless/static-debian12":                  "0",
+		"nginxinc/nginx-unprivileged:stable-alpine":          "101",
+		"docker.io/bitnami/postgresql:16":                    "1001",
+		"bitnami/minideb:bookworm":                           "0",
+		"quay.io/sclorg/python-311-c9s:c9s":                  "1001",
+		"registry.access.redhat.com/ubi8/nodejs-18":          "1001",
+		"cgr.dev/chainguard/static:latest":                   "65532",
+		"docker.io/library/alpine:3.20":                      "0",
+		"debian@sha256:0123456789abcdef":                     "0",
+		"ubuntu":                                             "0",
+		"registry.access.redhat.com/ubi9":                    "0",
+		"mcr.microsoft.com/dotnet/aspnet:8.0-jammy-chiseled": "1654",
 	}
 	for ref, want := range cases {
 		b := LookupBaseImage(ref)
