@@ -1074,7 +1074,9 @@ func (st *Stage) addCopy(in *Instruction, op string, sd instructions.SourcesAndD
 			st.DependsOn = append(st.DependsOn, dep)
 		}
 	}
-	p := PathPerm{Path: strings.TrimSuffix(c.Dest, "/"), Op: op, Range: in.ArgsRange(), Instr: in, bits: -1, Recursive: true}
+	// With --chown/--chmod every copied file gets them; a plain copy makes its files root's
+	// but says nothing about the directories already below the destination.
+	p := PathPerm{Path: strings.TrimSuffix(c.Dest, "/"), Op: op, Range: in.ArgsRange(), Instr: in, bits: -1, Recursive: chown != "" || chmod != ""}
 	if p.Path == "" {
 		p.Path = "/"
 	}

@@ -29,6 +29,7 @@ type Run struct {
 // Command is one simple command of a shell program.
 type Command struct {
 	Name      string // the program's base name (apt-get, useradd…)
+	Word      string // the program as written (/usr/libexec/fix-permissions)
 	Args      []Arg  // its arguments (not the name)
 	Start     int    // byte offset of the command (of sudo when prefixed)
 	End       int
@@ -356,6 +357,7 @@ func (sc *shellScanner) call(x *syntax.CallExpr, om offsetMap, src string, rm [2
 		return
 	}
 	c.Name = path.Base(args[i].Value)
+	c.Word = args[i].Value
 	c.NameStart, c.NameEnd = args[i].Start, args[i].End
 	c.Args = args[i+1:]
 	if !c.Sudo {
@@ -442,7 +444,7 @@ func (r *Run) analyse() {
 		if len(args) >= 3 && isShell(path.Base(args[0].Value)) && args[1].Value == "-c" {
 			sc.nested(args[2].Value, nil, args[2].Start+1)
 		} else if len(args) > 0 {
-			c := &Command{Name: path.Base(args[0].Value), Args: args[1:], Start: args[0].Start, End: args[len(args)-1].End,
+			c := &Command{Name: path.Base(args[0].Value), Word: args[0].Value, Args: args[1:], Start: args[0].Start, End: args[len(args)-1].End,
 				NameStart: args[0].Start, NameEnd: args[0].End, lines: m.lines, Line: in.Line()}
 			sc.cmds = append(sc.cmds, c)
 		}
@@ -748,6 +750,31 @@ func (r *Run) recordGroup(c *Command) {
 			st.Created[i].GID = g.GID
 		}
 	}
+}
+
+// Opaque reports whether the command runs a script or program the model cannot see into
+// (a *.sh file, or a program outside the system bin directories), which may change
+// ownership and modes in ways the model does not know.
+func (c *Command) Opaque() bool {
+	if strings.HasSuffix(c.Name, ".sh") || strings.Contains(c.Name, "fix-perm") {
+		return true
+	}
+	if isShell(c.Name) {
+		for _, a := range c.Args {
+			if a.Value == "-c" {
+				return false
+			}
+		}
+		return len(c.Args) > 0
+	}
+	if !strings.Contains(c.Word, "/") {
+		return false
+	}
+	switch path.Dir(c.Word) {
+	case "/bin", "/usr/bin", "/sbin", "/usr/sbin":
+		return false
+	}
+	return true
 }
 
 // ScanScript parses a shell script (an entrypoint) and returns its commands, with ranges in
