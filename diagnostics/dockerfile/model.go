@@ -17,6 +17,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
@@ -35,6 +36,8 @@ type Model struct {
 
 	src     string
 	lines   *text.Lines
+	sh      *syntax.Parser // reused for every RUN while the model is built
+	byName  map[string]*Stage
 	nlStart []int // byte offset of each '\n'-separated line (BuildKit's numbering)
 }
 
@@ -62,6 +65,7 @@ type Instruction struct {
 
 	envLen int // number of stage env entries in scope
 	user   User
+	after  *User // the user a USER instruction sets (computed once)
 }
 
 // Line returns the 0-based line of the instruction's keyword.
@@ -372,10 +376,8 @@ func (m *Model) Built(target string) *Stage {
 
 // Stage returns the stage named name (case-insensitive) or with that index.
 func (m *Model) Stage(name string) *Stage {
-	for _, st := range m.Stages {
-		if st.Name != "" && strings.EqualFold(st.Name, name) {
-			return st
-		}
+	if st := m.byName[strings.ToLower(name)]; st != nil {
+		return st
 	}
 	if i, err := strconv.Atoi(name); err == nil && i >= 0 && i < len(m.Stages) {
 		return m.Stages[i]
@@ -425,16 +427,17 @@ func Parse(path, src string) (m *Model) {
 	if strings.TrimSpace(src) == "" {
 		return m
 	}
+	if pf, ok := parseChunked(src); ok {
+		m.build(pf)
+		m.sh = nil
+		return m
+	}
 	res, err := parser.Parse(strings.NewReader(src))
 	if err != nil {
 		line := 0
-		if loc, ok := err.(*parser.LocationError); ok && len(loc.Locations) > 0 && len(loc.Locations[0]) > 0 {
-			line = loc.Locations[0][0].Start.Line - 1
-		} else {
-			var le *parser.LocationError
-			if asLocation(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
-				line = le.Locations[0][0].Start.Line - 1
-			}
+		var le *parser.LocationError
+		if asLocation(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+			line = le.Locations[0][0].Start.Line - 1
 		}
 		msg := err.Error()
 		if strings.Contains(msg, "file with no instructions") {
@@ -453,7 +456,15 @@ func Parse(path, src string) (m *Model) {
 		return m
 	}
 	m.Escape = res.EscapeToken
-	m.build(res.AST)
+	var pf parsedFile
+	for _, n := range res.AST.Children {
+		p, perr := parseInstruction(n)
+		pf.nodes = append(pf.nodes, n)
+		pf.parsed = append(pf.parsed, p)
+		pf.errs = append(pf.errs, perr)
+	}
+	m.build(pf)
+	m.sh = nil
 	return m
 }
 
@@ -585,14 +596,14 @@ func skipWord(s string, p, end int) int {
 }
 
 // build walks BuildKit's AST into stages.
-func (m *Model) build(ast *parser.Node) {
+func (m *Model) build(pf parsedFile) {
 	lex := shell.NewLex(m.Escape)
 	var meta []Var
 	var cur *Stage
-	for _, node := range ast.Children {
+	for i, node := range pf.nodes {
 		cmd := strings.ToLower(node.Value)
 		in := &Instruction{Cmd: cmd, Node: node}
-		parsed, err := parseInstruction(node)
+		parsed, err := pf.parsed[i], pf.errs[i]
 		if err != nil {
 			msg := err.Error()
 			if _, ok := err.(*instructions.UnknownInstructionError); ok || strings.Contains(msg, "unknown instruction") {
@@ -647,6 +658,9 @@ func parseInstruction(node *parser.Node) (v any, err error) {
 
 // expand expands word with env; unresolved names the first variable that has no value.
 func expand(lex *shell.Lex, word string, env shell.EnvGetter) (val, unresolved string) {
+	if !strings.ContainsAny(word, "$\\\"'`") {
+		return word, "" // nothing to expand or unquote
+	}
 	res, err := lex.ProcessWordWithMatches(word, env)
 	if err != nil {
 		return word, "?"
@@ -710,10 +724,15 @@ func (m *Model) newStage(in *Instruction, parsed any, meta []Var, lex *shell.Lex
 	line := m.src[in.ArgsAt:max(in.ArgsAt, in.FirstEnd)]
 	st.BaseRange = m.lines.RangeOf(in.ArgsAt, in.ArgsAt+skipWord(line, 0, len(line)))
 	lower := strings.ToLower(base)
-	for _, prev := range m.Stages[:st.Index] {
-		if prev.Name != "" && prev.Name == lower {
-			st.Parent = prev
-			break
+	if prev := m.byName[lower]; prev != nil && prev != st {
+		st.Parent = prev
+	}
+	if st.Name != "" {
+		if m.byName == nil {
+			m.byName = map[string]*Stage{}
+		}
+		if m.byName[st.Name] == nil {
+			m.byName[st.Name] = st
 		}
 	}
 	switch {
@@ -837,7 +856,11 @@ func (in *Instruction) userAfter() User {
 	if in.Cmd != "user" {
 		return in.user
 	}
-	return in.Stage.userOf(in)
+	if in.after == nil {
+		u := in.Stage.userOf(in)
+		in.after = &u
+	}
+	return *in.after
 }
 
 func (st *Stage) userOf(in *Instruction) User {
@@ -961,6 +984,7 @@ func (m *Model) analyse(st *Stage, meta []Var, lex *shell.Lex) {
 			in.envLen = len(st.env)
 		case *instructions.UserCommand:
 			user = st.userOf(in)
+			in.after = &user
 			st.Users = append(st.Users, in)
 			if user.Windows {
 				st.Windows = true

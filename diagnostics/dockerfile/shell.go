@@ -95,15 +95,16 @@ func (om offsetMap) file(off int) int {
 
 // shellScanner extracts commands from shell text.
 type shellScanner struct {
-	lines *text.Lines
-	env   func(string) (string, bool)
-	cmds  []*Command
-	write []Arg
-	depth int
-	err   string
-	stmts int
-	calls int
-	redir bool
+	parser *syntax.Parser
+	lines  *text.Lines
+	env    func(string) (string, bool)
+	cmds   []*Command
+	write  []Arg
+	depth  int
+	err    string
+	stmts  int
+	calls  int
+	redir  bool
 }
 
 const maxShellDepth = 4
@@ -113,10 +114,10 @@ func (sc *shellScanner) scan(src string, om offsetMap) {
 	if sc.depth > maxShellDepth {
 		return
 	}
-	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
-	if err != nil {
+	f, perr := sc.parse(src)
+	if perr != "" {
 		if sc.err == "" {
-			sc.err = err.Error()
+			sc.err = perr
 		}
 		if f == nil {
 			return
@@ -182,6 +183,33 @@ func (sc *shellScanner) scan(src string, om offsetMap) {
 		}
 		return true
 	})
+}
+
+type shellAST struct {
+	f   *syntax.File
+	err string
+}
+
+// shellCache keeps the syntax trees of shell programs by their text: an edit re-parses only
+// the RUNs it changed. The trees are only read after parsing. Bounded (about 2×2048 trees).
+var shellCache = newGenCache[shellAST](2048)
+
+func (sc *shellScanner) parse(src string) (*syntax.File, string) {
+	if a, ok := shellCache.get(src); ok {
+		return a.f, a.err
+	}
+	if sc.parser == nil {
+		sc.parser = syntax.NewParser(syntax.Variant(syntax.LangBash))
+	}
+	f, err := sc.parser.Parse(strings.NewReader(src), "")
+	a := shellAST{f: f}
+	if err != nil {
+		a.err = err.Error()
+	}
+	if len(src) <= 1<<16 {
+		shellCache.put(src, a)
+	}
+	return a.f, a.err
 }
 
 // nested scans a script embedded at offset start of the current shell text.
@@ -431,7 +459,10 @@ func (r *Run) analyse() {
 		return
 	}
 	env := envView{r.Stage.env[:in.envLen]}
-	sc := &shellScanner{lines: m.lines, env: env.Get}
+	if m.sh == nil {
+		m.sh = syntax.NewParser(syntax.Variant(syntax.LangBash))
+	}
+	sc := &shellScanner{parser: m.sh, lines: m.lines, env: env.Get}
 	if !p.PrependShell {
 		// Exec form: the words are the command.
 		args := make([]Arg, len(p.CmdLine))
