@@ -600,6 +600,7 @@ func (m *Model) build(pf parsedFile) {
 	lex := shell.NewLex(m.Escape)
 	var meta []Var
 	var cur *Stage
+	var early []*parser.Node
 	for i, node := range pf.nodes {
 		cmd := strings.ToLower(node.Value)
 		in := &Instruction{Cmd: cmd, Node: node}
@@ -632,7 +633,7 @@ func (m *Model) build(pf parsedFile) {
 				continue
 			}
 			if parsed != nil {
-				m.problem(node.StartLine-1, "%s before the first FROM: the build fails (only ARG may come before FROM)", strings.ToUpper(cmd))
+				early = append(early, node)
 			}
 			continue
 		}
@@ -642,6 +643,13 @@ func (m *Model) build(pf parsedFile) {
 		cur.Instructions = append(cur.Instructions, in)
 	}
 	m.MetaArgs = meta
+	// Instructions before the first FROM fail the build; a file with no FROM at all is a
+	// fragment (a template, a snippet) with nothing to judge, so it gets no finding.
+	if len(m.Stages) > 0 {
+		for _, node := range early {
+			m.problem(node.StartLine-1, "%s before the first FROM: the build fails (only ARG may come before FROM)", strings.ToUpper(node.Value))
+		}
+	}
 	for _, st := range m.Stages {
 		m.analyse(st, meta, lex)
 	}
@@ -653,7 +661,11 @@ func parseInstruction(node *parser.Node) (v any, err error) {
 			v, err = nil, fmt.Errorf("%s: cannot parse instruction", node.Value)
 		}
 	}()
-	return instructions.ParseInstruction(node)
+	v, err = instructions.ParseInstruction(node)
+	if err != nil {
+		return nil, err // BuildKit may return a typed nil command with its error
+	}
+	return v, nil
 }
 
 // expand expands word with env; unresolved names the first variable that has no value.
