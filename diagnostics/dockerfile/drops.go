@@ -228,7 +228,7 @@ type InspectUser struct {
 	UID    *int    `json:"uid"`
 	GID    *int    `json:"gid"`
 	Name   *string `json:"name"`
-	Line   *int    `json:"line,omitempty"`
+	Line   *int    `json:"line"`
 	Source string  `json:"source,omitempty"`
 	Image  string  `json:"image,omitempty"`
 }

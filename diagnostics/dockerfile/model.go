@@ -917,6 +917,9 @@ func (st *Stage) userOf(in *Instruction) User {
 			for _, c := range a.Created {
 				if c.UID != nil && *c.UID == *u.UID {
 					u.Name = c.Name
+					if u.Group == "" {
+						u.GID = c.GID // no group given: the user's primary group from /etc/passwd
+					}
 				}
 			}
 		}
