@@ -411,7 +411,7 @@ func (m *Model) problem(line int, format string, args ...any) {
 // read becomes a Problem.
 func Parse(path, src string) (m *Model) {
 	m = &Model{Path: path, src: src, lines: text.NewLines(src), Escape: '\\'}
-	m.nlStart = append(m.nlStart, 0)
+	m.nlStart = make([]int, 1, strings.Count(src, "\n")+1)
 	for i := 0; i < len(src); i++ {
 		if src[i] == '\n' {
 			m.nlStart = append(m.nlStart, i+1)

@@ -42,16 +42,27 @@ func parseChunked(src string) (pf parsedFile, ok bool) {
 	if !ok {
 		return pf, false
 	}
+	results := make([]*chunkResult, len(chunks))
+	n := 0
 	for i, c := range chunks {
 		res := parseChunk(c)
 		if !res.ok {
 			return parsedFile{}, false
 		}
+		results[i] = res
+		n += len(res.nodes)
+	}
+	pf.nodes = make([]*parser.Node, 0, n)
+	pf.parsed = make([]any, 0, n)
+	pf.errs = make([]error, 0, n)
+	copies := make([]parser.Node, n)
+	for i, res := range results {
 		for _, pn := range res.nodes {
-			n := *pn.node
+			n := &copies[len(pf.nodes)]
+			*n = *pn.node
 			n.StartLine += offsets[i]
 			n.EndLine += offsets[i]
-			pf.nodes = append(pf.nodes, &n)
+			pf.nodes = append(pf.nodes, n)
 			pf.parsed = append(pf.parsed, pn.parsed)
 			pf.errs = append(pf.errs, pn.err)
 		}
