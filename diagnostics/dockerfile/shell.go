@@ -65,12 +65,16 @@ func (c *Command) SudoRange() text.Range { return c.lines.RangeOf(c.SudoStart, c
 // ArgRange is the range of an argument.
 func (c *Command) ArgRange(a Arg) text.Range { return c.lines.RangeOf(a.Start, a.End) }
 
-// Program returns the command's name and literal arguments.
+// String returns the command with its arguments (as written where they are not literal).
 func (c *Command) String() string {
 	var b strings.Builder
 	b.WriteString(c.Name)
 	for _, a := range c.Args {
 		b.WriteByte(' ')
+		if !a.OK && c.lines != nil && a.Start <= a.End && a.End <= len(c.lines.Source()) {
+			b.WriteString(c.lines.Source()[a.Start:a.End]) // as written: "$@", ${DIR}
+			continue
+		}
 		b.WriteString(a.Value)
 	}
 	return b.String()
