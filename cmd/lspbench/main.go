@@ -49,6 +49,7 @@ func main() {
 type Result struct {
 	InitFirstDiagP50 float64            `json:"init_first_diagnostics_p50_ms"`
 	InitFirstDiagP95 float64            `json:"init_first_diagnostics_p95_ms"`
+	InitCPUP50       float64            `json:"init_first_diagnostics_server_cpu_p50_ms"`
 	Edits            map[string]Latency `json:"edit_to_publish"`
 	PeakRSSMiB       float64            `json:"peak_rss_mib"`
 	Diagnostics      map[string]int     `json:"diagnostics_per_document"`
@@ -83,15 +84,16 @@ func run(bin string, edits, starts int, asJSON bool, out io.Writer) error {
 	defer os.RemoveAll(ws)
 	res := Result{Edits: map[string]Latency{}, Diagnostics: map[string]int{}}
 
-	var inits []time.Duration
+	var inits, cpus []time.Duration
 	for i := 0; i < starts; i++ {
-		d, err := initAndFirst(bin, ws)
+		d, cpu, err := initAndFirst(bin, ws)
 		if err != nil {
 			return err
 		}
-		inits = append(inits, d)
+		inits, cpus = append(inits, d), append(cpus, cpu)
 	}
 	res.InitFirstDiagP50, res.InitFirstDiagP95 = ms(pct(inits, 50)), ms(pct(inits, 95))
+	res.InitCPUP50 = ms(pct(cpus, 50))
 
 	// One server for both sizes, as in an editor session.
 	s, err := startServer(bin, ws)
@@ -130,12 +132,15 @@ func run(bin string, edits, starts int, asJSON bool, out io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	fmt.Fprintf(out, "initialize + first publishDiagnostics (incl. process start, 60 lines, %d runs): p50 %.2f ms, p95 %.2f ms\n", starts, res.InitFirstDiagP50, res.InitFirstDiagP95)
+	fmt.Fprintf(out, "initialize + first publishDiagnostics (incl. process start, 60 lines, %d runs): p50 %.2f ms, p95 %.2f ms; server CPU p50 %.0f ms\n", starts, res.InitFirstDiagP50, res.InitFirstDiagP95, res.InitCPUP50)
 	for _, k := range []string{"60-lines", "2000-lines"} {
 		l := res.Edits[k]
 		fmt.Fprintf(out, "edit → publishDiagnostics, %s (%d diagnostics), %d edits: p50 %.3f ms, p95 %.3f ms, max %.3f ms; server CPU %.3f ms/edit\n", k, res.Diagnostics[k], l.N, l.P50, l.P95, l.Max, l.CPU)
 	}
 	fmt.Fprintf(out, "peak RSS (VmHWM): %.1f MiB\n", res.PeakRSSMiB)
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Fprintf(out, "load average during the run: %s", b)
+	}
 	return nil
 }
 
@@ -203,21 +208,27 @@ func (p *proc) shutdown() error {
 	return nil
 }
 
-// initAndFirst measures process start → initialize → didOpen → first publishDiagnostics.
-func initAndFirst(bin, ws string) (time.Duration, error) {
+// initAndFirst measures process start → initialize → didOpen → first publishDiagnostics,
+// and the server's CPU time until then.
+func initAndFirst(bin, ws string) (time.Duration, time.Duration, error) {
 	t0 := time.Now()
 	s, err := startServer(bin, ws)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	u := uri.File(filepath.Join(ws, "start", "Dockerfile"))
 	s.c.Open(s.ctx, u, "dockerfile", 1, lspclient.GenerateDockerfile(60))
 	if _, err := s.c.Diagnostics(s.ctx, u, 1); err != nil {
 		s.kill()
-		return 0, err
+		return 0, 0, err
 	}
 	d := time.Since(t0)
-	return d, s.shutdown()
+	cpu, err := cpuTime(s.cmd.Process.Pid)
+	if err != nil {
+		s.kill()
+		return 0, 0, err
+	}
+	return d, cpu, s.shutdown()
 }
 
 // editLatency opens an n-line Dockerfile and times edits until each one's diagnostics arrive.
