@@ -21,3 +21,22 @@ func TestOverrideWinsOverConfigFile(t *testing.T) {
 		t.Fatalf("profile %q", p)
 	}
 }
+
+// TestDiagnoseIsMemoised: a snapshot diagnoses a file once; callers get their own slices.
+func TestDiagnoseIsMemoised(t *testing.T) {
+	dir := t.TempDir()
+	df := write(t, dir, "Dockerfile", "FROM x\nRUN BAD\n")
+	s := NewSnapshot([]string{dir}, Config{})
+	a := s.Diagnose(df)
+	if len(a) != 1 {
+		t.Fatalf("findings %v", a)
+	}
+	a[0].Message = "changed by the caller"
+	if b := s.Diagnose(df); b[0].Message != "bad" {
+		t.Fatalf("a caller's change leaked into the memo: %v", b)
+	}
+	// A new snapshot (another version of the file) is diagnosed afresh.
+	if c := s.WithFile(df, 2, "dockerfile", "FROM x\nRUN BAD\nRUN BAD\n").Diagnose(df); len(c) != 2 {
+		t.Fatalf("new version: %v", c)
+	}
+}

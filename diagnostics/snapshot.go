@@ -497,7 +497,17 @@ func init() { Register(NR001) }
 // Diagnose runs the rules that apply to path's kind and profile and returns their findings,
 // with severities from the configuration, suppressions applied, sorted. A rule that panics
 // yields an NR001 finding naming the rule instead of taking the caller down.
+//
+// The result is memoised on the snapshot (it is immutable), so the language server's
+// hover and code actions reuse what publishing computed; each call returns its own slice.
 func (s *Snapshot) Diagnose(path string) []Finding {
+	fs := s.Memo(diagnoseKey{Clean(path)}, func() any { return s.diagnose(path) }).([]Finding)
+	return append([]Finding(nil), fs...)
+}
+
+type diagnoseKey struct{ path string }
+
+func (s *Snapshot) diagnose(path string) []Finding {
 	f, err := s.File(path)
 	if err != nil || f.Kind == KindUnknown || s.Ignored(f.Path) {
 		return nil

@@ -26,7 +26,8 @@ const FixAllTitle = "Fix all nonroot-ls problems"
 
 // codeAction returns the quick-fixes of the findings in the range (codeactions.InRange) and,
 // when asked for (context.only names source, source.fixAll or source.fixAll.nonroot-ls, or
-// names nothing and the range has fixes), the fix-all action as one minimal edit.
+// names nothing, the range has fixes and the request was invoked rather than automatic),
+// the fix-all action as one minimal edit.
 func codeAction(ctx context.Context, s *Server, st *state, params jsonrpc2.RawMessage) (any, error) {
 	var p protocol.CodeActionParams
 	if err := decode(params, &p); err != nil {
@@ -53,7 +54,11 @@ func codeAction(ctx context.Context, s *Server, st *state, params jsonrpc2.RawMe
 			quick++
 		}
 	}
-	if (len(only) > 0 && kindWanted(only, codeactions.KindFixAll)) || (len(only) == 0 && quick > 0) {
+	// Without a filter, fix-all joins the quick-fixes only when the user asked (not for the
+	// automatic lightbulb requests editors send on every cursor move: it re-checks the file
+	// once per fix).
+	asked := p.Context.TriggerKind != protocol.CodeActionTriggerKindAutomatic
+	if (len(only) > 0 && kindWanted(only, codeactions.KindFixAll)) || (len(only) == 0 && quick > 0 && asked) {
 		if a := s.fixAll(st, path); a != nil {
 			out = append(out, a)
 		}

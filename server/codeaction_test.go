@@ -69,6 +69,13 @@ func TestQuickFix(t *testing.T) {
 	if as := codeActions(h, u, rng(1, 6, 1, 6), "refactor"); len(as) != 0 {
 		t.Errorf("only refactor: %v", titles(as))
 	}
+	// An automatic (lightbulb) request gets the quick-fixes without the fix-all.
+	var res []protocol.CommandOrCodeAction
+	p := &protocol.CodeActionParams{TextDocument: protocol.TextDocumentIdentifier{URI: u}, Range: rng(1, 6, 1, 6),
+		Context: protocol.CodeActionContext{Diagnostics: []protocol.Diagnostic{}, TriggerKind: protocol.CodeActionTriggerKindAutomatic}}
+	if err := h.c.Call(h.ctx, protocol.MethodTextDocumentCodeAction, p, &res); err != nil || len(res) != 2 {
+		t.Errorf("automatic request: %d actions, %v", len(res), err)
+	}
 }
 
 func titles(as []*protocol.CodeAction) []string {
