@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
@@ -134,6 +135,9 @@ type Workload struct {
 	PodSpec    *corev1.PodSpec
 	PodMeta    *metav1.ObjectMeta
 	TypeErrors []diagnostics.Problem
+
+	verdictsOnce sync.Once
+	verdicts     *Verdicts
 }
 
 // Volume is one pod volume.
@@ -456,7 +460,10 @@ func (m *Manifest) workloads(o *Object) {
 		vol := &Volume{Node: vn}
 		vol.NameNode = valueOf(vn, "name")
 		vol.Name = str(vol.NameNode)
-		for i := 0; i+1 < len(vn.Content); i += 2 {
+		if hk, hv := get(vn, "hostPath"); hk != nil {
+			vol.Type, vol.TypeKey, vol.HostPath = "hostPath", hk, str(valueOf(hv, "path"))
+		}
+		for i := 0; vol.Type == "" && i+1 < len(vn.Content); i += 2 {
 			if k := vn.Content[i].Value; k != "name" {
 				vol.Type, vol.TypeKey = k, vn.Content[i]
 				if k == "hostPath" {
