@@ -319,6 +319,10 @@ func Parse(path, src string, lines *text.Lines) *Manifest {
 			continue
 		}
 		root := resolve(doc.Content[0])
+		if m.Templated && hasComplexKey(root, 0) {
+			// "{{ .Values.x }}" parses as a mapping key: a Go template, not a manifest.
+			continue
+		}
 		m.duplicateKeys(root, 0)
 		m.object(root, i, nil, 0)
 	}
@@ -350,6 +354,27 @@ func (m *Manifest) yamlError(err error) {
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	m.problem(m.Lines.LineRange(line), "invalid YAML: "+msg+" (kubectl rejects the file)")
+}
+
+// hasComplexKey reports whether a mapping under n has a non-scalar key (what an unquoted
+// "{{ .Values.x }}" parses into).
+func hasComplexKey(n *yaml.Node, depth int) bool {
+	if n == nil || depth > maxDepth || n.Kind == yaml.AliasNode {
+		return false
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i < len(n.Content); i += 2 {
+			if n.Content[i].Kind != yaml.ScalarNode {
+				return true
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if hasComplexKey(c, depth+1) {
+			return true
+		}
+	}
+	return false
 }
 
 // duplicateKeys reports keys that repeat in a mapping: kubectl refuses such a file

@@ -23,12 +23,9 @@ type Data struct {
 
 var manifestKinds = []diagnostics.FileKind{diagnostics.KindManifest}
 
-// workloadsOf returns the workloads of the pass's file (none for templated text).
+// workloadsOf returns the model and workloads of the pass's file.
 func workloadsOf(pass *diagnostics.Pass) (*Manifest, []*Workload) {
 	m := ForFile(pass.File)
-	if m.Templated && len(m.Workloads) == 0 {
-		return m, nil
-	}
 	return m, m.Workloads
 }
 
