@@ -12,6 +12,7 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
+	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
@@ -37,19 +38,21 @@ var evaluator = func() policy.Evaluator {
 	return e
 }()
 
-// psaFails runs PSA's own evaluator (restricted, latest) on the pod spec as sigs.k8s.io/yaml
+// psaFails runs PSA's own evaluator (baseline and restricted, latest) on the pod spec as sigs.k8s.io/yaml
 // decodes it, independently of the model's typed spec, and returns the failed reasons.
-func psaFails(t *testing.T, w *kube.Workload, src string) map[string]bool {
+func psaFails(t *testing.T, w *kube.Workload) map[string]bool {
 	// Independent decode: the workload's object → JSON (sigs.k8s.io/yaml) → typed pod spec.
 	var ps corev1.PodSpec
-	obj := extract(t, w, src)
+	obj := extract(t, w)
 	// Template parameters (${MEMORY_LIMIT} in a quantity) fail their field only; the
 	// decoder fills in the rest, as the model's decoding does.
 	_ = json.Unmarshal(obj, &ps)
 	out := map[string]bool{}
-	for _, r := range evaluator.EvaluatePod(api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}, w.PodMeta, &ps) {
-		if !r.Allowed {
-			out[r.ForbiddenReason] = true
+	for _, level := range []api.Level{api.LevelBaseline, api.LevelRestricted} {
+		for _, r := range evaluator.EvaluatePod(api.LevelVersion{Level: level, Version: api.LatestVersion()}, w.PodMeta, &ps) {
+			if !r.Allowed {
+				out[string(level)+":"+r.ForbiddenReason] = true
+			}
 		}
 	}
 	return out
@@ -57,18 +60,18 @@ func psaFails(t *testing.T, w *kube.Workload, src string) map[string]bool {
 
 // reasonOf maps a check to the ForbiddenReason PSA gives when it fails.
 var reasonOf = map[string]string{
-	kube.CheckRunAsNonRoot:             "runAsNonRoot != true",
-	kube.CheckRunAsUser:                "runAsUser=0",
-	kube.CheckAllowPrivilegeEscalation: "allowPrivilegeEscalation != false",
-	kube.CheckCapabilities:             "unrestricted capabilities",
-	kube.CheckPrivileged:               "privileged",
-	kube.CheckSeccomp:                  "seccompProfile",
-	kube.CheckHostPath:                 "hostPath volumes",
+	kube.CheckRunAsNonRoot:             "restricted:runAsNonRoot != true",
+	kube.CheckRunAsUser:                "restricted:runAsUser=0",
+	kube.CheckAllowPrivilegeEscalation: "restricted:allowPrivilegeEscalation != false",
+	kube.CheckCapabilities:             "restricted:unrestricted capabilities",
+	kube.CheckPrivileged:               "baseline:privileged",
+	kube.CheckSeccomp:                  "restricted:seccompProfile",
+	kube.CheckHostPath:                 "baseline:hostPath volumes",
 }
 
 // extract returns the pod spec of w as JSON, converted by sigs.k8s.io/yaml from the YAML text
 // of the model's node.
-func extract(t *testing.T, w *kube.Workload, src string) []byte {
+func extract(t *testing.T, w *kube.Workload) []byte {
 	v, err := sigsyaml.YAMLToJSON([]byte(nodeText(w)))
 	if err != nil {
 		t.Fatalf("YAMLToJSON: %v", err)
@@ -78,8 +81,7 @@ func extract(t *testing.T, w *kube.Workload, src string) []byte {
 
 func nodeText(w *kube.Workload) string {
 	var b strings.Builder
-	enc := yamlEncoder(&b)
-	enc.Encode(w.Spec)
+	yaml.NewEncoder(&b).Encode(w.Spec)
 	return b.String()
 }
 
@@ -110,7 +112,7 @@ func agreement(t *testing.T, s *diagnostics.Snapshot) (int, int) {
 			}
 		}
 		for _, w := range kube.ForFile(f).Workloads {
-			fails := psaFails(t, w, f.Text)
+			fails := psaFails(t, w)
 			var checks []string
 			for c := range ruleChecks {
 				checks = append(checks, c)
