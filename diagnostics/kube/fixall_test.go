@@ -31,8 +31,8 @@ spec:
                     args: [run]
             restartPolicy: Never
 `, "\n", "\r\n"),
-		"pod.json":    `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j"}, "spec": {"containers": [{"name": "a", "image": "a", "ports": [{"containerPort": 80}]}]}}`,
-		"flow.yaml":   "apiVersion: v1\nkind: Pod\nmetadata: {name: f}\nspec: {containers: [{name: a, image: a}], initContainers: [{name: i, image: i}]}\n",
+		"pod.json":  `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j"}, "spec": {"containers": [{"name": "a", "image": "a", "ports": [{"containerPort": 80}]}]}}`,
+		"flow.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: f}\nspec: {containers: [{name: a, image: a}], initContainers: [{name: i, image: i}]}\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()

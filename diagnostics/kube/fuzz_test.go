@@ -95,7 +95,7 @@ func TestHostileInput(t *testing.T) {
 			p := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yaml")
 			start := time.Now()
 			fs := s.WithFile(p, 1, "yaml", src).Diagnose(p)
-			if d := time.Since(start); d > 3*time.Second {
+			if d := time.Since(start); d > 5*time.Second { // ≤ 200 ms on an idle machine; generous for a loaded CI box
 				t.Errorf("took %v", d)
 			}
 			for _, f := range fs {
