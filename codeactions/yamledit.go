@@ -273,6 +273,9 @@ func (e *YAMLEditor) entryEnd(start, col int, seqAtCol bool) int {
 			end = l
 			continue
 		}
+		if strings.HasPrefix(trim, "#") {
+			continue // a comment at the key's level: the entry may still go on below it
+		}
 		if ind == col && seqAtCol && (strings.HasPrefix(trim, "- ") || trim == "-") {
 			end = l
 			continue
