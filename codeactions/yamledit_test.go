@@ -159,29 +159,54 @@ func FuzzYAMLSet(f *testing.F) {
 			return // tabs, lone CRs, anchors, tags, merges, explicit keys and block scalars in odd places are outside what the editor promises
 		}
 		docs := []*yaml.Node{&doc}
-		e := NewYAMLEditor(src, docs)
-		root := doc.Content[0]
-		edits, err := e.Set(root, []string{"spec", "sc", "runAsNonRoot"}, Scalar("true"))
-		if err != nil || len(edits) == 0 {
-			return
-		}
-		out, err := text.Apply(src, edits)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var after yaml.Node
-		if err := yaml.Unmarshal([]byte(out), &after); err != nil {
-			t.Fatalf("result does not parse: %v\nbefore:\n%s\nafter:\n%s", err, src, out)
-		}
-		_, v := lookup(after.Content[0], "spec")
-		if v != nil && v.Kind == yaml.MappingNode {
-			_, v = lookup(v, "sc")
-		}
-		if v != nil && v.Kind == yaml.MappingNode {
-			_, v = lookup(v, "runAsNonRoot")
-		}
-		if v == nil || v.Value != "true" {
-			t.Fatalf("value not set\nbefore:\n%s\nafter:\n%s", src, out)
+		for _, tc := range []struct {
+			path []string
+			v    YAMLValue
+			want string
+		}{
+			{[]string{"spec", "sc", "runAsNonRoot"}, Scalar("true"), "true"},
+			{[]string{"spec", "drop"}, Seq("ALL"), "ALL"},
+			{[]string{"spec"}, Map(Entry("type", Scalar("RuntimeDefault"))), "RuntimeDefault"},
+		} {
+			e := NewYAMLEditor(src, docs)
+			edits, err := e.Set(doc.Content[0], tc.path, tc.v)
+			if err != nil || len(edits) == 0 {
+				continue
+			}
+			out, err := text.Apply(src, edits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var after yaml.Node
+			if err := yaml.Unmarshal([]byte(out), &after); err != nil {
+				t.Fatalf("Set %v: result does not parse: %v\nbefore:\n%s\nafter:\n%s", tc.path, err, src, out)
+			}
+			v := after.Content[0]
+			path := tc.path
+			if tc.v.kind == 2 {
+				path = append(append([]string(nil), path...), "type")
+			}
+			for _, k := range path {
+				if v == nil || v.Kind != yaml.MappingNode {
+					v = nil
+					break
+				}
+				_, v = lookup(v, k)
+			}
+			ok := v != nil && v.Value == tc.want
+			if v != nil && v.Kind == yaml.SequenceNode {
+				for _, c := range v.Content {
+					ok = ok || c.Value == tc.want
+				}
+			}
+			if !ok {
+				t.Fatalf("Set %v: value not there\nbefore:\n%s\nafter:\n%s", tc.path, src, out)
+			}
+			for _, l := range strings.Split(src, "\n") {
+				if c := strings.TrimSpace(l); strings.HasPrefix(c, "#") && !strings.Contains(out, c) {
+					t.Fatalf("comment %q dropped", c)
+				}
+			}
 		}
 	})
 }
