@@ -42,7 +42,7 @@ func FuzzManifest(f *testing.F) {
 		}
 		s.Inspect(path)
 		lines := text.NewLines(src)
-		for l := 0; l < min(lines.Count(), 50); l += 3 {
+		for l := 0; l < min(lines.Count(), 40); l += 8 {
 			s.Hover(path, text.Pos{Line: l, Col: 6})
 		}
 		if !parsed {
