@@ -137,7 +137,7 @@ func TestDetectYAMLStyle(t *testing.T) {
 // FuzzYAMLSet: on any YAML whose document is a mapping, Set either refuses or produces text
 // that parses and holds the value at the path, with every comment line kept.
 func FuzzYAMLSet(f *testing.F) {
-	for _, s := range []string{"a: 1\n", "spec:\n  x: [1]\n", "spec: {a: b}\n", "spec:\n", "spec: ~\n", "# c\nspec:\n  # d\n  a: |\n    x\n", "{\"spec\": {\"a\": 1}}", "spec:\n    - a\n", "spec:\n  sc: {}\n"} {
+	for _, s := range []string{"a: 1\nspec: 2\n", "- spec: 1\n  a: 2\n", "{a: 1, spec: [x, y]}", "spec:\n  x: 1\n# c\nb: 2\n", "a: 1\n", "spec:\n  x: [1]\n", "spec: {a: b}\n", "spec:\n", "spec: ~\n", "# c\nspec:\n  # d\n  a: |\n    x\n", "{\"spec\": {\"a\": 1}}", "spec:\n    - a\n", "spec:\n  sc: {}\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
@@ -159,6 +159,22 @@ func FuzzYAMLSet(f *testing.F) {
 			return // tabs, lone CRs, anchors, tags, merges, explicit keys and block scalars in odd places are outside what the editor promises
 		}
 		docs := []*yaml.Node{&doc}
+		if ed, err := NewYAMLEditor(src, docs).Remove(doc.Content[0], "spec"); err == nil {
+			out, err := text.Apply(src, []text.Edit{ed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var after yaml.Node
+			if err := yaml.Unmarshal([]byte(out), &after); err != nil || len(after.Content) == 0 {
+				t.Fatalf("Remove: result does not parse: %v\nbefore:\n%s\nafter:\n%s", err, src, out)
+			}
+			if k, _ := lookup(after.Content[0], "spec"); k != nil {
+				t.Fatalf("Remove: spec still there\nbefore:\n%s\nafter:\n%s", src, out)
+			}
+			if len(after.Content[0].Content) != len(doc.Content[0].Content)-2 {
+				t.Fatalf("Remove: other keys lost\nbefore:\n%s\nafter:\n%s", src, out)
+			}
+		}
 		for _, tc := range []struct {
 			path []string
 			v    YAMLValue
