@@ -226,3 +226,32 @@ func FuzzYAMLSet(f *testing.F) {
 		}
 	})
 }
+
+func TestYAMLRemoveItem(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		i         int
+		want      string
+	}{
+		{"block middle", "add:\n- A # a\n- B\n- C\n", 1, "add:\n- A # a\n- C\n"},
+		{"block last, no newline", "add:\n  - A\n  - B", 1, "add:\n  - A\n"},
+		{"flow first", "add: [A, B]\n", 0, "add: [B]\n"},
+		{"flow last", "add: [\"A\", \"B\"]\n", 1, "add: [\"A\"]\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			docs := parseDocs(t, tc.src)
+			ed, err := NewYAMLEditor(tc.src, docs).RemoveItem(docs[0].Content[0].Content[1], tc.i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := text.Apply(tc.src, []text.Edit{ed})
+			if got != tc.want {
+				t.Errorf("got:\n%q\nwant:\n%q", got, tc.want)
+			}
+		})
+	}
+	docs := parseDocs(t, "add: [A]\n")
+	if _, err := NewYAMLEditor("add: [A]\n", docs).RemoveItem(docs[0].Content[0].Content[1], 0); err == nil {
+		t.Error("removing the only item should fail")
+	}
+}
