@@ -372,3 +372,45 @@ func TestUnifiedDiff(t *testing.T) {
 		t.Error("equal texts have a diff")
 	}
 }
+
+// TestDemo: the README's first command finds the demo's typical mistakes (when the
+// Dockerfile and Kubernetes rule groups are registered).
+func TestDemo(t *testing.T) {
+	if diagnostics.RuleByID("NR103") == nil {
+		t.Skip("the Dockerfile rules are not registered")
+	}
+	t.Chdir(filepath.Join("..", ".."))
+	out, _, code := runCmd(t, "check", "testdata/demo")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{"testdata/demo/Dockerfile:18:6: warning NR103:", "NR109", "NR105", "docker-entrypoint.sh:6:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	if diagnostics.RuleByID("NR201") != nil && !strings.Contains(out, "testdata/demo/deployment.yaml:") {
+		t.Errorf("no findings on the demo Deployment:\n%s", out)
+	}
+}
+
+// TestFixRealRule: fix applies a real rule's preferred fix (NR102: USER root).
+func TestFixRealRule(t *testing.T) {
+	if diagnostics.RuleByID("NR102") == nil {
+		t.Skip("the Dockerfile rules are not registered")
+	}
+	dir := tree(t, map[string]string{"Dockerfile": "FROM alpine\n# run the app\nUSER root\n"})
+	if _, _, code := runCmd(t, "check", "--fail-on", "error"); code != 1 {
+		t.Fatalf("check before fix: exit %d", code)
+	}
+	if out, _, code := runCmd(t, "fix"); code != 0 || !strings.Contains(out, "NR102") {
+		t.Fatalf("fix: %d %q", code, out)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if !strings.HasPrefix(string(b), "FROM alpine\n# run the app\nUSER ") || strings.Contains(string(b), "root") {
+		t.Errorf("after fix: %q", b)
+	}
+	if _, _, code := runCmd(t, "check", "--fail-on", "error"); code != 0 {
+		t.Errorf("check after fix: exit %d", code)
+	}
+}
