@@ -21,7 +21,6 @@ import (
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/engine"
-
 )
 
 // Render bounds. A render that exceeds them yields a [RenderError] instead of manifests.
