@@ -107,7 +107,7 @@ func For(s *diagnostics.Snapshot, path string) *Chart {
 func Root(s *diagnostics.Snapshot, path string) *Chart {
 	c := For(s, path)
 	for c != nil && c.Subchart {
-		parent := For(s, filepath.Dir(filepath.Dir(c.Dir)))
+		parent := For(s, filepath.Join(filepath.Dir(filepath.Dir(c.Dir)), "Chart.yaml"))
 		if parent == nil || parent.Dir == c.Dir {
 			break
 		}

@@ -220,6 +220,7 @@ func (c *Chart) renderHelm(ctx context.Context, opt RenderOptions) (map[string]s
 	if err := chrt.Validate(); err != nil {
 		return nil, &RenderError{File: "Chart.yaml", Message: "invalid Chart.yaml: " + err.Error()}
 	}
+	instrument(chrt)
 	if opt.Marked {
 		markChart(chrt, c, "")
 	}
@@ -246,7 +247,18 @@ func (c *Chart) renderHelm(ctx context.Context, opt RenderOptions) (map[string]s
 	if err != nil {
 		return nil, err
 	}
-	e := engine.Engine{CustomTemplateFuncs: boundedFuncs()}
+	funcs := boundedFuncs()
+	ticks := 0
+	funcs[tickFunc] = func() (string, error) {
+		if ticks++; ticks > maxTicks {
+			return "", fmt.Errorf("nonroot-ls: the templates loop more than %d times; rendering stopped", maxTicks)
+		}
+		if ticks%1024 == 0 && ctx.Err() != nil {
+			return "", fmt.Errorf("nonroot-ls: rendering took longer than %s and was stopped", RenderTimeout)
+		}
+		return "", nil
+	}
+	e := engine.Engine{CustomTemplateFuncs: funcs}
 	return e.RenderWithContext(ctx, chrt, rv)
 }
 
@@ -440,7 +452,40 @@ func cleanHelmMessage(msg string) string {
 		// Helm joins a trace of locations line by line; the last says what failed.
 		msg = strings.TrimSpace(msg[i:])
 	}
+	if i := strings.Index(msg, "nonroot-ls: "); i >= 0 {
+		return msg[i+len("nonroot-ls: "):]
+	}
 	msg = helmLocPrefixRE.ReplaceAllString(msg, "")
 	msg = strings.TrimPrefix(msg, "executing ")
 	return msg
+}
+
+// tickFunc is called at the start of every range iteration and every defined template, so
+// a render that loops too long stops itself (Go templates cannot be interrupted otherwise).
+const tickFunc = "nonrootLsTick"
+
+// maxTicks bounds the loop iterations and template calls of one render.
+const maxTicks = 300_000
+
+var loopActionRE = regexp.MustCompile(`\{\{-?\s*(?:range|define)\b(?:[^}"]|"(?:[^"\\]|\\.)*"|\}[^}])*?(-?)\}\}`)
+
+// instrument inserts a tick call after every range and define action of the chart's
+// templates, keeping the output byte for byte: `{{ range … -}}` gets `{{ tick -}}` so the
+// whitespace it trimmed stays trimmed.
+func instrument(chrt *chart.Chart) {
+	for _, t := range chrt.Templates {
+		if t == nil {
+			continue
+		}
+		t.Data = loopActionRE.ReplaceAllFunc(t.Data, func(m []byte) []byte {
+			trim := ""
+			if sub := loopActionRE.FindSubmatch(m); len(sub) > 1 && len(sub[1]) > 0 {
+				trim = " -"
+			}
+			return append(append([]byte(nil), m...), []byte("{{ "+tickFunc+trim+"}}")...)
+		})
+	}
+	for _, d := range chrt.Dependencies() {
+		instrument(d)
+	}
 }

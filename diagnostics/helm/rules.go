@@ -305,9 +305,22 @@ func runNR402(pass *diagnostics.Pass) {
 
 // hardCodedFields lists the literal fields of the block under the securityContext key at line i.
 func hardCodedFields(lines *text.Lines, i, base int) []string {
+	type parent struct {
+		indent int
+		key    string
+	}
 	var fields []string
-	parent := ""
-	parentIndent := -1
+	var stack []parent
+	path := func(indent int, key string) string {
+		for len(stack) > 0 && stack[len(stack)-1].indent >= indent {
+			stack = stack[:len(stack)-1]
+		}
+		var ks []string
+		for _, p := range stack {
+			ks = append(ks, p.key)
+		}
+		return strings.Join(append(ks, key), ".")
+	}
 	for j := i + 1; j < lines.Count(); j++ {
 		l := lines.Line(j)
 		t := strings.TrimSpace(l)
@@ -324,21 +337,22 @@ func hardCodedFields(lines *text.Lines, i, base int) []string {
 		}
 		if fm := fieldLineRE.FindStringSubmatch(l); fm != nil {
 			val := stripYAMLComment(fm[4])
+			name := path(indent, fm[3])
 			switch {
 			case strings.Contains(val, "{{"):
 			case val == "" || val == "|" || val == ">":
-				parent, parentIndent = fm[3], indent
+				stack = append(stack, parent{indent, fm[3]})
 			default:
-				name := fm[3]
-				if parent != "" && indent > parentIndent {
-					name = parent + "." + name
-				}
 				fields = append(fields, name+": "+val)
 			}
 			continue
 		}
-		if strings.HasPrefix(t, "- ") && !strings.Contains(t, "{{") && parent != "" {
-			fields = append(fields, parent+": "+strings.TrimPrefix(t, "- "))
+		if strings.HasPrefix(t, "- ") && !strings.Contains(t, "{{") && len(stack) > 0 {
+			var ks []string
+			for _, p := range stack {
+				ks = append(ks, p.key)
+			}
+			fields = append(fields, strings.Join(ks, ".")+": "+strings.TrimPrefix(t, "- "))
 		}
 	}
 	return fields
