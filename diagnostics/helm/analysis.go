@@ -329,8 +329,16 @@ func (a *Analysis) templateLine(tmpl string, loc location, field string) int {
 		return 0
 	}
 	lines := f.Lines()
-	find := func(key string) int {
-		for n := 0; n < lines.Count(); n++ {
+	// A container written literally (`- name: sidecar`) anchors the search: its own keys
+	// come first, before the same key elsewhere in the template.
+	from, to := 0, lines.Count()
+	if loc.Container != nil && loc.Container.Name != "" && (!loc.InSC || inContainerSC(loc)) {
+		if a := containerLine(lines, loc.Container.Name); a >= 0 {
+			from, to = a, containerEnd(lines, a)
+		}
+	}
+	find := func(key string, r [2]int) int {
+		for n := r[0]; n < r[1]; n++ {
 			t := strings.TrimLeft(lines.Line(n), " \t")
 			t = strings.TrimLeft(strings.TrimPrefix(t, "-"), " ")
 			if strings.HasPrefix(t, key+":") {
@@ -354,10 +362,15 @@ func (a *Analysis) templateLine(tmpl string, loc location, field string) int {
 			tries = append(tries, loc.Keys[i])
 		}
 	}
+	if from > 0 {
+		tries = append(tries, "name")
+	}
 	tries = append(tries, "kind")
-	for _, k := range tries {
-		if n := find(k); n >= 0 {
-			return n
+	for _, r := range [][2]int{{from, to}, {0, lines.Count()}} {
+		for _, k := range tries {
+			if n := find(k, r); n >= 0 {
+				return n
+			}
 		}
 	}
 	// The first line that is not a comment or blank.
@@ -444,4 +457,37 @@ func (a *Analysis) MarkerUsed(src int, dotted string) bool {
 		}
 	}
 	return false
+}
+
+// containerLine finds the template line `- name: <name>` of a literally named container.
+func containerLine(lines *text.Lines, name string) int {
+	for n := 0; n < lines.Count(); n++ {
+		t := strings.TrimSpace(lines.Line(n))
+		t, ok := strings.CutPrefix(t, "- name:")
+		if !ok {
+			continue
+		}
+		if v := strings.Trim(strings.TrimSpace(t), `"'`); v == name {
+			return n
+		}
+	}
+	return -1
+}
+
+// containerEnd is the line after the container block that starts at line a (the next list
+// item at the same indentation or less, or a key less indented).
+func containerEnd(lines *text.Lines, a int) int {
+	l := lines.Line(a)
+	ind := len(l) - len(strings.TrimLeft(l, " "))
+	for n := a + 1; n < lines.Count(); n++ {
+		m := lines.Line(n)
+		t := strings.TrimLeft(m, " ")
+		if t == "" || strings.HasPrefix(t, "#") || strings.HasPrefix(t, "{{") {
+			continue
+		}
+		if i := len(m) - len(t); i < ind || i == ind && strings.HasPrefix(t, "- ") {
+			return n
+		}
+	}
+	return lines.Count()
 }
