@@ -185,6 +185,12 @@ func (a *Analysis) trace(tmpl string, fd diagnostics.Finding) ChartFinding {
 	if field == "" {
 		field = ruleFields[fd.RuleID]
 	}
+	// Only securityContext fields come from a values security context: a hostPath volume
+	// (NR209) or an init container's command (NR208) is the template's doing.
+	if field == "" && !loc.InSC {
+		cf.Origin = Origin{Template: tmpl, Line: a.templateLine(tmpl, loc, field)}
+		return cf
+	}
 	if o, ok := a.traceValues(loc, field); ok {
 		cf.Origin = o
 		return cf

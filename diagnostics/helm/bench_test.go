@@ -66,3 +66,22 @@ func BenchmarkHelmCreateValuesEdit(b *testing.B) {
 func BenchmarkBitnamiNginxValuesEdit(b *testing.B) {
 	benchEdit(b, benchChart(b, "helm/bitnami-nginx", ""))
 }
+
+// BenchmarkBitnamiNginxFirstOpen is the first diagnostics of values.yaml in a fresh
+// snapshot: every chart file read from disk, the chart rendered twice, the manifests
+// diagnosed and traced.
+func BenchmarkBitnamiNginxFirstOpen(b *testing.B) {
+	dir := benchChart(b, "helm/bitnami-nginx", "")
+	values := filepath.Join(dir, "values.yaml")
+	data, err := os.ReadFile(values)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+		s = s.WithFile(values, 1, "yaml", string(data)+fmt.Sprintf("\n# open %d\n", i))
+		_ = s.Diagnose(values)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm"
@@ -344,6 +345,41 @@ func TestCorpusBitnamiOpenShift(t *testing.T) {
 		}
 		if nr := nginx.SecurityContext["runAsNonRoot"]; nr.Value != true {
 			t.Errorf("%s: runAsNonRoot = %v", profile, nr.Value)
+		}
+	}
+}
+
+// TestCorpusHelmCreateFixAll: fixing helm-create-default's values.yaml (NR401 and NR404
+// quick-fixes, applied one at a time) leaves a chart whose rendered manifests pass
+// NR201–NR206. Needs the Kubernetes rules in the catalog.
+func TestCorpusHelmCreateFixAll(t *testing.T) {
+	corpus := corpusDir(t)
+	if diagnostics.RuleByID("NR201") == nil {
+		t.Skip("the Kubernetes rules (NR2xx) are not in this build")
+	}
+	dir := filepath.Join(corpus, "helm", "helm-create-default")
+	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	values := filepath.Join(dir, "values.yaml")
+	fixed, rules, err := codeactions.FixAll(s, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) == 0 {
+		t.Fatal("nothing fixed")
+	}
+	s2 := s.WithFile(values, 2, "yaml", fixed)
+	for _, f := range s2.Diagnose(values) {
+		if f.RuleID == "NR401" || f.RuleID == "NR001" {
+			t.Errorf("after the fix: %s", f)
+		}
+		if d, ok := f.Data.(*helm.NR404Data); ok && d.Rule >= "NR201" && d.Rule <= "NR206" {
+			t.Errorf("after the fix: %s", f)
+		}
+	}
+	// The scaffold's other comments are still there.
+	for _, c := range []string{"# fsGroup: 2000", "# readOnlyRootFilesystem: true"} {
+		if !strings.Contains(fixed, c) {
+			t.Errorf("fix dropped %q", c)
 		}
 	}
 }

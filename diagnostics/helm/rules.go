@@ -483,7 +483,10 @@ func runNR404(pass *diagnostics.Pass) {
 				data.Pod = isPodContext(sc[len(sc)-1])
 			}
 		}
-		related := []diagnostics.Related{{File: a.Chart.Abs(cf.Template), Range: a.templateRange(cf), Message: "rendered by this template"}}
+		var related []diagnostics.Related
+		if tr := a.templateRange(cf); a.Chart.Abs(cf.Template) != pass.File.Path || tr != g.rng {
+			related = []diagnostics.Related{{File: a.Chart.Abs(cf.Template), Range: tr, Message: "rendered by this template"}}
+		}
 		pass.Report(diagnostics.Finding{Range: g.rng, Severity: cf.Underlying.Severity, Message: msg, Data: data, Related: related})
 	}
 }
