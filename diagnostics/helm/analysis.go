@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -18,13 +19,16 @@ const RenderedDir = ".rendered"
 // Analysis is a chart rendered with its default values and traced back to its sources.
 type Analysis struct {
 	Chart  *Chart
-	Real   *Rendered // the render users get
-	Marked *Rendered // the render with values-key markers
+	Real *Rendered // the render users get
 	// Derived is the snapshot with the rendered manifests as virtual files under
 	// <chart>/.rendered/ (nil when the chart did not render).
 	Derived *diagnostics.Snapshot
 	docs    map[string][]*Doc
-	marked  map[string][]*Doc
+	opt     RenderOptions
+
+	markedOnce sync.Once
+	markedR    *Rendered
+	marked     map[string][]*Doc
 	// Findings are the NR2xx/NR3xx findings of the rendered manifests, traced back.
 	Findings []ChartFinding
 }
@@ -105,19 +109,12 @@ func Analyze(s *diagnostics.Snapshot, path string) *Analysis {
 
 func analyze(s *diagnostics.Snapshot, c *Chart) *Analysis {
 	opt := RenderOptions{OpenShift: s.ProfileFor(c.ChartFile.Path) == diagnostics.ProfileOpenShift}
-	a := &Analysis{Chart: c, Real: c.Render(opt), docs: map[string][]*Doc{}, marked: map[string][]*Doc{}}
+	a := &Analysis{Chart: c, Real: c.Render(opt), docs: map[string][]*Doc{}, opt: opt}
 	if a.Real.Err != nil {
 		return a
 	}
-	opt.Marked = true
-	a.Marked = c.Render(opt)
 	for _, t := range a.Real.Templates() {
 		a.docs[t] = parseDocs(t, a.Real.Manifests[t])
-	}
-	if a.Marked.Err == nil {
-		for _, t := range a.Marked.Templates() {
-			a.marked[t] = parseDocs(t, a.Marked.Manifests[t])
-		}
 	}
 	d := s
 	for _, t := range a.Real.Templates() {
@@ -133,6 +130,28 @@ func analyze(s *diagnostics.Snapshot, c *Chart) *Analysis {
 		}
 	}
 	return a
+}
+
+// Marked returns the render with values-key markers (rendered on first use: a chart whose
+// manifests have no findings and whose values keys are all referenced never needs it).
+func (a *Analysis) Marked() *Rendered {
+	a.markedOnce.Do(func() {
+		opt := a.opt
+		opt.Marked = true
+		a.markedR = a.Chart.Render(opt)
+		a.marked = map[string][]*Doc{}
+		if a.markedR.Err == nil {
+			for _, t := range a.markedR.Templates() {
+				a.marked[t] = parseDocs(t, a.markedR.Manifests[t])
+			}
+		}
+	})
+	return a.markedR
+}
+
+func (a *Analysis) markedDocs() map[string][]*Doc {
+	a.Marked()
+	return a.marked
 }
 
 // isWorkloadRule reports whether NR404 carries a rule's findings: NR2xx and NR3xx.
@@ -289,7 +308,7 @@ func inContainerSC(loc location) bool {
 // markedTwin finds loc's pod and container in the marked render: same template, same kind
 // and name (else same position), same container name (else index).
 func (a *Analysis) markedTwin(loc location) (*PodSpec, *Container) {
-	docs := a.marked[loc.Doc.Template]
+	docs := a.markedDocs()[loc.Doc.Template]
 	var twin *Doc
 	for _, d := range docs {
 		if d.Kind == loc.Doc.Kind && d.Name == loc.Doc.Name {
@@ -401,13 +420,14 @@ type Use struct {
 func (a *Analysis) UsesOf(src int, dotted string) []Use {
 	want := fmt.Sprintf("%d#%s", src, dotted)
 	var out []Use
-	tmpls := make([]string, 0, len(a.marked))
-	for t := range a.marked {
+	marked := a.markedDocs()
+	tmpls := make([]string, 0, len(marked))
+	for t := range marked {
 		tmpls = append(tmpls, t)
 	}
 	sort.Strings(tmpls)
 	for _, t := range tmpls {
-		for _, d := range a.marked[t] {
+		for _, d := range marked[t] {
 			for _, p := range d.PodSpecs() {
 				if m := mapGet(p.SecurityContext(), MarkerKey); m != nil && m.Value == want {
 					u := Use{Template: t, Where: p.Where() + " (pod)", Pod: true}
@@ -451,12 +471,13 @@ func (a *Analysis) realPod(md *Doc, mp *PodSpec) *PodSpec {
 
 // MarkerUsed reports whether a values key's marker came out anywhere in the marked render.
 func (a *Analysis) MarkerUsed(src int, dotted string) bool {
-	if a.Marked == nil {
+	m := a.Marked()
+	if m == nil || m.Err != nil {
 		return false
 	}
 	want := fmt.Sprintf("%s: %d#%s", MarkerKey, src, dotted)
-	for _, t := range a.Marked.Templates() {
-		for line := range strings.Lines(a.Marked.Manifests[t]) {
+	for _, t := range m.Templates() {
+		for line := range strings.Lines(m.Manifests[t]) {
 			if strings.TrimSpace(line) == want {
 				return true
 			}

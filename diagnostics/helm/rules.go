@@ -386,10 +386,10 @@ func runNR403(pass *diagnostics.Pass) {
 	}
 	src := c.sourceIndex(v)
 	for _, k := range scKeys(v) {
-		if a != nil && a.Marked != nil && a.Marked.Err == nil && a.MarkerUsed(src, k.Dotted()) {
+		if referenced(tmpls, k.Path) {
 			continue
 		}
-		if referenced(tmpls, k.Path) {
+		if a != nil && a.Real.Err == nil && a.MarkerUsed(src, k.Dotted()) {
 			continue
 		}
 		pass.Reportf(k.KeyRange, "%s is not used by any template: the rendered pods get none of these settings", k.Dotted())
