@@ -18,8 +18,8 @@ const RenderedDir = ".rendered"
 
 // Analysis is a chart rendered with its default values and traced back to its sources.
 type Analysis struct {
-	Chart  *Chart
-	Real *Rendered // the render users get
+	Chart *Chart
+	Real  *Rendered // the render users get
 	// Derived is the snapshot with the rendered manifests as virtual files under
 	// <chart>/.rendered/ (nil when the chart did not render).
 	Derived *diagnostics.Snapshot
