@@ -193,3 +193,31 @@ func TestBadCharts(t *testing.T) {
 		})
 	}
 }
+
+// Extra values files named in helm.valuesFiles are rendered over values.yaml, and a finding
+// controlled by a key they set is reported in them.
+func TestValuesFilesFromConfig(t *testing.T) {
+	withFakeRules(t)
+	dir := writeChart(t, map[string]string{
+		"Chart.yaml":          "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+		".nonroot-ls.yaml":    "helm:\n  valuesFiles: [values-prod.yaml]\n",
+		"values.yaml":         "podSecurityContext: {}\nsecurityContext: {}\n",
+		"values-prod.yaml":    "podSecurityContext:\n  runAsNonRoot: true\nsecurityContext:\n  readOnlyRootFilesystem: true\n",
+		"templates/a.yaml":    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  {{- with .Values.podSecurityContext }}\n  securityContext: {{- toYaml . | nindent 4 }}\n  {{- end }}\n  containers:\n    - name: a\n      image: busybox\n      {{- with .Values.securityContext }}\n      securityContext: {{- toYaml . | nindent 8 }}\n      {{- end }}\n",
+		"templates/_h.tpl":    "{{/* nothing */}}\n",
+		"templates/NOTES.txt": "Thanks for installing {{ .Chart.Name }}.\n",
+	})
+	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	prod := nr404(s, filepath.Join(dir, "values-prod.yaml"))
+	if len(prod) != 1 || prod[0].Data.(*NR404Data).Rule != "NR299" || prod[0].Range.Start.Line != 2 {
+		t.Fatalf("want NR299 at values-prod.yaml securityContext (line 3), got %v", prod)
+	}
+	// values.yaml's keys are overridden: the render has runAsNonRoot from values-prod.yaml.
+	if got := nr404(s, filepath.Join(dir, "values.yaml")); len(got) != 0 {
+		t.Errorf("findings on the overridden values.yaml: %v", got)
+	}
+	a := Analyze(s, filepath.Join(dir, "values.yaml"))
+	if len(a.Chart.Extra) != 1 || len(a.Real.Templates()) != 1 {
+		t.Errorf("extra %d, templates %v", len(a.Chart.Extra), a.Real.Templates())
+	}
+}
