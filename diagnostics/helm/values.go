@@ -99,7 +99,7 @@ func ParseValues(f *diagnostics.File) *Values {
 			p := append(append([]string(nil), path...), kn.Value)
 			k := &Key{Path: p, Key: kn, Value: vn, KeyRange: nodeRange(f, kn)}
 			if vn.Line == kn.Line && vn.Kind != yaml.AliasNode {
-				k.ValueRange = sameLineValueRange(f, vn)
+				k.ValueRange = nodeRange(f, vn)
 			}
 			v.Keys = append(v.Keys, k)
 			v.byPath[k.Dotted()] = k
@@ -112,16 +112,9 @@ func ParseValues(f *diagnostics.File) *Values {
 	return v
 }
 
-// nodeRange is the range of a scalar node's token on its line.
+// nodeRange is the range of the token a node starts on its line (a scalar, a quoted
+// string, or a flow collection closed on the same line).
 func nodeRange(f *diagnostics.File, n *yaml.Node) text.Range {
-	lines := f.Lines()
-	start := lines.FromRunes(n.Line-1, n.Column-1)
-	line := lines.Line(start.Line)
-	end := start.Col + tokenLen(line[start.Col:], n)
-	return text.Range{Start: start, End: text.Pos{Line: start.Line, Col: end}}
-}
-
-func sameLineValueRange(f *diagnostics.File, n *yaml.Node) text.Range {
 	lines := f.Lines()
 	start := lines.FromRunes(n.Line-1, n.Column-1)
 	line := lines.Line(start.Line)
