@@ -262,6 +262,20 @@ func TestNeovim(t *testing.T) {
 	results(t, "nvim", envValue(env, "NONROOT_RESULT"), err, out)
 }
 
+// TestNeovimConfig loads lsp/nonroot_ls.lua and the legacy module in Neovim and checks what
+// they return, without a server.
+func TestNeovimConfig(t *testing.T) {
+	nvim := need(t, "nvim", "apt-get install -y neovim")
+	wd, _ := os.Getwd()
+	result := filepath.Join(t.TempDir(), "result")
+	env := []string{"NONROOT_LS=", "NONROOT_RESULT=" + result, "HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir()}
+	args := []string{"--headless", "-u", "NONE", "-i", "NONE", "-n",
+		"--cmd", "set rtp^=" + filepath.Join(wd, "nvim"),
+		"-c", "luafile " + filepath.Join(wd, "nvim", "test", "client_test.lua")}
+	out, err := runWithTimeout(t, 30*time.Second, nvim, args, env, t.TempDir())
+	results(t, "nvim", result, err, out)
+}
+
 func envValue(env []string, key string) string {
 	for _, e := range env {
 		if v, ok := strings.CutPrefix(e, key+"="); ok {

@@ -4,6 +4,7 @@
 --   NONROOT_LS=<binary> NONROOT_WS=<workspace> NONROOT_RESULT=<file> \
 --     nvim --headless -u NONE -i NONE --cmd 'set rtp+=editors/nvim' -c 'luafile editors/nvim/test/client_test.lua'
 --
+-- Without NONROOT_LS only the configuration files are checked (no server needed).
 -- Optional: NONROOT_FIXED (the Dockerfile as `nonroot-ls fix` leaves it), NONROOT_NR201
 -- ("line:col:endline:endcol", 0-based, UTF-16, of the NR201 finding in deploy/deployment.yaml
 -- as `nonroot-ls check --format json` reports it; unset when the rule is not registered).
@@ -49,8 +50,8 @@ local function readfile(path)
 end
 
 local ok, err = pcall(function()
-  local bin = assert(os.getenv('NONROOT_LS'), 'NONROOT_LS unset')
-  local ws = assert(os.getenv('NONROOT_WS'), 'NONROOT_WS unset')
+  local bin = os.getenv('NONROOT_LS') or ''
+  local ws = os.getenv('NONROOT_WS') or ''
 
   -- 1. The Neovim 0.11 config file returns the table vim.lsp.config expects.
   local legacy = require('nonroot_ls.legacy')
@@ -67,6 +68,13 @@ local ok, err = pcall(function()
     vim.inspect(cfg.root_markers))
   check('lsp/nonroot_ls.lua settings section', type(cfg.settings) == 'table' and cfg.settings.nonroot ~= nil,
     vim.inspect(cfg.settings))
+
+  local l = require('nonroot_ls.legacy')
+  check('Dockerfile names', l.is_dockerfile_name('/w/Containerfile') and l.is_dockerfile_name('/w/api.Dockerfile')
+    and l.is_dockerfile_name('/w/Dockerfile.prod') and not l.is_dockerfile_name('/w/values.yaml'), 'name patterns')
+  if bin == '' then
+    return -- NONROOT_LS unset: only the configuration checks
+  end
 
   -- Record the raw publishDiagnostics notifications (code, codeDescription, source, version).
   local published = {}

@@ -182,6 +182,9 @@ describe("VS Code protocol stack against nonroot-ls", { skip }, () => {
     const file = path.join(ws as string, "Dockerfile");
     const { uri, text } = s.open(file, "dockerfile");
     const pub = await s.waitFor(uri, has("NR102"), "NR102");
+    if (pub.version !== undefined) {
+      assert.equal(pub.version, 1, "diagnostics carry the version they were computed for");
+    }
     const d = pub.diagnostics.find((x) => x.code === "NR102")!;
     assert.deepEqual(d.range, { start: { line: 2, character: 5 }, end: { line: 2, character: 9 } }, "range of `root`");
     assert.equal(d.severity, 1, "error");
