@@ -7,7 +7,7 @@
 // NONROOT_FIXED is the Dockerfile as `nonroot-ls fix` leaves it. editors/editors_test.go sets
 // them; without them the tests are skipped.
 
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -41,7 +41,7 @@ import {
   UnregistrationRequest,
   WorkDoneProgressCreateRequest,
 } from "vscode-languageserver-protocol/node";
-import { SECTION, SERVE_ARGS, serverSettings } from "../src/settings";
+import { inspectArgs, SECTION, SERVE_ARGS, serverSettings } from "../src/settings";
 
 const bin = process.env.NONROOT_LS;
 const ws = process.env.NONROOT_WS;
@@ -266,6 +266,12 @@ describe("VS Code protocol stack against nonroot-ls", { skip }, () => {
       }
     });
   }
+
+  it("runs the CLI call behind \"nonroot-ls: Show image model\"", () => {
+    const r = spawnSync(bin as string, inspectArgs(path.join(ws as string, "Dockerfile")), { cwd: ws, encoding: "utf8", timeout: TIMEOUT });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /root/, "the model shows the effective user");
+  });
 
   it("shuts down and exits with status 0", async () => {
     assert.equal(await s.close(), 0);
