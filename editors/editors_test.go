@@ -61,6 +61,9 @@ func server(t *testing.T) string {
 	if _, err := os.Stat(filepath.Join(root, "cmd", "nonroot-ls")); err != nil {
 		t.Skip("skipping: ./cmd/nonroot-ls is not in this tree (the language server has not been merged)")
 	}
+	if diagnostics.RuleByID("NR102") == nil {
+		t.Skip("skipping: the Dockerfile rules (NR102) are not in this tree")
+	}
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "nonroot-ls-editors-")
 		if buildErr != nil {
@@ -246,7 +249,7 @@ func TestNeovim(t *testing.T) {
 		"NONROOT_LS=" + bin,
 		"NONROOT_WS=" + ws,
 		"NONROOT_RESULT=" + filepath.Join(t.TempDir(), "result"),
-		"NONROOT_FIXED=" + fixedDockerfile(t, bin),
+		"NONROOT_FIXED=" + fixedDockerfile(t, ws),
 		"HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir(), "XDG_DATA_HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir(),
 	}
 	if r, ok := engineRange(t, ws, "deploy/deployment.yaml", "NR201"); ok {
