@@ -34,6 +34,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
@@ -124,6 +125,9 @@ func New(opts Options) *Server {
 	return s
 }
 
+// exitGrace bounds the wait for the connection to close after the exit notification.
+const exitGrace = 200 * time.Millisecond
+
 // Run serves the LSP over rwc (Content-Length framing) until the client sends exit or the
 // stream ends. It returns the process exit code: 0 after shutdown+exit, 1 otherwise.
 func (s *Server) Run(ctx context.Context, rwc io.ReadWriteCloser) int {
@@ -137,7 +141,13 @@ func (s *Server) Run(ctx context.Context, rwc io.ReadWriteCloser) int {
 	case <-s.exited:
 		// Close waits for in-flight handlers; the exit handler has returned by now or soon.
 		go s.conn.Close()
-		<-s.conn.Done()
+		// A read blocked on a pipe that is not in non-blocking mode (stdin as editors pass
+		// it) is not interrupted by Close: the client may keep stdin open after exit
+		// (Neovim, Eglot), so do not wait for the read loop for longer than a moment.
+		select {
+		case <-s.conn.Done():
+		case <-time.After(exitGrace):
+		}
 	}
 	stop()
 	s.pub.wait()
