@@ -111,7 +111,7 @@
           (let ((want (getenv "NONROOT_FIXED")))
             (when (and want (file-exists-p want))
               (let ((w (with-temp-buffer (insert-file-contents want) (buffer-string))))
-                (nr-check "buffer equals `nonroot-ls fix' output"
+                (nr-check "buffer equals the engine's preferred NR102 fix"
                           (equal (buffer-substring-no-properties (point-min) (point-max)) w)
                           (buffer-substring-no-properties (point-min) (point-max))))))
           ;; Eglot sends didChange from an idle timer, which batch mode never runs.

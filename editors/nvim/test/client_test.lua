@@ -5,9 +5,9 @@
 --     nvim --headless -u NONE -i NONE --cmd 'set rtp+=editors/nvim' -c 'luafile editors/nvim/test/client_test.lua'
 --
 -- Without NONROOT_LS only the configuration files are checked (no server needed).
--- Optional: NONROOT_FIXED (the Dockerfile as `nonroot-ls fix` leaves it), NONROOT_NR201
+-- Optional: NONROOT_FIXED (the Dockerfile after the engine's preferred NR102 fix), NONROOT_NR201
 -- ("line:col:endline:endcol", 0-based, UTF-16, of the NR201 finding in deploy/deployment.yaml
--- as `nonroot-ls check --format json` reports it; unset when the rule is not registered).
+-- as the engine reports it; unset when the rule is not registered).
 -- Every check writes "PASS name" or "FAIL name: detail" to NONROOT_RESULT, then "DONE".
 
 local out = assert(io.open(assert(os.getenv('NONROOT_RESULT')), 'w'))
@@ -188,7 +188,7 @@ local ok, err = pcall(function()
   local want = os.getenv('NONROOT_FIXED') and readfile(os.getenv('NONROOT_FIXED'))
   if want then
     local got = table.concat(lines, '\n') .. '\n'
-    check('buffer equals `nonroot-ls fix` output', got == want, got)
+    check("buffer equals the engine's preferred NR102 fix", got == want, got)
   end
 
   -- 6. After the edit the server re-publishes without NR102.
@@ -221,7 +221,7 @@ local ok, err = pcall(function()
     if check('NR201 diagnostic on the manifest', got201 ~= nil, vim.inspect(published[muri])) then
       local r = got201.range
       local s = string.format('%d:%d:%d:%d', r.start.line, r.start.character, r['end'].line, r['end'].character)
-      check('NR201 range equals the CLI', s == want201, s .. ' want ' .. want201)
+      check('NR201 range equals the engine', s == want201, s .. ' want ' .. want201)
     end
   end
 

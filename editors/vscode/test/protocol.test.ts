@@ -4,7 +4,7 @@
 // library), and the extension's own settings code (src/settings.ts).
 //
 // Needs NONROOT_LS (the binary) and NONROOT_WS (a copy of editors/testdata/workspace);
-// NONROOT_FIXED is the Dockerfile as `nonroot-ls fix` leaves it. editors/editors_test.go sets
+// NONROOT_FIXED is the Dockerfile after the engine's preferred NR102 fix. editors/editors_test.go sets
 // them; without them the tests are skipped.
 
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -217,7 +217,7 @@ describe("VS Code protocol stack against nonroot-ls", { skip }, () => {
     const fixed = applyEdits(text, dc![0].edits as TextEdit[]);
     assert.match(fixed.split("\n")[2], /^USER [1-9][0-9]*(:[0-9]+)?$/, "USER is a non-root uid");
     if (process.env.NONROOT_FIXED) {
-      assert.equal(fixed, fs.readFileSync(process.env.NONROOT_FIXED, "utf8"), "same text as `nonroot-ls fix`");
+      assert.equal(fixed, fs.readFileSync(process.env.NONROOT_FIXED, "utf8"), "same text as the engine's preferred NR102 fix");
     }
 
     // VS Code sends the applied edit as incremental changes.
