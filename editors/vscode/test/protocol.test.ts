@@ -139,7 +139,7 @@ class Session {
   async close(): Promise<number | null> {
     await this.conn.sendRequest(ShutdownRequest.type);
     await this.conn.sendNotification(ExitNotification.type);
-    const code = await Promise.race([this.exited, new Promise<number | null>((r) => setTimeout(() => r(-1), 3000))]);
+    const code = await Promise.race([this.exited, new Promise<number | null>((r) => setTimeout(() => r(-1), 3000).unref())]);
     this.conn.dispose();
     this.proc.kill();
     return code;
