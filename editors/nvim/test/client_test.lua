@@ -69,6 +69,9 @@ local ok, err = pcall(function()
   check('lsp/nonroot_ls.lua settings section', type(cfg.settings) == 'table' and cfg.settings.nonroot ~= nil,
     vim.inspect(cfg.settings))
 
+  -- `-u NONE` leaves filetype detection off; a user's Neovim has it on.
+  vim.cmd('filetype on')
+  vim.o.hidden = true
   local l = require('nonroot_ls.legacy')
   check('Dockerfile names', l.is_dockerfile_name('/w/Containerfile') and l.is_dockerfile_name('/w/api.Dockerfile')
     and l.is_dockerfile_name('/w/Dockerfile.prod') and not l.is_dockerfile_name('/w/values.yaml'), 'name patterns')
