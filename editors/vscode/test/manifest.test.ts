@@ -101,6 +101,8 @@ describe("packaged .vsix", { skip }, () => {
     for (const [k, v] of Object.entries(pkg.contributes.configuration.properties as Record<string, { description?: string; markdownDescription?: string }>)) {
       assert.ok(v.description || v.markdownDescription, `${k} has a description`);
     }
+    assert.equal(pkg.contributes.configuration.properties["nonroot.server.path"].scope, "machine",
+      "a workspace must not choose the program the extension runs");
     const yv = pkg.contributes.yamlValidation.find((y: { fileMatch: string[] }) => y.fileMatch.includes(".nonroot-ls.yaml"));
     assert.equal(yv?.url, "./schemas/nonroot-ls.schema.json");
   });
