@@ -93,7 +93,17 @@ func didChangeConfiguration(ctx context.Context, s *Server, params jsonrpc2.RawM
 		go s.pullConfiguration()
 		return
 	}
-	s.applySettings(p.Settings)
+	s.applySettings(p.Settings, s.nextSettingsSeq())
+}
+
+// nextSettingsSeq numbers a settings event (a push, or a pull when its request is sent).
+// applySettings applies only events newer than the last applied one, so the answer to a
+// pull sent before a didChangeConfiguration push cannot overwrite the pushed settings.
+func (s *Server) nextSettingsSeq() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settingsIssued++
+	return s.settingsIssued
 }
 
 // pullConfiguration asks the client for the "nonroot" section and applies it. It runs on its
@@ -102,6 +112,7 @@ func (s *Server) pullConfiguration() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sec := Section
+	seq := s.nextSettingsSeq()
 	var res []json.RawMessage
 	if _, err := s.conn.Call(ctx, protocol.MethodWorkspaceConfiguration, &protocol.ConfigurationParams{Items: []protocol.ConfigurationItem{{Section: &sec}}}, &res); err != nil {
 		s.logf(protocol.MessageTypeWarning, "workspace/configuration: %v", err)
@@ -110,20 +121,29 @@ func (s *Server) pullConfiguration() {
 	if len(res) == 0 {
 		return
 	}
-	s.applySettings(res[0])
+	s.applySettings(res[0], seq)
 }
 
-func (s *Server) applySettings(raw []byte) {
+func (s *Server) applySettings(raw []byte, seq uint64) {
 	c, err := settingsFrom(raw)
 	if err != nil {
 		s.logf(protocol.MessageTypeWarning, "%v", err)
 	}
+	stale := false
 	st := s.update(func(st *state) *state {
+		if seq <= s.settingsApplied {
+			stale = true // newer settings were applied while this answer was on its way
+			return st
+		}
+		s.settingsApplied = seq
 		n := st.clone()
 		n.settings = c
 		n.snap = n.snap.WithSettings(c)
 		return n
 	})
+	if stale {
+		return
+	}
 	s.pub.changed(st, nil)
 }
 

@@ -97,6 +97,10 @@ type Server struct {
 	mu  sync.Mutex
 	cur atomic.Pointer[state]
 
+	// settingsIssued numbers settings events, settingsApplied is the newest applied (both
+	// under mu): see nextSettingsSeq.
+	settingsIssued, settingsApplied uint64
+
 	phase    atomic.Int32 // phaseNew, phaseRunning, phaseShutdown
 	exitCode atomic.Int32
 	exited   chan struct{}
