@@ -136,3 +136,32 @@ func TestHoverShowsRuleDoc(t *testing.T) {
 		t.Fatalf("hover %+v", h)
 	}
 }
+
+func TestWalkHonoursGitignore(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, ".gitignore", "# build output\n/dist/\n*.tmp.yaml\nbuild/\n!keep.tmp.yaml\n")
+	write(t, dir, "Dockerfile", "FROM x\n")
+	write(t, dir, "dist/Dockerfile", "FROM x\n")
+	write(t, dir, "a/build/Dockerfile", "FROM x\n")
+	write(t, dir, "a/dist/Dockerfile", "FROM x\n") // /dist/ is anchored to the root
+	write(t, dir, "a/x.tmp.yaml", "apiVersion: v1\nkind: Pod\n")
+	write(t, dir, "a/keep.tmp.yaml", "apiVersion: v1\nkind: Pod\n")
+	write(t, dir, "b/.gitignore", "Dockerfile\n")
+	write(t, dir, "b/Dockerfile", "FROM x\n")
+	write(t, dir, "c/Dockerfile", "FROM x\n") // b's .gitignore does not reach c
+	s := NewSnapshot([]string{dir}, Config{})
+	var got []string
+	for _, p := range s.Walk() {
+		rel, _ := filepath.Rel(s.Roots()[0], p)
+		got = append(got, filepath.ToSlash(rel))
+	}
+	want := "Dockerfile a/dist/Dockerfile a/keep.tmp.yaml c/Dockerfile"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("walk = %q, want %q", strings.Join(got, " "), want)
+	}
+	// An open document is analysed even when ignored by git.
+	s = s.WithFile(filepath.Join(s.Roots()[0], "b/Dockerfile"), 1, "dockerfile", "FROM y\n")
+	if !strings.Contains(strings.Join(s.Walk(), " "), "b/Dockerfile") {
+		t.Fatalf("open document missing from walk: %v", s.Walk())
+	}
+}

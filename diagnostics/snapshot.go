@@ -337,7 +337,8 @@ func (s *Snapshot) Memo(key any, fn func() any) any { return s.memo.get(key, fn)
 
 // Walk returns the files under the roots that the engine knows how to read (Dockerfiles,
 // manifests, charts, compose, config…) plus the open documents, sorted. Version-control and
-// dependency folders are skipped, and so are paths the configuration ignores.
+// dependency folders are skipped, and so are paths the configuration or a .gitignore (of the
+// folder or any folder above it, up to the root) ignores. Symlinks are not followed.
 func (s *Snapshot) Walk() []string {
 	return s.Memo(walkKey{}, func() any {
 		seen := map[string]bool{}
@@ -355,24 +356,31 @@ func (s *Snapshot) Walk() []string {
 		}
 		n := 0
 		for _, root := range s.roots {
+			var ignores []*gitignore // the .gitignore files of p's ancestors, root first
 			filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 				if err != nil {
 					return nil
+				}
+				for len(ignores) > 0 && !within(ignores[len(ignores)-1].dir, filepath.Dir(p)) {
+					ignores = ignores[:len(ignores)-1]
 				}
 				if d.IsDir() {
 					switch d.Name() {
 					case ".git", ".hg", ".svn", "node_modules", "vendor", ".venv", "__pycache__":
 						return filepath.SkipDir
 					}
-					if p != root && s.Ignored(p) {
+					if p != root && (s.Ignored(p) || gitignored(ignores, p, true)) {
 						return filepath.SkipDir
+					}
+					if gi, err := s.File(filepath.Join(p, ".gitignore")); err == nil {
+						ignores = append(ignores, parseGitignore(p, gi.Text))
 					}
 					return nil
 				}
 				if n++; n > maxWalkFiles {
 					return filepath.SkipAll
 				}
-				if !d.Type().IsRegular() || !candidateName(d.Name()) || s.Ignored(p) {
+				if !d.Type().IsRegular() || !candidateName(d.Name()) || s.Ignored(p) || gitignored(ignores, p, false) {
 					return nil
 				}
 				if f, err := s.File(p); err == nil && f.Kind != KindUnknown {
