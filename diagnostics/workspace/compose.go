@@ -14,17 +14,17 @@ import (
 // or another compose file of the workspace) and YAML anchors/merge keys are applied; values
 // are interpolated (`${VAR:-default}`) from the `.env` file next to the compose file.
 type Service struct {
-	File     string     // the compose file
-	Name     string     // service name
-	NameRange text.Range // the service's key
-	Image    string     // interpolated `image:` ("" when none)
+	File       string     // the compose file
+	Name       string     // service name
+	NameRange  text.Range // the service's key
+	Image      string     // interpolated `image:` ("" when none)
 	ImageRange text.Range
-	ImageFile string // file that holds image: (differs from File when inherited through extends)
-	Build    *Build     // nil when the service is not built
-	User     string     // interpolated `user:`
-	HasUser  bool
-	UserRange text.Range
-	UserFile string
+	ImageFile  string // file that holds image: (differs from File when inherited through extends)
+	Build      *Build // nil when the service is not built
+	User       string // interpolated `user:`
+	HasUser    bool
+	UserRange  text.Range
+	UserFile   string
 }
 
 // Build is a compose `build:` section.

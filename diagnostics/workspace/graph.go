@@ -96,10 +96,10 @@ type Graph struct {
 	// Dockerfiles are every Dockerfile in the workspace.
 	Dockerfiles []string
 
-	declared map[string]*Link      // image key → link
-	rewrites map[string][]rewrite  // kustomize: key of name → rewrites
-	byName   map[string][]string   // folder (or Dockerfile.<name>) name → Dockerfiles
-	byDocker map[string][]int      // Dockerfile → indexes into Uses
+	declared map[string]*Link     // image key → link
+	rewrites map[string][]rewrite // kustomize: key of name → rewrites
+	byName   map[string][]string  // folder (or Dockerfile.<name>) name → Dockerfiles
+	byDocker map[string][]int     // Dockerfile → indexes into Uses
 	dfSet    map[string]bool
 }
 
