@@ -165,3 +165,35 @@ func TestWalkHonoursGitignore(t *testing.T) {
 		t.Fatalf("open document missing from walk: %v", s.Walk())
 	}
 }
+
+func TestNavigationRegistries(t *testing.T) {
+	dir := t.TempDir()
+	df := write(t, dir, "app/Dockerfile", "FROM x\n")
+	pod := write(t, dir, "pod.yaml", "apiVersion: v1\nkind: Pod\n")
+	RegisterDefinition(KindManifest, func(s *Snapshot, f *File, pos text.Pos) []Location {
+		if pos.Line == 1 {
+			return []Location{{File: df}, {File: df}}
+		}
+		return nil
+	})
+	RegisterReferences(KindDockerfile, func(s *Snapshot, f *File, pos text.Pos) []Location { panic("boom") })
+	RegisterDependents(func(s *Snapshot, path string) []string {
+		if path == df {
+			return []string{pod, df, pod}
+		}
+		return nil
+	})
+	s := NewSnapshot([]string{dir}, Config{})
+	if got := s.Definition(pod, text.Pos{Line: 1}); len(got) != 1 || got[0].File != df {
+		t.Errorf("Definition = %+v", got)
+	}
+	if got := s.Definition(pod, text.Pos{Line: 0}); got != nil {
+		t.Errorf("Definition on line 0 = %+v", got)
+	}
+	if got := s.References(df, text.Pos{}); got != nil {
+		t.Errorf("a panicking provider must yield nothing, got %+v", got)
+	}
+	if got := s.Dependents(df); len(got) != 1 || got[0] != pod {
+		t.Errorf("Dependents = %v, want [%s] (deduplicated, without the file itself)", got, pod)
+	}
+}
