@@ -23,10 +23,14 @@ var (
 )
 
 // RegisterDefinition adds a go-to-definition provider for files of kind k. Call it from init.
-func RegisterDefinition(k FileKind, fn Navigator) { definitionFuncs[k] = append(definitionFuncs[k], fn) }
+func RegisterDefinition(k FileKind, fn Navigator) {
+	definitionFuncs[k] = append(definitionFuncs[k], fn)
+}
 
 // RegisterReferences adds a find-references provider for files of kind k. Call it from init.
-func RegisterReferences(k FileKind, fn Navigator) { referencesFuncs[k] = append(referencesFuncs[k], fn) }
+func RegisterReferences(k FileKind, fn Navigator) {
+	referencesFuncs[k] = append(referencesFuncs[k], fn)
+}
 
 // Definition returns where the thing at pos in path is defined (e.g. an `image:` value → the
 // Dockerfile stage that builds it). Nil when nothing is known.
