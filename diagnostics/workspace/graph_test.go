@@ -217,3 +217,37 @@ func write(t testing.TB, dir, name, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestDependentsAndInspect(t *testing.T) {
+	s := snap(t, filepath.Join(fixtures, "link-kustomize"))
+	root := s.Roots()[0]
+	got := func(p string) string {
+		var out []string
+		for _, d := range s.Dependents(filepath.Join(root, p)) {
+			out = append(out, rel(s, d))
+		}
+		return strings.Join(out, " ")
+	}
+	if g := got("web/Dockerfile"); g != "base/deploy.yaml compose.yaml" {
+		t.Errorf("Dependents(web/Dockerfile) = %q", g)
+	}
+	if g := got("overlays/prod/kustomization.yaml"); g != "base/deploy.yaml web/Dockerfile" {
+		t.Errorf("Dependents(kustomization) = %q", g)
+	}
+	if g := got("base/deploy.yaml"); g != "" {
+		t.Errorf("Dependents(manifest) = %q", g)
+	}
+	ins := Inspect(s)
+	if len(ins) != 2 || ins[0].Evidence != SourceCompose || ins[0].From != (InspectSource{"compose.yaml", 4}) ||
+		ins[1].Evidence != SourceKustomize || ins[1].Image != "app" || ins[1].Dockerfile != "web/Dockerfile" {
+		t.Errorf("Inspect = %+v", ins)
+	}
+	// Broken link sources get NR001.
+	dir := t.TempDir()
+	write(t, dir, "docker-bake.hcl", "target \"x\" {\n  tags = [\"a\"\n")
+	s = snap(t, dir)
+	fs := s.Diagnose(filepath.Join(s.Roots()[0], "docker-bake.hcl"))
+	if len(fs) != 1 || fs[0].RuleID != "NR001" || !strings.Contains(fs[0].Message, "invalid bake file") {
+		t.Errorf("bake NR001 = %v", fs)
+	}
+}
