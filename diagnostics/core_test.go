@@ -197,3 +197,47 @@ func TestNavigationRegistries(t *testing.T) {
 		t.Errorf("Dependents = %v, want [%s] (deduplicated, without the file itself)", got, pod)
 	}
 }
+
+func TestWalkCacheFollowsDiskChanges(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "a/Dockerfile", "FROM x\n")
+	s := NewSnapshot([]string{dir}, Config{})
+	rel := func(s *Snapshot) string {
+		var out []string
+		for _, p := range s.Walk() {
+			r, _ := filepath.Rel(s.Roots()[0], p)
+			out = append(out, filepath.ToSlash(r))
+		}
+		return strings.Join(out, " ")
+	}
+	if got := rel(s); got != "a/Dockerfile" {
+		t.Fatalf("walk = %q", got)
+	}
+	// A content change keeps the walk; the new content is read.
+	write(t, dir, "a/Dockerfile", "FROM y\n")
+	s = s.WithDiskChanges(a)
+	if f, _ := s.File(a); f.Text != "FROM y\n" || rel(s) != "a/Dockerfile" {
+		t.Fatalf("after change: %q %q", f.Text, rel(s))
+	}
+	// A created file is found, a deleted one is gone.
+	b := write(t, dir, "b/Dockerfile", "FROM x\n")
+	s = s.WithDiskChanges(b)
+	if got := rel(s); got != "a/Dockerfile b/Dockerfile" {
+		t.Fatalf("after create: %q", got)
+	}
+	os.Remove(a)
+	s = s.WithDiskChanges(a)
+	if got := rel(s); got != "b/Dockerfile" {
+		t.Fatalf("after delete: %q", got)
+	}
+	// An open .gitignore changes what is walked; closing it restores the disk's view.
+	gi := filepath.Join(s.Roots()[0], ".gitignore")
+	s = s.WithFile(gi, 1, "ignore", "b/\n")
+	if got := rel(s); got != "" {
+		t.Fatalf("with open .gitignore: %q", got)
+	}
+	s = s.WithoutFile(gi)
+	if got := rel(s); got != "b/Dockerfile" {
+		t.Fatalf("after closing .gitignore: %q", got)
+	}
+}

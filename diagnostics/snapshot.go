@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -94,6 +95,15 @@ type Snapshot struct {
 type diskCache struct {
 	mu    sync.Mutex
 	files map[string]diskEntry
+	walk  *diskWalk // the last walk of the disk, kept while only file contents change
+}
+
+// diskWalk is the candidate files a walk of the roots found (before classification), valid
+// for the ignore configuration its fingerprint names.
+type diskWalk struct {
+	fingerprint string
+	paths       []string
+	set         map[string]bool
 }
 
 type diskEntry struct {
@@ -176,8 +186,26 @@ func (s *Snapshot) WithDiskChanges(paths ...string) *Snapshot {
 			}
 		}
 	}
+	walk := s.disk.walk
 	s.disk.mu.Unlock()
-	n.disk = &diskCache{files: files}
+	// The walk stays valid when the changes only touched contents of files it knows about
+	// (not an ignore file, not a file created or deleted).
+	if walk != nil {
+		if paths == nil {
+			walk = nil
+		}
+		for _, p := range paths {
+			p = Clean(p)
+			base := filepath.Base(p)
+			st, err := os.Lstat(p)
+			exists := err == nil && st.Mode().IsRegular()
+			if base == ".gitignore" || base == ConfigFileName || (err == nil && st.IsDir()) || (candidateName(base) && exists != walk.set[p]) {
+				walk = nil
+				break
+			}
+		}
+	}
+	n.disk = &diskCache{files: files, walk: walk}
 	return n
 }
 
@@ -354,6 +382,58 @@ func (s *Snapshot) Walk() []string {
 				add(p)
 			}
 		}
+		for _, p := range s.diskCandidates() {
+			if s.overlays[p] != nil {
+				continue
+			}
+			if f, err := s.File(p); err == nil && f.Kind != KindUnknown {
+				add(p)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}).([]string)
+}
+
+// walkFingerprint names what the disk walk's result depends on besides the disk: the roots,
+// the ignore settings and the open documents that are ignore files.
+func (s *Snapshot) walkFingerprint() string {
+	h := fnv.New64a()
+	for _, r := range s.roots {
+		h.Write([]byte(r + "\x00"))
+	}
+	for _, g := range s.settings.Ignore {
+		h.Write([]byte(g + "\x00"))
+	}
+	var open []string
+	for p := range s.overlays {
+		if b := filepath.Base(p); b == ".gitignore" || b == ConfigFileName {
+			open = append(open, p)
+		}
+	}
+	sort.Strings(open)
+	for _, p := range open {
+		h.Write([]byte(p + "\x00" + s.overlays[p].Text + "\x00"))
+	}
+	return fmt.Sprintf("%x", h.Sum64())
+}
+
+// diskCandidates walks the roots (or reuses the last walk) and returns the files whose names
+// the engine may read, minus what the configuration and .gitignore files ignore.
+func (s *Snapshot) diskCandidates() []string {
+	fp := s.walkFingerprint()
+	s.disk.mu.Lock()
+	w := s.disk.walk
+	s.disk.mu.Unlock()
+	if w != nil && w.fingerprint == fp {
+		return w.paths
+	}
+	w = &diskWalk{fingerprint: fp, set: map[string]bool{}}
+	add := func(p string) {
+		w.paths = append(w.paths, p)
+		w.set[p] = true
+	}
+	{
 		n := 0
 		for _, root := range s.roots {
 			var ignores []*gitignore // the .gitignore files of p's ancestors, root first
@@ -383,15 +463,15 @@ func (s *Snapshot) Walk() []string {
 				if !d.Type().IsRegular() || !candidateName(d.Name()) || s.Ignored(p) || gitignored(ignores, p, false) {
 					return nil
 				}
-				if f, err := s.File(p); err == nil && f.Kind != KindUnknown {
-					add(p)
-				}
+				add(p)
 				return nil
 			})
 		}
-		sort.Strings(out)
-		return out
-	}).([]string)
+	}
+	s.disk.mu.Lock()
+	s.disk.walk = w
+	s.disk.mu.Unlock()
+	return w.paths
 }
 
 type walkKey struct{}
