@@ -87,6 +87,7 @@ func (m *memo) get(key any, fn func() any) any {
 type Snapshot struct {
 	roots    []string // absolute, clean, symlinks resolved
 	settings Config   // editor settings (below .nonroot-ls.yaml)
+	override *Config  // command-line settings (above .nonroot-ls.yaml); nil when none
 	overlays map[string]*File
 	disk     *diskCache
 	memo     memo
@@ -126,7 +127,7 @@ func NewSnapshot(roots []string, settings Config) *Snapshot {
 }
 
 func (s *Snapshot) clone() *Snapshot {
-	n := &Snapshot{roots: s.roots, settings: s.settings, overlays: make(map[string]*File, len(s.overlays)+1), disk: s.disk}
+	n := &Snapshot{roots: s.roots, settings: s.settings, override: s.override, overlays: make(map[string]*File, len(s.overlays)+1), disk: s.disk}
 	for k, v := range s.overlays {
 		n.overlays[k] = v
 	}
@@ -163,9 +164,18 @@ func (s *Snapshot) WithSettings(c Config) *Snapshot {
 	return n
 }
 
+// WithOverride returns a snapshot whose settings c win over .nonroot-ls.yaml field by field
+// (command-line flags such as `check --profile`).
+func (s *Snapshot) WithOverride(c Config) *Snapshot {
+	n := s.clone()
+	n.override = &c
+	return n
+}
+
 // WithRoots returns a snapshot with other workspace roots.
 func (s *Snapshot) WithRoots(roots []string) *Snapshot {
 	n := NewSnapshot(roots, s.settings)
+	n.override = s.override
 	n.overlays = s.clone().overlays
 	return n
 }
@@ -328,6 +338,10 @@ func (s *Snapshot) ChartRoot(path string) string {
 // the nearest .nonroot-ls.yaml between path and its workspace root. A broken config file is
 // ignored here (its own diagnostics say why).
 func (s *Snapshot) ConfigFor(path string) Config {
+	return s.configFor(path).Merge(s.override)
+}
+
+func (s *Snapshot) configFor(path string) Config {
 	c := Config{}.Merge(&s.settings)
 	root := s.Root(path)
 	if root == "" {

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+)
+
+func inspect(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("inspect", stderr)
+	format := fs.String("format", "text", "output format: text or json")
+	paths, err := parse(fs, args)
+	if err != nil {
+		return 2
+	}
+	if *format != "text" && *format != "json" {
+		fmt.Fprintf(stderr, "nonroot-ls inspect: --format: unknown format %q (want text or json)\n", *format)
+		return 2
+	}
+	w, err := load(paths, diagnostics.Config{})
+	if err != nil {
+		fmt.Fprintf(stderr, "nonroot-ls inspect: %v\n", err)
+		return 2
+	}
+	var models []json.RawMessage
+	var names []string
+	for _, path := range w.files {
+		v, err := w.snap.Inspect(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "nonroot-ls inspect: %v\n", err)
+			return 2
+		}
+		if v == nil {
+			continue
+		}
+		m, err := withFile(v, w.rel(path))
+		if err != nil {
+			fmt.Fprintf(stderr, "nonroot-ls inspect: %s: %v\n", w.rel(path), err)
+			return 2
+		}
+		models = append(models, m)
+		names = append(names, w.rel(path))
+	}
+	if *format == "json" {
+		var out any = models
+		if len(models) == 1 {
+			out = models[0]
+		} else if models == nil {
+			out = []json.RawMessage{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			fmt.Fprintf(stderr, "nonroot-ls inspect: %v\n", err)
+			return 2
+		}
+		return 0
+	}
+	if len(models) == 0 {
+		fmt.Fprintf(stdout, "no models in %d file(s)\n", len(w.files))
+		return 0
+	}
+	for i, m := range models {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintf(stdout, "%s\n", names[i])
+		var v any
+		json.Unmarshal(m, &v)
+		flatten(stdout, "  ", "", v)
+	}
+	return 0
+}
+
+// withFile returns v as JSON with "file" set to the path as given on the command line
+// (relative to the working directory) when v is an object.
+func withFile(v any, rel string) (json.RawMessage, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		return data, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return nil, err
+	}
+	f, _ := json.Marshal(rel)
+	obj["file"] = f
+	// Keep "file" first, the rest in the model's own order.
+	var b bytes.Buffer
+	b.WriteString(`{"file":`)
+	b.Write(f)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.Token()
+	for dec.More() {
+		k, _ := dec.Token()
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return nil, err
+		}
+		if k == "file" {
+			continue
+		}
+		kb, _ := json.Marshal(k)
+		b.WriteByte(',')
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(val)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// flatten prints a JSON value as "key.sub: value" lines.
+func flatten(out io.Writer, indent, prefix string, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if len(keys) == 0 {
+			fmt.Fprintf(out, "%s%s: {}\n", indent, prefix)
+		}
+		for _, k := range keys {
+			if k == "file" && prefix == "" {
+				continue
+			}
+			flatten(out, indent, join(prefix, k), x[k])
+		}
+	case []any:
+		if len(x) == 0 {
+			fmt.Fprintf(out, "%s%s: []\n", indent, prefix)
+		}
+		for i, e := range x {
+			flatten(out, indent, fmt.Sprintf("%s[%d]", prefix, i), e)
+		}
+	case nil:
+		fmt.Fprintf(out, "%s%s: null\n", indent, prefix)
+	default:
+		b, _ := json.Marshal(x)
+		s := string(b)
+		if str, ok := x.(string); ok && !strings.ContainsAny(str, "\n\"") {
+			s = str
+		}
+		fmt.Fprintf(out, "%s%s: %s\n", indent, prefix, s)
+	}
+}
+
+func join(prefix, k string) string {
+	if prefix == "" {
+		return k
+	}
+	return prefix + "." + k
+}

@@ -1,0 +1,374 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/codeactions"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+)
+
+// Test rules, registered only in this test binary (the docs test leaves them out):
+// NR990 flags the marker FIXME-NR990 in a Dockerfile (warning, with a fix); NR991 flags
+// K8S-ONLY and runs only in the kubernetes profile; an inspector describes bake files.
+const marker = "FIXME-NR990"
+
+var testRules = map[string]bool{"NR990": true, "NR991": true}
+
+func init() {
+	find := func(pass *diagnostics.Pass, word string) {
+		l := pass.File.Lines()
+		for n := 0; n < l.Count(); n++ {
+			if i := strings.Index(l.Line(n), word); i >= 0 {
+				pass.Reportf(text.Range{Start: text.Pos{Line: n, Col: i}, End: text.Pos{Line: n, Col: i + len(word)}}, "found %s", word)
+			}
+		}
+	}
+	diagnostics.Register(&diagnostics.Rule{
+		ID: "NR990", Title: "Test marker", Severity: diagnostics.SeverityWarning, FixTitle: "Replace the marker",
+		Kinds: []diagnostics.FileKind{diagnostics.KindDockerfile},
+		Run:   func(p *diagnostics.Pass) { find(p, marker) },
+	}, &diagnostics.Rule{
+		ID: "NR991", Title: "Kubernetes only", Severity: diagnostics.SeverityError,
+		Profiles: []diagnostics.Profile{diagnostics.ProfileKubernetes},
+		Kinds:    []diagnostics.FileKind{diagnostics.KindDockerfile},
+		Run:      func(p *diagnostics.Pass) { find(p, "K8S-ONLY") },
+	})
+	codeactions.Register("NR990", func(s *diagnostics.Snapshot, f diagnostics.Finding) []codeactions.Action {
+		return []codeactions.Action{{Title: "Replace the marker", Preferred: true, Edits: []codeactions.FileEdit{{Path: f.File, Edits: []text.Edit{{Range: f.Range, NewText: "fixed"}}}}}}
+	})
+	diagnostics.RegisterInspect(diagnostics.KindBake, func(s *diagnostics.Snapshot, f *diagnostics.File) any {
+		return map[string]any{"file": f.Path, "lines": f.Lines().Count(), "targets": []string{"app"}}
+	})
+}
+
+// tree writes files (name → content) under a new temp dir, chdirs there, returns the dir.
+func tree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	return dir
+}
+
+func runCmd(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestUsageAndVersion(t *testing.T) {
+	tree(t, nil)
+	if out, _, code := runCmd(t, "version"); code != 0 || !strings.HasPrefix(out, "nonroot-ls ") {
+		t.Errorf("version: %q %d", out, code)
+	}
+	if out, _, code := runCmd(t, "help"); code != 0 || !strings.Contains(out, "nonroot-ls check") {
+		t.Errorf("help: %d", code)
+	}
+	for _, args := range [][]string{
+		{}, {"frobnicate"}, {"check", "--bogus"}, {"check", "--format", "xml"}, {"check", "--fail-on", "fatal"},
+		{"check", "--profile", "mesos"}, {"check", "no/such/dir"}, {"fix", "no/such/file"}, {"inspect", "--format", "yaml"}, {"rules", "extra"},
+	} {
+		_, stderr, code := runCmd(t, args...)
+		if code != 2 || stderr == "" {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", args, code, stderr)
+		}
+	}
+	if _, stderr, _ := runCmd(t, "check", "no/such/dir"); !strings.Contains(stderr, "no/such/dir") {
+		t.Errorf("missing path error does not name it: %q", stderr)
+	}
+}
+
+func TestCheckTextAndExitCodes(t *testing.T) {
+	tree(t, map[string]string{
+		"app/Dockerfile":   "FROM alpine\n# é😀 " + marker + "\n",
+		"clean/Dockerfile": "FROM alpine\n",
+		"app/notes.txt":    marker,
+	})
+	out, _, code := runCmd(t, "check", ".")
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (a warning, --fail-on warning by default)", code)
+	}
+	// Column 6: "# é😀 " is 5 characters (code points).
+	if !strings.Contains(out, "app/Dockerfile:2:6: warning NR990: found "+marker+"\n") {
+		t.Errorf("text output:\n%s", out)
+	}
+	if strings.Contains(out, "notes.txt") {
+		t.Errorf("a plain text file was checked:\n%s", out)
+	}
+	for flag, want := range map[string]int{"error": 0, "warning": 1, "info": 1, "hint": 1, "off": 0} {
+		if _, _, code := runCmd(t, "check", "--fail-on", flag, "."); code != want {
+			t.Errorf("--fail-on %s: exit %d, want %d", flag, code, want)
+		}
+	}
+	// Flags after paths; a file path checks just that file.
+	if out, _, code := runCmd(t, "check", "clean/Dockerfile", "--fail-on", "hint"); code != 0 || !strings.Contains(out, "no problems in 1 file") {
+		t.Errorf("clean file: %d\n%s", code, out)
+	}
+}
+
+func TestCheckProfileOverridesConfigFile(t *testing.T) {
+	tree(t, map[string]string{
+		"Dockerfile":       "FROM alpine\nRUN K8S-ONLY\n",
+		".nonroot-ls.yaml": "profile: docker\n",
+	})
+	if out, _, code := runCmd(t, "check", "."); code != 0 || strings.Contains(out, "NR991") {
+		t.Errorf("profile docker from the config file: %d\n%s", code, out)
+	}
+	if out, _, code := runCmd(t, "check", "--profile", "kubernetes", "."); code != 1 || !strings.Contains(out, "error NR991") {
+		t.Errorf("--profile kubernetes: %d\n%s", code, out)
+	}
+}
+
+func TestCheckEngineErrors(t *testing.T) {
+	tree(t, map[string]string{
+		".nonroot-ls.yaml": "rulez: {}\n",
+		"bin/Dockerfile":   "FROM a\n\x00\x01",
+	})
+	out, _, code := runCmd(t, "check", "--fail-on", "error")
+	if code != 1 || !strings.Contains(out, ".nonroot-ls.yaml:1:1: error NR001: invalid .nonroot-ls.yaml") || !strings.Contains(out, "bin/Dockerfile:1:1: error NR001: binary file") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+func TestCheckJSON(t *testing.T) {
+	tree(t, map[string]string{"Dockerfile": "FROM alpine\nRUN echo " + marker + "\n"})
+	out, _, code := runCmd(t, "check", "--format", "json")
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	var fs []jsonFinding
+	if err := json.Unmarshal([]byte(out), &fs); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var got *jsonFinding
+	for i := range fs {
+		if fs[i].Rule == "NR990" {
+			got = &fs[i]
+		}
+	}
+	if got == nil || got.File != "Dockerfile" || got.Line != 2 || got.Column != 10 || got.EndLine != 2 || got.EndColumn != 10+len(marker) ||
+		got.Severity != "warning" || got.Message != "found "+marker || !strings.HasSuffix(got.DocURL, "/NR990.md") {
+		t.Errorf("json finding %+v", got)
+	}
+	// No findings: an empty array, not null.
+	tree(t, map[string]string{"Dockerfile": "FROM alpine\n"})
+	if out, _, code := runCmd(t, "check", "--format", "json"); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Errorf("clean json: %d %q", code, out)
+	}
+}
+
+// TestCheckSARIF validates the log structurally against what GitHub code scanning requires.
+func TestCheckSARIF(t *testing.T) {
+	tree(t, map[string]string{
+		"svc/Dockerfile":   "FROM alpine\n# é😀 " + marker + "\n",
+		".nonroot-ls.yaml": "rulez: {}\n",
+	})
+	out, _, code := runCmd(t, "check", "--format", "sarif")
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	var log struct {
+		Schema  string `json:"$schema"`
+		Version string `json:"version"`
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Name           string `json:"name"`
+					InformationURI string `json:"informationUri"`
+					Rules          []struct {
+						ID               string                `json:"id"`
+						Name             string                `json:"name"`
+						HelpURI          string                `json:"helpUri"`
+						ShortDescription struct{ Text string } `json:"shortDescription"`
+						Help             struct{ Text, Markdown string }
+						Default          struct{ Level string } `json:"defaultConfiguration"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			OriginalURIBaseIDs map[string]struct{ URI string } `json:"originalUriBaseIds"`
+			ColumnKind         string                          `json:"columnKind"`
+			Results            []struct {
+				RuleID    string `json:"ruleId"`
+				RuleIndex int    `json:"ruleIndex"`
+				Level     string `json:"level"`
+				Message   struct{ Text string }
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct {
+							URI       string `json:"uri"`
+							URIBaseID string `json:"uriBaseId"`
+						} `json:"artifactLocation"`
+						Region struct {
+							StartLine, StartColumn, EndLine, EndColumn int
+						} `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out), &log); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if log.Version != "2.1.0" || !strings.Contains(log.Schema, "sarif-2.1.0") || len(log.Runs) != 1 {
+		t.Fatalf("envelope: version %q schema %q runs %d", log.Version, log.Schema, len(log.Runs))
+	}
+	r := log.Runs[0]
+	d := r.Tool.Driver
+	if d.Name != "nonroot-ls" || d.InformationURI == "" || len(d.Rules) != len(diagnostics.Rules()) {
+		t.Fatalf("driver %q %q with %d rules", d.Name, d.InformationURI, len(d.Rules))
+	}
+	for _, rule := range d.Rules {
+		if rule.ID == "" || rule.Name == "" || !strings.HasPrefix(rule.HelpURI, "https://") || rule.ShortDescription.Text == "" || rule.Help.Markdown == "" ||
+			!map[string]bool{"error": true, "warning": true, "note": true}[rule.Default.Level] {
+			t.Errorf("rule %+v", rule)
+		}
+	}
+	if r.ColumnKind != "utf16CodeUnits" || !strings.HasPrefix(r.OriginalURIBaseIDs["%SRCROOT%"].URI, "file:///") || !strings.HasSuffix(r.OriginalURIBaseIDs["%SRCROOT%"].URI, "/") {
+		t.Errorf("run: columnKind %q base %+v", r.ColumnKind, r.OriginalURIBaseIDs)
+	}
+	seen := map[string]bool{}
+	for _, res := range r.Results {
+		if res.RuleIndex < 0 || res.RuleIndex >= len(d.Rules) || d.Rules[res.RuleIndex].ID != res.RuleID {
+			t.Errorf("result %s: ruleIndex %d does not point at its rule", res.RuleID, res.RuleIndex)
+		}
+		if !map[string]bool{"error": true, "warning": true, "note": true}[res.Level] || res.Message.Text == "" || len(res.Locations) != 1 {
+			t.Errorf("result %+v", res)
+		}
+		loc := res.Locations[0].PhysicalLocation
+		if u := loc.ArtifactLocation.URI; strings.Contains(u, ":") || strings.HasPrefix(u, "/") || loc.ArtifactLocation.URIBaseID != "%SRCROOT%" {
+			t.Errorf("artifact location %+v is not relative to the working directory", loc.ArtifactLocation)
+		}
+		if reg := loc.Region; reg.StartLine < 1 || reg.StartColumn < 1 || reg.EndLine < reg.StartLine || (reg.EndLine == reg.StartLine && reg.EndColumn < reg.StartColumn) {
+			t.Errorf("region %+v", reg)
+		}
+		seen[res.RuleID+" "+loc.ArtifactLocation.URI] = true
+		if res.RuleID == "NR990" {
+			// "# é😀 " is 6 UTF-16 code units: the marker starts at column 7.
+			if reg := loc.Region; reg.StartLine != 2 || reg.StartColumn != 7 || reg.EndColumn != 7+len(marker) {
+				t.Errorf("NR990 region %+v", reg)
+			}
+		}
+	}
+	if !seen["NR990 svc/Dockerfile"] || !seen["NR001 .nonroot-ls.yaml"] {
+		t.Errorf("results %v", seen)
+	}
+}
+
+func TestFix(t *testing.T) {
+	dir := tree(t, map[string]string{"app/Dockerfile": "FROM alpine\r\n# keep me\r\nRUN echo " + marker + "\r\n"})
+	path := filepath.Join(dir, "app/Dockerfile")
+	out, _, code := runCmd(t, "fix", "--diff", ".")
+	want := "--- a/app/Dockerfile\n+++ b/app/Dockerfile\n@@ -1,3 +1,3 @@\n FROM alpine\r\n # keep me\r\n-RUN echo " + marker + "\r\n+RUN echo fixed\r\n"
+	if code != 1 || !strings.Contains(out, want) {
+		t.Errorf("fix --diff: exit %d\n%q\nwant\n%q", code, out, want)
+	}
+	if b, _ := os.ReadFile(path); !strings.Contains(string(b), marker) {
+		t.Fatal("fix --diff wrote the file")
+	}
+	out, _, code = runCmd(t, "fix", "app")
+	if code != 0 || !strings.Contains(out, "fixed app/Dockerfile: NR990") {
+		t.Errorf("fix: %d %q", code, out)
+	}
+	if b, _ := os.ReadFile(path); !strings.Contains(string(b), "# keep me\r\nRUN echo fixed\r\n") {
+		t.Errorf("after fix: %q", b)
+	}
+	// Nothing left: no diff, exit 0.
+	if out, _, code := runCmd(t, "fix", "--diff", "."); code != 0 || out != "" {
+		t.Errorf("second fix --diff: %d %q", code, out)
+	}
+}
+
+func TestInspect(t *testing.T) {
+	tree(t, map[string]string{"a/docker-bake.hcl": "target \"app\" {}\n", "b/docker-bake.hcl": "target \"app\" {}\n\n"})
+	out, _, code := runCmd(t, "inspect", "--format", "json", "a/docker-bake.hcl")
+	var one map[string]any
+	if err := json.Unmarshal([]byte(out), &one); code != 0 || err != nil || one["file"] != "a/docker-bake.hcl" || one["lines"] != 2.0 {
+		t.Errorf("one file: %d %v %s", code, err, out)
+	}
+	if !strings.HasPrefix(out, "{\n  \"file\"") {
+		t.Errorf("file is not the first key:\n%s", out)
+	}
+	out, _, code = runCmd(t, "inspect", "--format", "json", ".")
+	var many []map[string]any
+	if err := json.Unmarshal([]byte(out), &many); code != 0 || err != nil || len(many) != 2 || many[0]["file"] != "a/docker-bake.hcl" || many[1]["file"] != "b/docker-bake.hcl" {
+		t.Errorf("several files: %d %v %s", code, err, out)
+	}
+	out, _, code = runCmd(t, "inspect", ".")
+	if code != 0 || !strings.Contains(out, "a/docker-bake.hcl\n  lines: 2\n  targets[0]: app\n") {
+		t.Errorf("text:\n%s", out)
+	}
+}
+
+func TestRulesList(t *testing.T) {
+	out, _, code := runCmd(t, "rules")
+	if code != 0 || !strings.Contains(out, "NR001  error    File cannot be analysed\n") || !strings.Contains(out, "NR990  warning  Test marker  [fix: Replace the marker]") {
+		t.Errorf("rules: %d\n%s", code, out)
+	}
+	dir := t.TempDir()
+	if _, _, code := runCmd(t, "rules", "--markdown", "--dir", dir); code != 0 {
+		t.Fatal(code)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "NR990.md"))
+	if err != nil || !strings.Contains(string(b), "# NR990: Test marker") || !strings.Contains(string(b), "| Quick-fix | Replace the marker |") {
+		t.Errorf("NR990.md: %v\n%s", err, b)
+	}
+}
+
+// TestDocsUpToDate fails when docs/rules differs from what the rules' metadata generates.
+// Regenerate with: go run ./cmd/nonroot-ls rules --markdown
+func TestDocsUpToDate(t *testing.T) {
+	var rs []*diagnostics.Rule
+	for _, r := range diagnostics.Rules() {
+		if !testRules[r.ID] {
+			rs = append(rs, r)
+		}
+	}
+	want := map[string]string{"README.md": indexPage(rs)}
+	for _, r := range rs {
+		want[r.ID+".md"] = rulePage(r)
+	}
+	dir := filepath.Join("..", "..", "docs", "rules")
+	got := map[string]string{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".md") {
+			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			got[e.Name()] = string(b)
+		}
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("docs/rules/%s is stale or missing: run `go run ./cmd/nonroot-ls rules --markdown`", name)
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("docs/rules/%s belongs to no rule: run `go run ./cmd/nonroot-ls rules --markdown`", name)
+		}
+	}
+}
+
+func TestUnifiedDiff(t *testing.T) {
+	a := "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n"
+	b := "1\n2\nthree\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13"
+	want := "--- a\n+++ b\n@@ -1,6 +1,6 @@\n 1\n 2\n-3\n+three\n 4\n 5\n 6\n@@ -10,3 +10,4 @@\n 10\n 11\n 12\n+13\n\\ No newline at end of file\n"
+	if got := unifiedDiff("a", "b", a, b); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if unifiedDiff("a", "b", a, a) != "" {
+		t.Error("equal texts have a diff")
+	}
+}

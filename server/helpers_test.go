@@ -1,0 +1,155 @@
+package server
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
+
+	"github.com/nonroot-ls/nonroot-ls/codeactions"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/server/lspclient"
+)
+
+// testRule is registered only in this package's tests: it reports the word "root" after
+// USER and every "TODO", so the server tests do not depend on the real rule groups.
+var testRule = &diagnostics.Rule{
+	ID:       "NR990",
+	Title:    "Test rule",
+	Severity: diagnostics.SeverityWarning,
+	Kinds:    []diagnostics.FileKind{diagnostics.KindDockerfile},
+	Doc:      diagnostics.Doc{Why: "test why", Runtime: "test runtime", Fix: "test fix"},
+	FixTitle: "Replace it",
+	Run: func(pass *diagnostics.Pass) {
+		l := pass.File.Lines()
+		for n := 0; n < l.Count(); n++ {
+			line := l.Line(n)
+			if rest, ok := strings.CutPrefix(line, "USER root"); ok && (rest == "" || rest[0] == ' ') {
+				pass.Report(diagnostics.Finding{
+					Range:   text.Range{Start: text.Pos{Line: n, Col: 5}, End: text.Pos{Line: n, Col: 9}},
+					Message: "the container runs as root",
+					Related: []diagnostics.Related{{File: pass.File.Path, Range: l.LineRange(0), Message: "first line"}},
+				})
+			}
+			if i := strings.Index(line, "TODO"); i >= 0 {
+				pass.Reportf(text.Range{Start: text.Pos{Line: n, Col: i}, End: text.Pos{Line: n, Col: i + 4}}, "a TODO")
+			}
+		}
+	},
+}
+
+func init() {
+	diagnostics.Register(testRule)
+	codeactions.Register(testRule.ID, func(s *diagnostics.Snapshot, f diagnostics.Finding) []codeactions.Action {
+		if !strings.Contains(f.Message, "root") {
+			return []codeactions.Action{{Title: "Mark DONE", Preferred: true, Edits: []codeactions.FileEdit{{Path: f.File, Edits: []text.Edit{{Range: f.Range, NewText: "DONE"}}}}}}
+		}
+		return []codeactions.Action{
+			{Title: "Run as 10001", Preferred: true, Edits: []codeactions.FileEdit{{Path: f.File, Edits: []text.Edit{{Range: f.Range, NewText: "10001"}}}}},
+			{Title: "Note it elsewhere", Edits: []codeactions.FileEdit{
+				{Path: f.File, Edits: []text.Edit{{Range: text.Range{Start: f.Range.Start, End: f.Range.Start}, NewText: ""}}},
+				{Path: filepath.Join(filepath.Dir(f.File), "NOTES"), Edits: []text.Edit{{NewText: "root\n"}}},
+			}},
+		}
+	})
+}
+
+type harness struct {
+	t      *testing.T
+	c      *lspclient.Client
+	s      *Server
+	dir    string
+	code   chan int
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// start runs a server over net.Pipe with a client, initialized with the given
+// capabilities and the workspace folder dir (created when empty).
+func start(t *testing.T, dir string, caps protocol.ClientCapabilities, initOpts string) *harness {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	a, b := net.Pipe()
+	s := New(Options{TestHooks: true})
+	h := &harness{t: t, s: s, dir: dir, code: make(chan int, 1), ctx: ctx, cancel: cancel}
+	go func() { h.code <- s.Run(ctx, a) }()
+	h.c = lspclient.New(ctx, b)
+	p := &protocol.InitializeParams{Capabilities: caps}
+	p.WorkspaceFolders = protocol.NewNullable([]protocol.WorkspaceFolder{{URI: uri.File(dir), Name: "ws"}})
+	if initOpts != "" {
+		p.InitializationOptions = protocol.LSPAny(initOpts)
+	}
+	if _, err := h.c.Initialize(ctx, p); err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+	t.Cleanup(func() {
+		h.c.Close()
+		cancel()
+	})
+	return h
+}
+
+func (h *harness) uri(name string) uri.URI { return uri.File(filepath.Join(h.dir, name)) }
+
+func (h *harness) write(name, content string) {
+	h.t.Helper()
+	p := filepath.Join(h.dir, name)
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) open(name, content string) uri.URI {
+	h.t.Helper()
+	u := h.uri(name)
+	if err := h.c.Open(h.ctx, u, "dockerfile", 1, content); err != nil {
+		h.t.Fatal(err)
+	}
+	return u
+}
+
+func (h *harness) diags(u uri.URI, version int32) []protocol.Diagnostic {
+	h.t.Helper()
+	p, err := h.c.Diagnostics(h.ctx, u, version)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p.Diagnostics
+}
+
+// shutdown sends shutdown+exit and returns the server's exit code.
+func (h *harness) shutdown() int {
+	h.t.Helper()
+	if err := h.c.Shutdown(h.ctx); err != nil {
+		h.t.Fatal(err)
+	}
+	select {
+	case c := <-h.code:
+		return c
+	case <-h.ctx.Done():
+		h.t.Fatal("server did not exit")
+	}
+	return -1
+}
+
+func codes(ds []protocol.Diagnostic) []string {
+	var out []string
+	for _, d := range ds {
+		c, _ := d.Code.(protocol.String)
+		out = append(out, string(c))
+	}
+	return out
+}
+
+func ptrCaps() protocol.ClientCapabilities { return protocol.ClientCapabilities{} }

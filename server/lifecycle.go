@@ -1,0 +1,91 @@
+package server
+
+import (
+	"context"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+)
+
+// clientInfo is what initialize told us about the client; written once on the read loop
+// before any other handler runs, read-only afterwards.
+type clientInfo struct {
+	enc             encoding
+	configuration   bool // supports workspace/configuration
+	documentChanges bool // supports versioned documentChanges in WorkspaceEdits
+	markdown        bool // hover contentFormat includes markdown (or is unspecified)
+}
+
+func init() {
+	handleRequest(protocol.MethodInitialize, initialize)
+	handleRequest(protocol.MethodShutdown, shutdown)
+	handleNotification(protocol.MethodInitialized, initialized)
+	handleNotification(protocol.MethodExit, exit)
+}
+
+func initialize(ctx context.Context, s *Server, _ *state, params jsonrpc2.RawMessage) (any, error) {
+	var p protocol.InitializeParams
+	if err := decode(params, &p); err != nil {
+		return nil, err
+	}
+	caps := p.Capabilities
+	s.client.markdown = true
+	if g := caps.General; g != nil {
+		s.client.enc = negotiate(g.PositionEncodings)
+	}
+	if w := caps.Workspace; w != nil {
+		s.client.configuration = w.Configuration != nil && *w.Configuration
+		s.client.documentChanges = w.WorkspaceEdit != nil && w.WorkspaceEdit.DocumentChanges != nil && *w.WorkspaceEdit.DocumentChanges
+	}
+	if td := caps.TextDocument; td != nil && td.Hover != nil && len(td.Hover.ContentFormat) > 0 {
+		s.client.markdown = false
+		for _, k := range td.Hover.ContentFormat {
+			if k == protocol.MarkupKindMarkdown {
+				s.client.markdown = true
+			}
+		}
+	}
+
+	folders := foldersOf(&p)
+	settings, err := settingsFrom(p.InitializationOptions)
+	if err != nil {
+		s.logf(protocol.MessageTypeWarning, "initializationOptions: %v", err)
+	}
+	s.update(func(st *state) *state {
+		n := st.clone()
+		n.folders = folders
+		n.settings = settings
+		n.snap = n.snap.WithSettings(settings)
+		return n.withRoots()
+	})
+	s.phase.Store(phaseRunning)
+
+	c := protocol.ServerCapabilities{PositionEncoding: s.client.enc.kind()}
+	for _, fn := range capabilities {
+		fn(&c)
+	}
+	res := &protocol.InitializeResult{Capabilities: c, ServerInfo: protocol.ServerInfo{Name: Name}}
+	if s.opts.Version != "" {
+		res.ServerInfo.Version = protocol.NewOptional(s.opts.Version)
+	}
+	return res, nil
+}
+
+func initialized(ctx context.Context, s *Server, _ jsonrpc2.RawMessage) {
+	if s.client.configuration {
+		go s.pullConfiguration()
+	}
+}
+
+func shutdown(ctx context.Context, s *Server, _ *state, _ jsonrpc2.RawMessage) (any, error) {
+	s.phase.Store(phaseShutdown)
+	return nil, nil
+}
+
+// exit ends the connection: exit code 0 after shutdown, 1 without.
+func exit(ctx context.Context, s *Server, _ jsonrpc2.RawMessage) {
+	if s.phase.Load() == phaseShutdown {
+		s.exitCode.Store(0)
+	}
+	s.exitOnce.Do(func() { close(s.exited) })
+}

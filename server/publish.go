@@ -1,0 +1,205 @@
+package server
+
+import (
+	"context"
+	"runtime/debug"
+	"slices"
+	"sync"
+
+	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+)
+
+// publisher sends textDocument/publishDiagnostics from one goroutine, so the read loop never
+// waits for the rules. After each change it diagnoses every open document of the newest
+// state: the changed documents first (always published, with their version), then the
+// others, which are published only when their diagnostics differ from what the client
+// already has. A newer change interrupts a run between documents.
+type publisher struct {
+	s    *Server
+	kick chan struct{}
+	done chan struct{}
+
+	mu      sync.Mutex
+	st      *state            // newest state to publish
+	first   []string          // changed documents since the last run, in order
+	clears  []uri.URI         // closed documents whose diagnostics to clear
+	last    map[string][]byte // path → encoded diagnostics last published
+	running bool
+}
+
+func newPublisher(s *Server) *publisher {
+	return &publisher{s: s, kick: make(chan struct{}, 1), done: make(chan struct{}), last: map[string][]byte{}}
+}
+
+// changed schedules a publication for st; paths are the documents that changed (nil when
+// the change is global: settings, folders, a closed file others may depend on).
+func (p *publisher) changed(st *state, paths []string) {
+	p.mu.Lock()
+	if p.st == nil || st.seq >= p.st.seq {
+		p.st = st
+	}
+	for _, x := range paths {
+		if !slices.Contains(p.first, x) {
+			p.first = append(p.first, x)
+		}
+	}
+	p.mu.Unlock()
+	p.poke()
+}
+
+// closed schedules clearing the diagnostics of a closed document.
+func (p *publisher) closed(u uri.URI, path string) {
+	p.mu.Lock()
+	p.clears = append(p.clears, u)
+	delete(p.last, path)
+	p.first = slices.DeleteFunc(p.first, func(x string) bool { return x == path })
+	p.mu.Unlock()
+	p.poke()
+}
+
+func (p *publisher) poke() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (p *publisher) run(ctx context.Context) {
+	defer close(p.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.kick:
+		}
+		p.once(ctx)
+	}
+}
+
+func (p *publisher) wait() { <-p.done }
+
+// once publishes the newest state; it returns early (re-poking itself) when a newer state
+// arrives between two documents.
+func (p *publisher) once(ctx context.Context) {
+	p.mu.Lock()
+	st, first, clears := p.st, p.first, p.clears
+	p.first, p.clears = nil, nil
+	p.mu.Unlock()
+	for _, u := range clears {
+		p.send(ctx, &protocol.PublishDiagnosticsParams{URI: u, Diagnostics: []protocol.Diagnostic{}})
+	}
+	if st == nil {
+		return
+	}
+	order := make([]string, 0, len(st.docs))
+	for _, x := range first {
+		if st.docs[x] != nil {
+			order = append(order, x)
+		}
+	}
+	for _, x := range st.openPaths() {
+		if !slices.Contains(order, x) {
+			order = append(order, x)
+		}
+	}
+	for i, path := range order {
+		if ctx.Err() != nil {
+			return
+		}
+		if i > 0 && p.superseded(st) {
+			// Keep the changed documents we did not reach for the next run.
+			p.mu.Lock()
+			for _, x := range first {
+				if slices.Index(order, x) >= i && !slices.Contains(p.first, x) {
+					p.first = append(p.first, x)
+				}
+			}
+			p.mu.Unlock()
+			p.poke()
+			return
+		}
+		d := st.docs[path]
+		params := &protocol.PublishDiagnosticsParams{URI: d.uri, Version: protocol.NewOptional(d.version), Diagnostics: p.s.diagnose(st, path)}
+		enc, err := protocol.Marshal(params.Diagnostics)
+		if err != nil {
+			p.s.logf(protocol.MessageTypeError, "encoding diagnostics of %s: %v", path, err)
+			continue
+		}
+		p.mu.Lock()
+		changed := slices.Contains(first, path) || string(p.last[path]) != string(enc)
+		p.mu.Unlock()
+		if !changed {
+			continue
+		}
+		if p.send(ctx, params) {
+			p.mu.Lock()
+			if p.s.current().docs[path] != nil {
+				p.last[path] = enc
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+func (p *publisher) superseded(st *state) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.st != st
+}
+
+func (p *publisher) send(ctx context.Context, params *protocol.PublishDiagnosticsParams) bool {
+	if err := p.s.conn.Notify(ctx, protocol.MethodTextDocumentPublishDiagnostics, params); err != nil {
+		p.s.logf(protocol.MessageTypeLog, "publishDiagnostics %s: %v", params.URI, err)
+		return false
+	}
+	return true
+}
+
+// diagnose returns the LSP diagnostics of an open document; a panic in the engine becomes
+// a log message and no diagnostics (the server and the other documents carry on).
+func (s *Server) diagnose(st *state, path string) (out []protocol.Diagnostic) {
+	out = []protocol.Diagnostic{}
+	defer func() {
+		if v := recover(); v != nil {
+			s.logf(protocol.MessageTypeError, "diagnosing %s: panic: %v\n%s", path, v, debug.Stack())
+			out = []protocol.Diagnostic{}
+		}
+	}()
+	for _, f := range st.snap.Diagnose(path) {
+		if f.File != path {
+			continue
+		}
+		out = append(out, s.toDiagnostic(st, f))
+	}
+	return out
+}
+
+// toDiagnostic converts a finding to an LSP diagnostic in the negotiated encoding.
+func (s *Server) toDiagnostic(st *state, f diagnostics.Finding) protocol.Diagnostic {
+	enc := s.client.enc
+	d := protocol.Diagnostic{
+		Range:    enc.fromRange(st.linesFor(f.File), f.Range),
+		Severity: protocol.DiagnosticSeverity(f.Severity),
+		Code:     protocol.String(f.RuleID),
+		Source:   protocol.NewOptional(Name),
+		Message:  protocol.String(f.Message),
+	}
+	if d.Severity == 0 {
+		d.Severity = protocol.DiagnosticSeverityError
+	}
+	if r := diagnostics.RuleByID(f.RuleID); r != nil {
+		if u, err := uri.Parse(r.DocURL()); err == nil {
+			d.CodeDescription = protocol.CodeDescription{Href: u}
+		}
+	}
+	for _, rel := range f.Related {
+		d.RelatedInformation = append(d.RelatedInformation, protocol.DiagnosticRelatedInformation{
+			Location: protocol.Location{URI: st.uriFor(rel.File), Range: enc.fromRange(st.linesFor(rel.File), rel.Range)},
+			Message:  rel.Message,
+		})
+	}
+	return d
+}

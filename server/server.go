@@ -1,0 +1,321 @@
+// Package server is the nonroot-ls language server. It is the only package that speaks LSP
+// (go.lsp.dev/protocol, jsonrpc2, uri); everything it answers comes from an immutable
+// [diagnostics.Snapshot] and from [codeactions].
+//
+// Layout, one file per LSP area: lifecycle.go (initialize/shutdown/exit), textsync.go
+// (didOpen/didChange/didClose/didSave), publish.go (publishDiagnostics), hover.go,
+// codeaction.go, configuration.go (settings, workspace folders), position.go (encodings),
+// state.go (the per-document state, all in one place), testhook.go.
+//
+// Dispatch. go.lsp.dev/jsonrpc2 runs a handler inline on the connection's read loop. Every
+// notification is applied there, so document changes are applied strictly in wire order and
+// a request always sees the state produced by the notifications sent before it. A request
+// captures the current [state] on the read loop, then releases the loop ([jsonrpc2.Async]) and
+// runs concurrently against that immutable state; `$/cancelRequest` cancels its context.
+// A panic in any handler is recovered: a request is answered with an error, a notification
+// is logged, and the connection lives on. A notification never returns an error (that would
+// close the connection): problems go to window/logMessage.
+//
+// New LSP features are new files that call [handleRequest], [handleNotification] and
+// [addCapabilities] from init, e.g. definition.go:
+//
+//	func init() {
+//		handleRequest(protocol.MethodTextDocumentDefinition, definition)
+//		addCapabilities(func(c *protocol.ServerCapabilities) { c.DefinitionProvider = protocol.Boolean(true) })
+//	}
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+
+	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all" // every rule group
+)
+
+// Name is the server's name in initialize's serverInfo and the source of its diagnostics.
+const Name = "nonroot-ls"
+
+// TestHooksEnv enables the test-only requests (see testhook.go) when set to "1".
+const TestHooksEnv = "NONROOT_LS_TEST_HOOKS"
+
+// Options configure a Server.
+type Options struct {
+	// Version is reported in serverInfo.
+	Version string
+	// Log receives the server's own log lines (stderr for `serve`); nil discards them.
+	Log io.Writer
+	// TestHooks enables the test-only requests; New also enables them when TestHooksEnv=1.
+	TestHooks bool
+}
+
+// requestFunc answers a request against st, the state at the time the request arrived.
+// It runs concurrently with later messages; st never changes under it.
+type requestFunc func(ctx context.Context, s *Server, st *state, params jsonrpc2.RawMessage) (any, error)
+
+// notificationFunc applies a notification. It runs on the read loop, strictly in order.
+// It must not block on the client (no Conn.Call; use a goroutine) and reports problems
+// with s.logf instead of returning them.
+type notificationFunc func(ctx context.Context, s *Server, params jsonrpc2.RawMessage)
+
+var (
+	requests      = map[string]requestFunc{}
+	notifications = map[string]notificationFunc{}
+	capabilities  []func(*protocol.ServerCapabilities)
+	testRequests  = map[string]requestFunc{}
+)
+
+// handleRequest registers a request method. Call it from init.
+func handleRequest(method string, fn requestFunc) { requests[method] = fn }
+
+// handleNotification registers a notification method. Call it from init.
+func handleNotification(method string, fn notificationFunc) { notifications[method] = fn }
+
+// addCapabilities registers a function that fills in what a feature advertises in
+// initialize's result. Call it from init.
+func addCapabilities(fn func(*protocol.ServerCapabilities)) { capabilities = append(capabilities, fn) }
+
+// Server is one language server connection.
+type Server struct {
+	opts Options
+	conn jsonrpc2.Conn
+
+	inflightMu sync.Mutex
+	inflight   map[jsonrpc2.ID]context.CancelFunc // requests being answered, for $/cancelRequest
+
+	// mu serialises writers of cur (the read loop and the configuration fetcher);
+	// readers load cur without locking.
+	mu  sync.Mutex
+	cur atomic.Pointer[state]
+
+	phase    atomic.Int32 // phaseNew, phaseRunning, phaseShutdown
+	exitCode atomic.Int32
+	exited   chan struct{}
+	exitOnce sync.Once
+
+	client clientInfo // set once by initialize, read-only afterwards
+
+	pub *publisher
+}
+
+const (
+	phaseNew int32 = iota
+	phaseRunning
+	phaseShutdown
+)
+
+// New returns a server that has not started yet.
+func New(opts Options) *Server {
+	if os.Getenv(TestHooksEnv) == "1" {
+		opts.TestHooks = true
+	}
+	s := &Server{opts: opts, exited: make(chan struct{}), inflight: map[jsonrpc2.ID]context.CancelFunc{}}
+	s.cur.Store(newState())
+	s.exitCode.Store(1)
+	s.pub = newPublisher(s)
+	return s
+}
+
+// Run serves the LSP over rwc (Content-Length framing) until the client sends exit or the
+// stream ends. It returns the process exit code: 0 after shutdown+exit, 1 otherwise.
+func (s *Server) Run(ctx context.Context, rwc io.ReadWriteCloser) int {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	s.conn = jsonrpc2.NewConn(jsonrpc2.NewStream(rwc), jsonrpc2.WithCodec(codec{}))
+	go s.pub.run(ctx)
+	s.conn.Go(ctx, s.handle)
+	select {
+	case <-s.conn.Done():
+	case <-s.exited:
+		// Close waits for in-flight handlers; the exit handler has returned by now or soon.
+		go s.conn.Close()
+		<-s.conn.Done()
+	}
+	stop()
+	s.pub.wait()
+	if err := s.conn.Err(); err != nil && !errors.Is(err, io.EOF) {
+		s.logf(protocol.MessageTypeLog, "connection: %v", err)
+	}
+	return int(s.exitCode.Load())
+}
+
+// Serve runs a server over stdin/stdout and returns the exit code.
+func Serve(ctx context.Context, opts Options) int {
+	return New(opts).Run(ctx, stdio{})
+}
+
+type stdio struct{}
+
+func (stdio) Read(p []byte) (int, error)  { return os.Stdin.Read(p) }
+func (stdio) Write(p []byte) (int, error) { return os.Stdout.Write(p) }
+func (stdio) Close() error {
+	err := os.Stdin.Close()
+	if err2 := os.Stdout.Close(); err == nil {
+		err = err2
+	}
+	return err
+}
+
+// handle is the connection's handler: notifications in order, requests released.
+func (s *Server) handle(ctx context.Context, req *jsonrpc2.Request) (result any, err error) {
+	method := req.Method()
+	if !req.IsCall() {
+		s.notify(ctx, method, req.Params())
+		return nil, nil
+	}
+	fn, ok := requests[method]
+	if !ok && s.opts.TestHooks {
+		fn, ok = testRequests[method]
+	}
+	if !ok {
+		return nil, jsonrpc2.Errorf(jsonrpc2.MethodNotFound, "method not found: %s", method)
+	}
+	switch phase := s.phase.Load(); {
+	case phase == phaseNew && method != protocol.MethodInitialize:
+		return nil, jsonrpc2.NewError(jsonrpc2.ServerNotInitialized, "the server is not initialized")
+	case phase != phaseNew && method == protocol.MethodInitialize:
+		return nil, jsonrpc2.NewError(jsonrpc2.InvalidRequest, "initialize was already received")
+	case phase == phaseShutdown:
+		return nil, jsonrpc2.NewError(jsonrpc2.InvalidRequest, "the server is shutting down")
+	}
+	st := s.cur.Load()
+	if method != protocol.MethodInitialize && method != protocol.MethodShutdown {
+		// Lifecycle requests stay on the read loop (they change state); the rest overlap
+		// later messages.
+		jsonrpc2.Async(ctx)
+	}
+	// The request's own context is pooled by jsonrpc2 and must not be the parent of a
+	// cancellable context that outlives it; derive from the connection's context instead.
+	ctx, cancel := context.WithCancel(jsonrpc2.DetachContext(ctx))
+	id := req.ID()
+	s.inflightMu.Lock()
+	s.inflight[id] = cancel
+	s.inflightMu.Unlock()
+	defer func() {
+		s.inflightMu.Lock()
+		delete(s.inflight, id)
+		s.inflightMu.Unlock()
+		cancel()
+	}()
+	defer func() {
+		if v := recover(); v != nil {
+			s.logf(protocol.MessageTypeError, "panic in %s: %v\n%s", method, v, debug.Stack())
+			result, err = nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "internal error in %s: %v", method, v)
+		}
+	}()
+	result, err = fn(ctx, s, st, req.Params())
+	if ctx.Err() != nil && err == nil {
+		return nil, jsonrpc2.NewError(protocol.CodeRequestCancelled, "request cancelled")
+	}
+	if err != nil {
+		var je *jsonrpc2.Error
+		if !errors.As(err, &je) {
+			err = jsonrpc2.NewError(jsonrpc2.InternalError, err.Error())
+		}
+	}
+	return result, err
+}
+
+// notify applies a notification; it never fails the connection.
+func (s *Server) notify(ctx context.Context, method string, params jsonrpc2.RawMessage) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.logf(protocol.MessageTypeError, "panic in %s: %v\n%s", method, v, debug.Stack())
+		}
+	}()
+	if method == protocol.MethodCancelRequest {
+		var p protocol.CancelParams
+		if err := protocol.Unmarshal(params, &p); err != nil {
+			s.logf(protocol.MessageTypeWarning, "%s: %v", method, err)
+			return
+		}
+		var id jsonrpc2.ID
+		switch v := p.ID.(type) {
+		case protocol.Integer:
+			id = jsonrpc2.NewNumberID(int64(v))
+		case protocol.String:
+			id = jsonrpc2.NewStringID(string(v))
+		}
+		s.inflightMu.Lock()
+		cancel := s.inflight[id]
+		s.inflightMu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+		return
+	}
+	fn, ok := notifications[method]
+	if !ok {
+		return // unknown notifications ($/setTrace, …) are ignored, as the LSP says
+	}
+	if s.phase.Load() == phaseNew && method != protocol.MethodExit {
+		return // notifications before initialize are dropped
+	}
+	fn(ctx, s, params)
+}
+
+// update replaces the state with fn's result (under the writer lock) and returns it.
+func (s *Server) update(fn func(*state) *state) *state {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := fn(s.cur.Load())
+	s.cur.Store(n)
+	return n
+}
+
+// current returns the current state.
+func (s *Server) current() *state { return s.cur.Load() }
+
+// logf sends window/logMessage to the client and writes the line to Options.Log.
+func (s *Server) logf(typ protocol.MessageType, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if s.opts.Log != nil {
+		fmt.Fprintf(s.opts.Log, "nonroot-ls: %s\n", msg)
+	}
+	if s.conn != nil {
+		_ = s.conn.Notify(context.Background(), protocol.MethodWindowLogMessage, &protocol.LogMessageParams{Type: typ, Message: msg})
+	}
+}
+
+// decode unmarshals params, answering InvalidParams on failure.
+func decode(params jsonrpc2.RawMessage, v any) error {
+	if len(params) == 0 {
+		return jsonrpc2.NewError(jsonrpc2.InvalidParams, "missing params")
+	}
+	if err := protocol.Unmarshal(params, v); err != nil {
+		return jsonrpc2.Errorf(jsonrpc2.InvalidParams, "invalid params: %v", err)
+	}
+	return nil
+}
+
+// codec marshals payloads with protocol's union-aware codec (protocol's own is unexported).
+type codec struct{}
+
+func (codec) Marshal(v any) ([]byte, error) {
+	switch m := v.(type) {
+	case jsonrpc2.RawMessage:
+		if m == nil {
+			return []byte("null"), nil
+		}
+		return m, nil
+	case nil:
+		return []byte("null"), nil
+	}
+	return protocol.Marshal(v)
+}
+
+func (codec) Unmarshal(data []byte, v any) error {
+	if p, ok := v.(*jsonrpc2.RawMessage); ok {
+		*p = append(jsonrpc2.RawMessage(nil), data...)
+		return nil
+	}
+	return protocol.Unmarshal(data, v)
+}
