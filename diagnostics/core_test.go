@@ -204,6 +204,9 @@ func TestWalkCacheFollowsDiskChanges(t *testing.T) {
 	s := NewSnapshot([]string{dir}, Config{})
 	rel := func(s *Snapshot) string {
 		var out []string
+		if fresh := NewSnapshot(s.roots, s.settings); len(s.overlays) == 0 && strings.Join(fresh.Walk(), " ") != strings.Join(s.Walk(), " ") {
+			t.Errorf("incremental walk %v differs from a fresh one %v", s.Walk(), fresh.Walk())
+		}
 		for _, p := range s.Walk() {
 			r, _ := filepath.Rel(s.Roots()[0], p)
 			out = append(out, filepath.ToSlash(r))
@@ -229,6 +232,22 @@ func TestWalkCacheFollowsDiskChanges(t *testing.T) {
 	s = s.WithDiskChanges(a)
 	if got := rel(s); got != "b/Dockerfile" {
 		t.Fatalf("after delete: %q", got)
+	}
+	// An open document joins the walk and leaves it when closed (and deleted on disk).
+	c := filepath.Join(s.Roots()[0], "c", "pod.yaml")
+	s = s.WithFile(c, 1, "yaml", "apiVersion: v1\nkind: Pod\n")
+	if got := rel(s); got != "b/Dockerfile c/pod.yaml" {
+		t.Fatalf("with open pod.yaml: %q", got)
+	}
+	s = s.WithFile(c, 2, "yaml", "just: text\n")
+	if got := rel(s); got != "b/Dockerfile" {
+		t.Fatalf("pod.yaml no longer a manifest: %q", got)
+	}
+	s = s.WithoutFile(c)
+	write(t, dir, "node_modules/x/Dockerfile", "FROM x\n")
+	s = s.WithDiskChanges(filepath.Join(s.Roots()[0], "node_modules/x/Dockerfile"))
+	if got := rel(s); got != "b/Dockerfile" {
+		t.Fatalf("after close: %q", got)
 	}
 	// An open .gitignore changes what is walked; closing it restores the disk's view.
 	gi := filepath.Join(s.Roots()[0], ".gitignore")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -63,6 +64,7 @@ type memo struct {
 type memoEntry struct {
 	once sync.Once
 	v    any
+	done bool // guarded by memo.mu after once ran
 }
 
 func (m *memo) get(key any, fn func() any) any {
@@ -76,8 +78,32 @@ func (m *memo) get(key any, fn func() any) any {
 		m.m[key] = e
 	}
 	m.mu.Unlock()
-	e.once.Do(func() { e.v = fn() })
+	e.once.Do(func() {
+		e.v = fn()
+		m.mu.Lock()
+		e.done = true
+		m.mu.Unlock()
+	})
 	return e.v
+}
+
+// peek returns the value computed for key, if it has been.
+func (m *memo) peek(key any) (any, bool) {
+	if m == nil {
+		return nil, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e := m.m[key]; e != nil && e.done {
+		return e.v, true
+	}
+	return nil, false
+}
+
+func (m *memo) empty() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.m) == 0
 }
 
 // Snapshot is an immutable view of the workspace: its roots, the editor's settings, the open
@@ -90,8 +116,18 @@ type Snapshot struct {
 	override *Config  // command-line settings (above .nonroot-ls.yaml); nil when none
 	overlays map[string]*File
 	disk     *diskCache
-	memo     memo
+	memo     *memo
+
+	// prev is the memo of the snapshot this one derives from (the nearest one that computed
+	// something), changed the paths whose content may differ since, all that anything may
+	// have changed (settings, too many paths). See [Snapshot.MemoDerived].
+	prev    *memo
+	changed []string
+	all     bool
 }
+
+// maxChanged bounds the changed paths a snapshot remembers before it says "all".
+const maxChanged = 256
 
 type diskCache struct {
 	mu    sync.Mutex
@@ -114,7 +150,7 @@ type diskEntry struct {
 
 // NewSnapshot returns a snapshot of the given workspace roots (directories) with editor settings.
 func NewSnapshot(roots []string, settings Config) *Snapshot {
-	s := &Snapshot{settings: settings, overlays: map[string]*File{}, disk: &diskCache{files: map[string]diskEntry{}}}
+	s := &Snapshot{settings: settings, overlays: map[string]*File{}, disk: &diskCache{files: map[string]diskEntry{}}, memo: &memo{}, all: true}
 	for _, r := range roots {
 		if abs, err := filepath.Abs(r); err == nil {
 			if real, err := filepath.EvalSymlinks(abs); err == nil {
@@ -127,11 +163,27 @@ func NewSnapshot(roots []string, settings Config) *Snapshot {
 }
 
 func (s *Snapshot) clone() *Snapshot {
-	n := &Snapshot{roots: s.roots, settings: s.settings, override: s.override, overlays: make(map[string]*File, len(s.overlays)+1), disk: s.disk}
+	n := &Snapshot{roots: s.roots, settings: s.settings, override: s.override, overlays: make(map[string]*File, len(s.overlays)+1), disk: s.disk, memo: &memo{}}
 	for k, v := range s.overlays {
 		n.overlays[k] = v
 	}
+	if !s.memo.empty() {
+		n.prev = s.memo
+	} else {
+		n.prev, n.changed, n.all = s.prev, append([]string(nil), s.changed...), s.all
+	}
 	return n
+}
+
+// noteChanged records paths whose content may differ from the previous snapshot's (nil: all).
+func (s *Snapshot) noteChanged(paths []string) {
+	if paths == nil || len(s.changed)+len(paths) > maxChanged {
+		s.all, s.changed = true, nil
+		return
+	}
+	for _, p := range paths {
+		s.changed = append(s.changed, Clean(p))
+	}
 }
 
 // Roots returns the workspace roots.
@@ -147,6 +199,7 @@ func (s *Snapshot) WithFile(path string, version int32, languageID, content stri
 	f := &File{Path: path, Version: version, Text: content, LanguageID: languageID, Open: true}
 	f.Kind = DetectKind(path, languageID, []byte(content), n.ChartRoot(path))
 	n.overlays[path] = f
+	n.noteChanged([]string{path})
 	return n
 }
 
@@ -154,13 +207,16 @@ func (s *Snapshot) WithFile(path string, version int32, languageID, content stri
 func (s *Snapshot) WithoutFile(path string) *Snapshot {
 	n := s.clone()
 	delete(n.overlays, Clean(path))
-	return n.WithDiskChanges(path)
+	n.noteChanged([]string{path})
+	n.disk = s.diskWithChanges([]string{path})
+	return n
 }
 
 // WithSettings returns a snapshot with new editor settings.
 func (s *Snapshot) WithSettings(c Config) *Snapshot {
 	n := s.clone()
 	n.settings = c
+	n.noteChanged(nil)
 	return n
 }
 
@@ -169,6 +225,7 @@ func (s *Snapshot) WithSettings(c Config) *Snapshot {
 func (s *Snapshot) WithOverride(c Config) *Snapshot {
 	n := s.clone()
 	n.override = &c
+	n.noteChanged(nil)
 	return n
 }
 
@@ -183,6 +240,13 @@ func (s *Snapshot) WithRoots(roots []string) *Snapshot {
 // WithDiskChanges returns a snapshot that re-reads the given paths from disk (nil: all).
 func (s *Snapshot) WithDiskChanges(paths ...string) *Snapshot {
 	n := s.clone()
+	n.noteChanged(paths)
+	n.disk = s.diskWithChanges(paths)
+	return n
+}
+
+// diskWithChanges returns s's disk cache without the given paths (nil: all).
+func (s *Snapshot) diskWithChanges(paths []string) *diskCache {
 	s.disk.mu.Lock()
 	files := map[string]diskEntry{}
 	if paths != nil {
@@ -215,8 +279,7 @@ func (s *Snapshot) WithDiskChanges(paths ...string) *Snapshot {
 			}
 		}
 	}
-	n.disk = &diskCache{files: files, walk: walk}
-	return n
+	return &diskCache{files: files, walk: walk}
 }
 
 // Clean makes path absolute and clean.
@@ -377,12 +440,113 @@ func parseConfigFile(f *File) *parsedConfig {
 // Memo returns the value fn computes for key in this snapshot, computing it once.
 func (s *Snapshot) Memo(key any, fn func() any) any { return s.memo.get(key, fn) }
 
+// MemoDerived is Memo for values that can be brought up to date from an earlier snapshot's:
+// fn receives the value computed for key by the snapshot this one derives from (nil when it
+// computed none) and the paths whose content may have changed since; all is true when
+// anything may have changed (settings, roots, a full disk re-read) and prev must not be used.
+func (s *Snapshot) MemoDerived(key any, fn func(prev any, changed []string, all bool) any) any {
+	return s.memo.get(key, func() any {
+		prev, ok := s.prev.peek(key)
+		if !ok || s.all {
+			return fn(nil, nil, true)
+		}
+		return fn(prev, s.changed, false)
+	})
+}
+
 // Walk returns the files under the roots that the engine knows how to read (Dockerfiles,
 // manifests, charts, compose, config…) plus the open documents, sorted. Version-control and
 // dependency folders are skipped, and so are paths the configuration or a .gitignore (of the
 // folder or any folder above it, up to the root) ignores. Symlinks are not followed.
 func (s *Snapshot) Walk() []string {
-	return s.Memo(walkKey{}, func() any {
+	return s.MemoDerived(walkKey{}, func(prev any, changed []string, all bool) any {
+		if !all {
+			if out, ok := s.walkUpdate(prev.([]string), changed); ok {
+				return out
+			}
+		}
+		return s.walkFull()
+	}).([]string)
+}
+
+// walkUpdate brings an earlier snapshot's walk up to date: each changed path is taken out
+// and put back if it still qualifies. It declines (false) when an ignore file or a folder changed.
+func (s *Snapshot) walkUpdate(prev []string, changed []string) ([]string, bool) {
+	out := prev
+	copied := false
+	for _, p := range changed {
+		base := filepath.Base(p)
+		if base == ".gitignore" || base == ConfigFileName {
+			return nil, false
+		}
+		if st, err := os.Lstat(p); err == nil && st.IsDir() {
+			return nil, false
+		}
+		i, found := slices.BinarySearch(out, p)
+		keep := s.walkQualifies(p)
+		if found == keep {
+			continue
+		}
+		if !copied {
+			out, copied = slices.Clone(out), true
+		}
+		if keep {
+			out = slices.Insert(out, i, p)
+		} else {
+			out = slices.Delete(out, i, i+1)
+		}
+	}
+	return out, true
+}
+
+// walkQualifies reports whether a full walk would list path.
+func (s *Snapshot) walkQualifies(p string) bool {
+	if f := s.overlays[p]; f != nil {
+		return f.Kind != KindUnknown && !s.Ignored(p)
+	}
+	root := s.Root(p)
+	if root == "" || p == root || !candidateName(filepath.Base(p)) || s.Ignored(p) {
+		return false
+	}
+	// The folders between the root and p: skipped names, ignored folders, .gitignore files.
+	rel, _ := filepath.Rel(root, filepath.Dir(p))
+	var ignores []*gitignore
+	dir := root
+	var parts []string
+	if rel != "." {
+		parts = strings.Split(rel, string(filepath.Separator))
+	}
+	for i := 0; ; i++ {
+		if dir != root {
+			switch filepath.Base(dir) {
+			case ".git", ".hg", ".svn", "node_modules", "vendor", ".venv", "__pycache__":
+				return false
+			}
+			if s.Ignored(dir) || gitignored(ignores, dir, true) {
+				return false
+			}
+		}
+		if gi, err := s.File(filepath.Join(dir, ".gitignore")); err == nil {
+			ignores = append(ignores, parseGitignore(dir, gi.Text))
+		}
+		if i == len(parts) {
+			break
+		}
+		dir = filepath.Join(dir, parts[i])
+	}
+	if gitignored(ignores, p, false) {
+		return false
+	}
+	st, err := os.Lstat(p)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	f, err := s.File(p)
+	return err == nil && f.Kind != KindUnknown
+}
+
+func (s *Snapshot) walkFull() []string {
+	{
 		seen := map[string]bool{}
 		var out []string
 		add := func(p string) {
@@ -406,7 +570,7 @@ func (s *Snapshot) Walk() []string {
 		}
 		sort.Strings(out)
 		return out
-	}).([]string)
+	}
 }
 
 // walkFingerprint names what the disk walk's result depends on besides the disk: the roots,
