@@ -11,7 +11,9 @@
 package workspace
 
 import (
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -101,20 +103,88 @@ type Graph struct {
 	byName   map[string][]string  // folder (or Dockerfile.<name>) name → Dockerfiles
 	byDocker map[string][]int     // Dockerfile → indexes into Uses
 	dfSet    map[string]bool
+	// declaredN is how many of Links are declared (the rest are derived from the uses).
+	declaredN int
+	kinds     map[string]diagnostics.FileKind // every walked file
 }
 
 type graphKey struct{}
 
-// For returns the workspace graph of snapshot s (memoised on the snapshot; the per-file parts
-// are memoised on the files, so an edit rebuilds only the file it changed).
+// For returns the workspace graph of snapshot s, memoised on the snapshot. The per-file parts
+// are memoised on the files, and an edit that only changes Dockerfiles' contents or manifests
+// updates the previous snapshot's graph instead of rebuilding it.
 func For(s *diagnostics.Snapshot) *Graph {
-	return s.Memo(graphKey{}, func() any { return build(s) }).(*Graph)
+	return s.MemoDerived(graphKey{}, func(prev any, changed []string, all bool) any {
+		if !all {
+			if g, ok := update(s, prev.(*Graph), changed); ok {
+				return g
+			}
+		}
+		return build(s)
+	}).(*Graph)
+}
+
+// update brings g0 up to date when the changed paths are only Dockerfiles that stayed
+// Dockerfiles (the graph does not depend on their content) and manifests (their uses are
+// re-read); anything else (a link source, a Dockerfile created or deleted) declines.
+func update(s *diagnostics.Snapshot, g0 *Graph, changed []string) (*Graph, bool) {
+	walk := s.Walk()
+	var patch []string
+	for _, p := range changed {
+		if filepath.Base(p) == ".env" {
+			return nil, false
+		}
+		before := g0.kinds[p]
+		after := diagnostics.KindUnknown
+		if _, found := slices.BinarySearch(walk, p); found {
+			if f, err := s.File(p); err == nil {
+				after = f.Kind
+			}
+		}
+		switch {
+		case before == diagnostics.KindDockerfile && after == diagnostics.KindDockerfile:
+		case (before == diagnostics.KindManifest || before == diagnostics.KindUnknown) &&
+			(after == diagnostics.KindManifest || after == diagnostics.KindUnknown):
+			if before != after || after == diagnostics.KindManifest {
+				patch = append(patch, p)
+			}
+		default:
+			return nil, false
+		}
+	}
+	if len(patch) == 0 {
+		return g0, true
+	}
+	g := *g0
+	g.kinds = maps.Clone(g0.kinds)
+	g.Links = g0.Links[:g0.declaredN:g0.declaredN]
+	drop := map[string]bool{}
+	for _, p := range patch {
+		drop[p] = true
+	}
+	g.Uses = make([]Use, 0, len(g0.Uses)+4)
+	for _, u := range g0.Uses {
+		if !drop[u.File] {
+			g.Uses = append(g.Uses, u)
+		}
+	}
+	for _, p := range patch {
+		delete(g.kinds, p)
+		if f, err := s.File(p); err == nil && f.Kind == diagnostics.KindManifest {
+			if _, found := slices.BinarySearch(walk, p); found {
+				g.kinds[p] = f.Kind
+				g.Uses = append(g.Uses, manifestUses(f)...)
+			}
+		}
+	}
+	g.finish()
+	return &g, true
 }
 
 func build(s *diagnostics.Snapshot) *Graph {
 	g := &Graph{
 		declared: map[string]*Link{}, rewrites: map[string][]rewrite{}, byName: map[string][]string{},
-		byDocker: map[string][]int{}, dfSet: map[string]bool{},
+		byDocker: map[string][]int{}, dfSet: map[string]bool{}, kinds: map[string]diagnostics.FileKind{},
 	}
 	var decls []decl
 	var composes []string
@@ -129,6 +199,7 @@ func build(s *diagnostics.Snapshot) *Graph {
 		if err != nil {
 			continue
 		}
+		g.kinds[p] = f.Kind
 		switch f.Kind {
 		case diagnostics.KindDockerfile:
 			g.Dockerfiles = append(g.Dockerfiles, p)
@@ -185,6 +256,7 @@ func build(s *diagnostics.Snapshot) *Graph {
 		g.declared[k] = l
 		g.Links = append(g.Links, l)
 	}
+	g.declaredN = len(g.Links)
 
 	// Uses: manifests (collected above) and compose services.
 	for _, p := range composes {
@@ -203,29 +275,47 @@ func build(s *diagnostics.Snapshot) *Graph {
 			g.Uses = append(g.Uses, u)
 		}
 	}
+	g.finish()
+	return g
+}
+
+// finish resolves the uses not resolved yet, orders them (file, position) and builds the
+// indexes: uses by Dockerfile, the derived links, the ambiguities.
+func (g *Graph) finish() {
+	for i := range g.Uses {
+		u := &g.Uses[i]
+		if !u.resolved {
+			u.resolved = true
+			if u.Link == nil && u.Image != "" {
+				u.Link, u.amb = g.resolve(u.File, u.Image)
+			}
+		}
+	}
+	sort.SliceStable(g.Uses, func(i, j int) bool {
+		a, b := &g.Uses[i], &g.Uses[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Range.Start.Less(b.Range.Start)
+	})
+	g.byDocker = map[string][]int{}
+	g.Ambiguities = nil
 	derived := map[*Link]bool{}
 	seenAmb := map[string]bool{}
 	for i := range g.Uses {
 		u := &g.Uses[i]
-		if u.Link == nil && u.Image != "" {
-			var amb []string
-			u.Link, amb = g.resolve(u.File, u.Image)
-			if len(amb) > 0 && !seenAmb[NormalizeImage(u.Image)] {
-				seenAmb[NormalizeImage(u.Image)] = true
-				g.Ambiguities = append(g.Ambiguities, Ambiguity{Image: u.Image, Candidates: amb})
-			}
+		if len(u.amb) > 0 && !seenAmb[NormalizeImage(u.Image)] {
+			seenAmb[NormalizeImage(u.Image)] = true
+			g.Ambiguities = append(g.Ambiguities, Ambiguity{Image: u.Image, Candidates: u.amb})
 		}
 		if u.Link != nil {
 			g.byDocker[u.Link.Dockerfile] = append(g.byDocker[u.Link.Dockerfile], i)
-			if u.Link.Source == SourceHeuristic || u.Link.Source == SourceKustomize {
-				if !derived[u.Link] {
-					derived[u.Link] = true
-					g.Links = append(g.Links, u.Link)
-				}
+			if (u.Link.Source == SourceHeuristic || u.Link.Source == SourceKustomize) && !derived[u.Link] {
+				derived[u.Link] = true
+				g.Links = append(g.Links, u.Link)
 			}
 		}
 	}
-	return g
 }
 
 // indexDockerfiles builds the heuristic's index: a Dockerfile is a candidate for the name of

@@ -251,3 +251,56 @@ func TestDependentsAndInspect(t *testing.T) {
 		t.Errorf("bake NR001 = %v", fs)
 	}
 }
+
+// TestGraphIncremental checks that the graph brought up to date after edits equals the graph
+// built from scratch for the same snapshot.
+func TestGraphIncremental(t *testing.T) {
+	dir := t.TempDir()
+	genWorkspace(t, dir, 100)
+	write(t, dir, "compose.yaml", "services:\n  x:\n    image: acme/x\n    build: ./services/svc00001\n")
+	s := snap(t, dir)
+	root := s.Roots()[0]
+	g0 := For(s)
+	check := func(step string, s *diagnostics.Snapshot, reused bool) {
+		t.Helper()
+		got := For(s)
+		want := build(s)
+		if dump(s, got) != dump(s, want) {
+			t.Fatalf("%s: incremental graph differs:\n%s\nfull:\n%s", step, dump(s, got), dump(s, want))
+		}
+		if reused != (got == g0) {
+			t.Errorf("%s: graph reused = %v, want %v", step, got == g0, reused)
+		}
+	}
+	df := filepath.Join(root, "services/svc00003/Dockerfile")
+	s = s.WithFile(df, 1, "dockerfile", "FROM alpine\nUSER 10001\n")
+	check("Dockerfile edit", s, true)
+	m := filepath.Join(root, "deploy/svc00002/deploy-1.yaml")
+	s = s.WithFile(m, 1, "yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: a\n      image: svc00005\n    - name: b\n      image: nothing/here\n")
+	check("manifest edit", s, false)
+	s = s.WithFile(m, 2, "yaml", "not: a manifest\n")
+	check("manifest no longer a manifest", s, false)
+	s = s.WithFile(filepath.Join(root, "new/pod.yaml"), 1, "yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: svc00009:1\n")
+	check("new manifest", s, false)
+	s = s.WithFile(filepath.Join(root, "compose.yaml"), 1, "yaml", "services:\n  x:\n    image: acme/x\n    build: ./services/svc00002\n")
+	check("compose edit (rebuilt)", s, false)
+	s = s.WithFile(filepath.Join(root, "services/svc00099/Dockerfile"), 1, "dockerfile", "FROM alpine\n")
+	check("Dockerfile created (rebuilt)", s, false)
+}
+
+func dump(s *diagnostics.Snapshot, g *Graph) string {
+	var b strings.Builder
+	for _, l := range g.Links {
+		b.WriteString("link " + l.Image + " → " + describe(s, l) + "\n")
+	}
+	for _, u := range g.Uses {
+		b.WriteString("use " + rel(s, u.File) + ":" + u.Range.String() + " " + u.Image + " → " + describe(s, u.Link) + "\n")
+	}
+	for _, a := range g.Ambiguities {
+		b.WriteString("ambiguous " + a.Image + " " + strings.Join(a.Candidates, ",") + "\n")
+	}
+	for _, df := range g.Dockerfiles {
+		b.WriteString("dockerfile " + rel(s, df) + " → " + strings.Join(g.ManifestsUsing(df), ",") + "\n")
+	}
+	return b.String()
+}

@@ -16,6 +16,9 @@ type Use struct {
 	Container string               // container name, or compose service name
 	Service   *Service             // the compose service (nil for manifests)
 	Link      *Link                // what the graph linked it to (nil: no link)
+
+	resolved bool     // the graph has looked for its link
+	amb      []string // the heuristic's candidates when it could not decide
 }
 
 type usesKey struct{}
