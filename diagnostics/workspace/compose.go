@@ -14,6 +14,7 @@ import (
 // or another compose file of the workspace) and YAML anchors/merge keys are applied; values
 // are interpolated (`${VAR:-default}`) from the `.env` file next to the compose file.
 type Service struct {
+	Node       *yaml.Node // the service's mapping in File
 	File       string     // the compose file
 	Name       string     // service name
 	NameRange  text.Range // the service's key
@@ -39,6 +40,7 @@ type Build struct {
 // Compose is the parsed compose file.
 type Compose struct {
 	Services []*Service
+	Docs     []*yaml.Node // the file's documents (for edits)
 	Err      error
 }
 
@@ -62,7 +64,7 @@ const maxExtends = 8
 
 func parseCompose(s *diagnostics.Snapshot, f *diagnostics.File) *Compose {
 	docs, err := parseYAML(f.Text)
-	c := &Compose{Err: err}
+	c := &Compose{Err: err, Docs: docs}
 	if len(docs) == 0 {
 		return c
 	}
@@ -89,7 +91,7 @@ func composeService(s *diagnostics.Snapshot, f *diagnostics.File, env map[string
 		return nil
 	}
 	lines := f.Lines()
-	svc := &Service{File: f.Path}
+	svc := &Service{File: f.Path, Node: node}
 	dir := filepath.Dir(f.Path)
 	if v, _ := get(node, "image"); v != nil && str(v) != "" {
 		svc.Image = interpolate(str(v), env)

@@ -20,7 +20,7 @@ func snap(t testing.TB, dir string) *diagnostics.Snapshot {
 	return diagnostics.NewSnapshot([]string{abs}, diagnostics.Config{})
 }
 
-func rel(s *diagnostics.Snapshot, p string) string {
+func relT(s *diagnostics.Snapshot, p string) string {
 	if p == "" {
 		return ""
 	}
@@ -36,13 +36,13 @@ func describe(s *diagnostics.Snapshot, l *Link) string {
 	if l == nil {
 		return "<nil>"
 	}
-	out := rel(s, l.Dockerfile)
+	out := relT(s, l.Dockerfile)
 	if l.Target != "" {
 		out += "@" + l.Target
 	}
 	out += " " + string(l.Source)
 	if l.Evidence.File != "" {
-		out += " " + rel(s, l.Evidence.File)
+		out += " " + relT(s, l.Evidence.File)
 		if l.Source != SourceHeuristic {
 			out += ":" + l.Evidence.Range.Start.String()
 		}
@@ -97,7 +97,7 @@ func TestGraphAmbiguousAndConflicts(t *testing.T) {
 	s := snap(t, filepath.Join(fixtures, "link-ambiguous"))
 	g := For(s)
 	amb := g.Ambiguous("worker:1")
-	if len(amb) != 2 || rel(s, amb[0]) != "a/worker/Dockerfile" || rel(s, amb[1]) != "b/worker/Dockerfile" {
+	if len(amb) != 2 || relT(s, amb[0]) != "a/worker/Dockerfile" || relT(s, amb[1]) != "b/worker/Dockerfile" {
 		t.Fatalf("Ambiguous = %v", amb)
 	}
 	if len(g.Ambiguities) != 1 || g.Ambiguities[0].Image != "worker:1" {
@@ -107,12 +107,12 @@ func TestGraphAmbiguousAndConflicts(t *testing.T) {
 	s = snap(t, filepath.Join(fixtures, "link-conflict"))
 	g = For(s)
 	cs := g.ConflictsFor("acme/api")
-	if len(cs) != 1 || cs[0].Kept.Source != SourceConfig || cs[0].Other.Source != SourceCompose || rel(s, cs[0].Other.Dockerfile) != "legacy/Dockerfile" {
+	if len(cs) != 1 || cs[0].Kept.Source != SourceConfig || cs[0].Other.Source != SourceCompose || relT(s, cs[0].Other.Dockerfile) != "legacy/Dockerfile" {
 		t.Fatalf("conflicts = %+v", cs)
 	}
 	// The compose service itself runs what its build section builds, whatever the config says.
 	for _, u := range g.Uses {
-		if u.Kind == diagnostics.KindCompose && rel(s, u.Link.Dockerfile) != "legacy/Dockerfile" {
+		if u.Kind == diagnostics.KindCompose && relT(s, u.Link.Dockerfile) != "legacy/Dockerfile" {
 			t.Errorf("compose use linked to %s", u.Link.Dockerfile)
 		}
 	}
@@ -136,7 +136,7 @@ func TestGraphComposeAnchorsAndExtends(t *testing.T) {
 	}
 	g := For(s)
 	if got := g.ManifestsUsing(filepath.Join(s.Roots()[0], "web/Dockerfile")); len(got) != 2 ||
-		rel(s, got[0]) != "compose.yaml" || rel(s, got[1]) != "k8s/deploy.yaml" {
+		relT(s, got[0]) != "compose.yaml" || relT(s, got[1]) != "k8s/deploy.yaml" {
 		t.Errorf("ManifestsUsing = %v", got)
 	}
 	if n := len(g.UsesOf(filepath.Join(s.Roots()[0], "web/Dockerfile"))); n != 3 {
@@ -171,7 +171,7 @@ func TestGraphLocalRefs(t *testing.T) {
 		t.Fatalf("uses = %+v", uses)
 	}
 	for _, u := range uses {
-		if u.Link == nil || rel(s, u.Link.Dockerfile) != "cmd/server/Dockerfile" || !u.Link.Guess {
+		if u.Link == nil || relT(s, u.Link.Dockerfile) != "cmd/server/Dockerfile" || !u.Link.Guess {
 			t.Errorf("%s: link %s", u.Image, describe(s, u.Link))
 		}
 	}
@@ -224,7 +224,7 @@ func TestDependentsAndInspect(t *testing.T) {
 	got := func(p string) string {
 		var out []string
 		for _, d := range s.Dependents(filepath.Join(root, p)) {
-			out = append(out, rel(s, d))
+			out = append(out, relT(s, d))
 		}
 		return strings.Join(out, " ")
 	}
@@ -294,13 +294,13 @@ func dump(s *diagnostics.Snapshot, g *Graph) string {
 		b.WriteString("link " + l.Image + " → " + describe(s, l) + "\n")
 	}
 	for _, u := range g.Uses {
-		b.WriteString("use " + rel(s, u.File) + ":" + u.Range.String() + " " + u.Image + " → " + describe(s, u.Link) + "\n")
+		b.WriteString("use " + relT(s, u.File) + ":" + u.Range.String() + " " + u.Image + " → " + describe(s, u.Link) + "\n")
 	}
 	for _, a := range g.Ambiguities {
 		b.WriteString("ambiguous " + a.Image + " " + strings.Join(a.Candidates, ",") + "\n")
 	}
 	for _, df := range g.Dockerfiles {
-		b.WriteString("dockerfile " + rel(s, df) + " → " + strings.Join(g.ManifestsUsing(df), ",") + "\n")
+		b.WriteString("dockerfile " + relT(s, df) + " → " + strings.Join(g.ManifestsUsing(df), ",") + "\n")
 	}
 	return b.String()
 }
