@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 )
 
 // genWorkspace writes a workspace of n files: n/10 services, each a folder with a Dockerfile,
@@ -111,4 +113,73 @@ func reportPercentiles(b *testing.B, times []time.Duration) {
 	p := func(q float64) float64 { return float64(times[int(q*float64(len(times)-1))].Microseconds()) / 1000 }
 	b.ReportMetric(p(0.5), "p50-ms")
 	b.ReportMetric(p(0.95), "p95-ms")
+}
+
+// BenchmarkColdIndexModels is the cold index with every model built: the graph, plus the
+// Dockerfile model of each Dockerfile and the workload model of each manifest.
+func BenchmarkColdIndexModels(b *testing.B) {
+	for _, n := range []int{1000, 5000, 10000} {
+		dir := b.TempDir()
+		genWorkspace(b, dir, n)
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+				For(s)
+				for _, p := range s.Walk() {
+					f, _ := s.File(p)
+					switch f.Kind {
+					case diagnostics.KindDockerfile:
+						dockerfile.Of(f)
+					case diagnostics.KindManifest:
+						kube.ForFile(f)
+					}
+				}
+			}
+			b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
+		})
+	}
+}
+
+// BenchmarkEditRepublish is the re-publication after a Dockerfile edit in an indexed 10k-file
+// workspace: the new snapshot, the files that depend on the Dockerfile (5 manifests run its
+// image), and their diagnostics with every rule. Unrelated files are not analysed again.
+func BenchmarkEditRepublish(b *testing.B) {
+	dir := b.TempDir()
+	genWorkspace(b, dir, 10000)
+	write(b, dir, "services/hot/Dockerfile", "FROM alpine:3.21\nRUN adduser -D -u 10001 app\nUSER app\n")
+	for i := 0; i < 5; i++ {
+		write(b, dir, fmt.Sprintf("deploy/hot/deploy-%d.yaml", i),
+			"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: hot\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsNonRoot: true\n      containers:\n        - name: app\n          image: ghcr.io/acme/hot:v"+strconv.Itoa(i)+"\n")
+	}
+	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	for _, p := range s.Walk() {
+		s.Diagnose(p)
+	}
+	df := filepath.Join(s.Roots()[0], "services", "hot", "Dockerfile")
+	users := []string{"app", "10001"}
+	var times []time.Duration
+	v := int32(1)
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		v++
+		s = s.WithFile(df, v, "dockerfile", "FROM alpine:3.21\nRUN adduser -D -u 10001 app\nUSER "+users[v%2]+"\n")
+		deps := s.Dependents(df)
+		if len(deps) != 5 {
+			b.Fatalf("dependents = %v", deps)
+		}
+		nr301 := 0
+		for _, p := range deps {
+			for _, f := range s.Diagnose(p) {
+				if f.RuleID == "NR301" {
+					nr301++
+				}
+			}
+		}
+		if want := map[bool]int{true: 5, false: 0}[users[v%2] == "app"]; nr301 != want {
+			b.Fatalf("NR301 findings = %d, want %d", nr301, want)
+		}
+		times = append(times, time.Since(start))
+	}
+	reportPercentiles(b, times)
 }

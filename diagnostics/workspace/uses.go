@@ -2,8 +2,8 @@ package workspace
 
 import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
-	"go.yaml.in/yaml/v3"
 )
 
 // Use is a place that runs an image: a container of a manifest's pod template, or a compose
@@ -23,48 +23,22 @@ type Use struct {
 
 type usesKey struct{}
 
-// manifestUses returns the container images of every pod template in a manifest file: any
-// `containers`, `initContainers` or `ephemeralContainers` list, in any object (workloads,
-// List items, OpenShift Template objects, custom resources that embed a pod spec).
+// manifestUses returns the container images of every pod template of a manifest file, as
+// the workload model reads them (workloads, List items, OpenShift Template objects; init and
+// ephemeral containers too), memoised on the file. Ranges are the model's, so a use and the
+// container a rule judges are found at the same place.
 func manifestUses(f *diagnostics.File) []Use {
 	return f.Memo(usesKey{}, func() any {
-		docs, _ := parseYAML(f.Text)
+		m := kube.ForFile(f)
 		var out []Use
-		budget := maxNodes
-		var walk func(n *yaml.Node)
-		walk = func(n *yaml.Node) {
-			if n == nil || budget <= 0 {
-				return
-			}
-			budget--
-			switch n.Kind {
-			case yaml.MappingNode:
-				for i := 0; i+1 < len(n.Content); i += 2 {
-					k, v := n.Content[i], n.Content[i+1]
-					switch k.Value {
-					case "containers", "initContainers", "ephemeralContainers":
-						if v.Kind == yaml.SequenceNode {
-							for _, c := range v.Content {
-								img, _ := get(c, "image")
-								if img != nil && img.Kind == yaml.ScalarNode && img.Value != "" {
-									name, _ := get(c, "name")
-									out = append(out, Use{File: f.Path, Kind: diagnostics.KindManifest, Image: img.Value,
-										Range: nodeRange(f.Lines(), img), Container: str(name)})
-								}
-							}
-							continue
-						}
-					}
-					walk(v)
+		for _, w := range m.Workloads {
+			for _, c := range w.Containers {
+				if c.ImageNode == nil || c.Image == "" {
+					continue
 				}
-			case yaml.SequenceNode, yaml.DocumentNode:
-				for _, c := range n.Content {
-					walk(c)
-				}
+				out = append(out, Use{File: f.Path, Kind: diagnostics.KindManifest, Image: c.Image,
+					Range: kube.Range(m.Lines, c.ImageNode), Container: c.Name})
 			}
-		}
-		for _, d := range docs {
-			walk(d)
 		}
 		return out
 	}).([]Use)

@@ -1,7 +1,6 @@
 package workspace
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -11,12 +10,10 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// maxDocs bounds the YAML documents read from one file, maxNodes the nodes visited in one
-// walk (a hostile file cannot make the index slow), maxAliasDepth the alias/merge-key chains
-// followed when looking a key up.
+// maxDocs bounds the YAML documents read from one file, maxAliasDepth the alias/merge-key
+// chains followed when looking a key up (a hostile file cannot make the index slow).
 const (
 	maxDocs       = 1000
-	maxNodes      = 200000
 	maxAliasDepth = 16
 )
 
@@ -183,14 +180,4 @@ func keyValueRange(lines *text.Lines, k, v *yaml.Node) text.Range {
 		r.End = nodeRange(lines, v).End
 	}
 	return r
-}
-
-// hasKeyLine is a cheap test for a top-level key in YAML text, to skip files that cannot matter.
-func hasKeyLine(src, key string) bool {
-	for line := range bytes.Lines([]byte(src)) {
-		if bytes.HasPrefix(line, []byte(key+":")) || bytes.Contains(line, []byte(`"`+key+`"`)) {
-			return true
-		}
-	}
-	return false
 }
