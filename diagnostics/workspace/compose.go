@@ -14,18 +14,19 @@ import (
 // or another compose file of the workspace) and YAML anchors/merge keys are applied; values
 // are interpolated (`${VAR:-default}`) from the `.env` file next to the compose file.
 type Service struct {
-	Node       *yaml.Node // the service's mapping in File
-	File       string     // the compose file
-	Name       string     // service name
-	NameRange  text.Range // the service's key
-	Image      string     // interpolated `image:` ("" when none)
-	ImageRange text.Range
-	ImageFile  string // file that holds image: (differs from File when inherited through extends)
-	Build      *Build // nil when the service is not built
-	User       string // interpolated `user:`
-	HasUser    bool
-	UserRange  text.Range
-	UserFile   string
+	Node           *yaml.Node // the service's mapping in File
+	File           string     // the compose file
+	Name           string     // service name
+	NameRange      text.Range // the service's key
+	Image          string     // interpolated `image:` ("" when none)
+	ImageRange     text.Range
+	ImageFile      string // file that holds image: (differs from File when inherited through extends)
+	ImageInherited bool   // image: comes from the service it extends
+	Build          *Build // nil when the service is not built
+	User           string // interpolated `user:`
+	HasUser        bool
+	UserRange      text.Range
+	UserFile       string
 }
 
 // Build is a compose `build:` section.
@@ -132,8 +133,9 @@ func composeService(s *diagnostics.Snapshot, f *diagnostics.File, env map[string
 			}
 		}
 		if base != nil {
-			if svc.Image == "" {
+			if svc.Image == "" && base.Image != "" {
 				svc.Image, svc.ImageRange, svc.ImageFile = base.Image, base.ImageRange, base.ImageFile
+				svc.ImageInherited = true
 			}
 			if !svc.HasUser && base.HasUser {
 				svc.User, svc.HasUser, svc.UserRange, svc.UserFile = base.User, true, base.UserRange, base.UserFile

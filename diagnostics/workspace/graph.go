@@ -266,10 +266,10 @@ func build(s *diagnostics.Snapshot) *Graph {
 				// A service that is built runs what its build section builds, whatever else says so.
 				u.Link = &Link{Image: svc.Image, Dockerfile: svc.Build.Dockerfile, Target: svc.Build.Target, Context: svc.Build.Context,
 					Source: SourceCompose, Evidence: Evidence{File: svc.Build.File, Range: svc.Build.Range}, key: NormalizeImage(svc.Image)}
-				if svc.ImageFile != p {
+				if svc.ImageFile != p || svc.ImageInherited {
 					u.Range = svc.NameRange
 				}
-			} else if svc.Image == "" || svc.ImageFile != p {
+			} else if svc.Image == "" || svc.ImageFile != p || svc.ImageInherited {
 				u.Range = svc.NameRange
 			}
 			g.Uses = append(g.Uses, u)

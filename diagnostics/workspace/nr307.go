@@ -58,7 +58,7 @@ var NR307 = &diagnostics.Rule{
 			switch {
 			case svc.Build != nil && svc.Build.File == pass.File.Path:
 				rng = svc.Build.Range
-			case svc.ImageFile == pass.File.Path && svc.Image != "":
+			case svc.ImageFile == pass.File.Path && svc.Image != "" && !svc.ImageInherited:
 				rng = svc.ImageRange
 			}
 			if link != nil {

@@ -1,6 +1,9 @@
 package workspace
 
 import (
+	"strconv"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,5 +72,59 @@ func TestRelatedPointsAtTheOtherFile(t *testing.T) {
 				t.Errorf("%s: related = %q, want %q at %d", c.dir, got, w, i)
 			}
 		}
+	}
+}
+
+// TestHoverAndNavigation checks the hover on image: (link, evidence, image user, who the
+// container runs as; candidates when ambiguous; conflicts), definition and references.
+func TestHoverAndNavigation(t *testing.T) {
+	hoverAt := func(dir, file string, line int) string {
+		t.Helper()
+		s := snap(t, filepath.Join(fixtures, dir))
+		p := filepath.Join(s.Roots()[0], file)
+		f, err := s.File(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := strings.Index(f.Lines().Line(line), "image: ") + len("image: ") + 1
+		h := s.Hover(p, text.Pos{Line: line, Col: col})
+		if h == nil {
+			t.Fatalf("%s: no hover at %d:%d", dir, line+1, col+1)
+		}
+		return h.Markdown
+	}
+	for _, c := range []struct {
+		dir, file string
+		line      int
+		want      []string
+	}{
+		{"nr301-named-user", "deploy/deployment.yaml", 12, []string{"**Built by** `app/Dockerfile`", "heuristic", "**Image user:** app (uid 10001)", "kubelet refuses to start it"}},
+		{"link-ambiguous", "pod.yaml", 9, []string{"is not linked", "`a/worker/Dockerfile`", "`b/worker/Dockerfile`", "images:"}},
+		{"link-conflict", "pod.yaml", 9, []string{"config, `.nonroot-ls.yaml` line 2", "**Conflict:** compose, `compose.yaml` line 4", "`legacy/Dockerfile`"}},
+		{"link-kustomize", "base/deploy.yaml", 11, []string{"kustomize, `overlays/prod/kustomization.yaml` line 5, then compose, `compose.yaml` line 4", "uid 101"}},
+	} {
+		md := hoverAt(c.dir, c.file, c.line)
+		for _, w := range c.want {
+			if !strings.Contains(md, w) {
+				t.Errorf("%s hover lacks %q:\n%s", c.dir, w, md)
+			}
+		}
+	}
+
+	s := snap(t, filepath.Join(fixtures, "link-compose"))
+	root := s.Roots()[0]
+	defs := s.Definition(filepath.Join(root, "k8s/deploy.yaml"), text.Pos{Line: 11, Col: 20})
+	if len(defs) != 1 || relT(s, defs[0].File) != "web/Dockerfile" || defs[0].Range.Start.Line != 4 {
+		t.Errorf("definition = %+v, want the FROM of stage runtime (line 5)", defs)
+	}
+	var refs []string
+	for _, l := range s.References(filepath.Join(root, "web/Dockerfile"), text.Pos{Line: 6, Col: 1}) {
+		refs = append(refs, relT(s, l.File)+":"+strconv.Itoa(l.Range.Start.Line+1))
+	}
+	if strings.Join(refs, " ") != "compose.yaml:8 compose.yaml:12 k8s/deploy.yaml:12" {
+		t.Errorf("references of USER in stage runtime = %v", refs)
+	}
+	if got := s.References(filepath.Join(root, "web/Dockerfile"), text.Pos{Line: 10, Col: 1}); len(got) != 0 {
+		t.Errorf("references of USER in the debug stage (nothing runs it) = %v", got)
 	}
 }
