@@ -122,8 +122,9 @@ func BenchmarkColdIndexModels(b *testing.B) {
 		dir := b.TempDir()
 		genWorkspace(b, dir, n)
 		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			var s *diagnostics.Snapshot
 			for b.Loop() {
-				s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+				s = diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
 				For(s)
 				for _, p := range s.Walk() {
 					f, _ := s.File(p)
@@ -136,6 +137,11 @@ func BenchmarkColdIndexModels(b *testing.B) {
 				}
 			}
 			b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "live-heap-MiB")
+			runtime.KeepAlive(s)
 		})
 	}
 }
