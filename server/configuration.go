@@ -93,17 +93,7 @@ func didChangeConfiguration(ctx context.Context, s *Server, params jsonrpc2.RawM
 		go s.pullConfiguration()
 		return
 	}
-	s.applySettings(p.Settings, s.nextSettingsSeq())
-}
-
-// nextSettingsSeq numbers a settings event (a push, or a pull when its request is sent).
-// applySettings applies only events newer than the last applied one, so the answer to a
-// pull sent before a didChangeConfiguration push cannot overwrite the pushed settings.
-func (s *Server) nextSettingsSeq() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.settingsIssued++
-	return s.settingsIssued
+	s.applySettingsInOrder(p.Settings, s.nextSettingsSeq())
 }
 
 // pullConfiguration asks the client for the "nonroot" section and applies it. It runs on its
@@ -121,29 +111,20 @@ func (s *Server) pullConfiguration() {
 	if len(res) == 0 {
 		return
 	}
-	s.applySettings(res[0], seq)
+	s.applySettingsInOrder(res[0], seq)
 }
 
-func (s *Server) applySettings(raw []byte, seq uint64) {
+func (s *Server) applySettings(raw []byte) {
 	c, err := settingsFrom(raw)
 	if err != nil {
 		s.logf(protocol.MessageTypeWarning, "%v", err)
 	}
-	stale := false
 	st := s.update(func(st *state) *state {
-		if seq <= s.settingsApplied {
-			stale = true // newer settings were applied while this answer was on its way
-			return st
-		}
-		s.settingsApplied = seq
 		n := st.clone()
 		n.settings = c
 		n.snap = n.snap.WithSettings(c)
 		return n
 	})
-	if stale {
-		return
-	}
 	s.pub.changed(st, nil)
 }
 

@@ -97,10 +97,6 @@ type Server struct {
 	mu  sync.Mutex
 	cur atomic.Pointer[state]
 
-	// settingsIssued numbers settings events, settingsApplied is the newest applied (both
-	// under mu): see nextSettingsSeq.
-	settingsIssued, settingsApplied uint64
-
 	phase    atomic.Int32 // phaseNew, phaseRunning, phaseShutdown
 	exitCode atomic.Int32
 	exited   chan struct{}
@@ -109,6 +105,8 @@ type Server struct {
 	client clientInfo // set once by initialize, read-only afterwards
 
 	pub *publisher
+
+	settingsOrder settingsOrder // see applySettingsInOrder
 }
 
 const (
@@ -129,9 +127,6 @@ func New(opts Options) *Server {
 	return s
 }
 
-// exitGrace bounds the wait for the connection to close after the exit notification.
-const exitGrace = 200 * time.Millisecond
-
 // Run serves the LSP over rwc (Content-Length framing) until the client sends exit or the
 // stream ends. It returns the process exit code: 0 after shutdown+exit, 1 otherwise.
 func (s *Server) Run(ctx context.Context, rwc io.ReadWriteCloser) int {
@@ -143,14 +138,13 @@ func (s *Server) Run(ctx context.Context, rwc io.ReadWriteCloser) int {
 	select {
 	case <-s.conn.Done():
 	case <-s.exited:
-		// Close waits for in-flight handlers; the exit handler has returned by now or soon.
+		// Close waits for in-flight handlers and closes the stream. A read blocked on a
+		// pipe (stdin) is not interrupted by closing it, so do not wait for that: the
+		// process exits anyway.
 		go s.conn.Close()
-		// A read blocked on a pipe that is not in non-blocking mode (stdin as editors pass
-		// it) is not interrupted by Close: the client may keep stdin open after exit
-		// (Neovim, Eglot), so do not wait for the read loop for longer than a moment.
 		select {
 		case <-s.conn.Done():
-		case <-time.After(exitGrace):
+		case <-time.After(250 * time.Millisecond):
 		}
 	}
 	stop()
