@@ -100,6 +100,7 @@ func (p *publisher) once(ctx context.Context) {
 			order = append(order, x)
 		}
 	}
+	order = appendDependents(order, st, first)
 	for _, x := range st.openPaths() {
 		if !slices.Contains(order, x) {
 			order = append(order, x)
@@ -122,6 +123,10 @@ func (p *publisher) once(ctx context.Context) {
 			return
 		}
 		d := st.docs[path]
+		if d == nil {
+			p.publishIndexed(ctx, st, path)
+			continue
+		}
 		params := &protocol.PublishDiagnosticsParams{URI: d.uri, Version: protocol.NewOptional(d.version), Diagnostics: p.s.diagnose(st, path)}
 		enc, err := protocol.Marshal(params.Diagnostics)
 		if err != nil {

@@ -34,6 +34,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
@@ -104,6 +105,8 @@ type Server struct {
 	client clientInfo // set once by initialize, read-only afterwards
 
 	pub *publisher
+
+	settingsOrder settingsOrder // see applySettingsInOrder
 }
 
 const (
@@ -135,9 +138,14 @@ func (s *Server) Run(ctx context.Context, rwc io.ReadWriteCloser) int {
 	select {
 	case <-s.conn.Done():
 	case <-s.exited:
-		// Close waits for in-flight handlers; the exit handler has returned by now or soon.
+		// Close waits for in-flight handlers and closes the stream. A read blocked on a
+		// pipe (stdin) is not interrupted by closing it, so do not wait for that: the
+		// process exits anyway.
 		go s.conn.Close()
-		<-s.conn.Done()
+		select {
+		case <-s.conn.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
 	stop()
 	s.pub.wait()
