@@ -52,6 +52,10 @@ func RunAll(t *testing.T, fixesDir string) {
 // Case checks the fix of the first ruleID finding in the workspace dir against dir+".golden".
 func Case(t *testing.T, ruleID, dir string) {
 	t.Helper()
+	// Snapshot paths are absolute: so must dir be for the golden paths to line up.
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	for _, crlf := range []bool{false, true} {
 		snap := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
 		before := map[string]string{}

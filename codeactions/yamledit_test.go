@@ -1,0 +1,134 @@
+package codeactions
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+func parseDocs(t *testing.T, src string) []*yaml.Node {
+	t.Helper()
+	var docs []*yaml.Node
+	dec := yaml.NewDecoder(strings.NewReader(src))
+	for {
+		var d yaml.Node
+		if err := dec.Decode(&d); err != nil {
+			break
+		}
+		docs = append(docs, &d)
+	}
+	if len(docs) == 0 {
+		t.Fatalf("no documents in %q", src)
+	}
+	return docs
+}
+
+// at follows keys (and "0"-style indexes) from the document root.
+func at(n *yaml.Node, path ...string) *yaml.Node {
+	n = n.Content[0]
+	for _, p := range path {
+		if n.Kind == yaml.SequenceNode {
+			i := int(p[0] - '0')
+			n = n.Content[i]
+			continue
+		}
+		_, n = lookup(n, p)
+	}
+	return n
+}
+
+func TestYAMLSet(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		at        []string
+		path      []string
+		v         YAMLValue
+		want      string
+	}{
+		{"new block, 2 spaces, comment kept", "spec:\n  # the app\n  containers:\n  - name: a\n    image: x # pinned\n", []string{"spec", "containers", "0"}, []string{"securityContext", "allowPrivilegeEscalation"}, Scalar("false"),
+			"spec:\n  # the app\n  containers:\n  - name: a\n    image: x # pinned\n    securityContext:\n      allowPrivilegeEscalation: false\n"},
+		{"4 spaces, indented sequences", "spec:\n    containers:\n        - name: a\n          image: x\n    restartPolicy: Always\n", []string{"spec"}, []string{"securityContext", "runAsNonRoot"}, Scalar("true"),
+			"spec:\n    containers:\n        - name: a\n          image: x\n    restartPolicy: Always\n    securityContext:\n        runAsNonRoot: true\n"},
+		{"existing mapping gets a key", "spec:\n  securityContext:\n    runAsUser: 1000\n  containers: []\n", []string{"spec"}, []string{"securityContext", "runAsNonRoot"}, Scalar("true"),
+			"spec:\n  securityContext:\n    runAsUser: 1000\n    runAsNonRoot: true\n  containers: []\n"},
+		{"replace scalar", "sc:\n  runAsUser: 0 # root\n", nil, []string{"sc", "runAsUser"}, Scalar("10001"), "sc:\n  runAsUser: 10001 # root\n"},
+		{"flow mapping stays flow", "sc: {runAsUser: 1000}\n", nil, []string{"sc", "runAsNonRoot"}, Scalar("true"), "sc: {runAsUser: 1000, runAsNonRoot: true}\n"},
+		{"empty flow mapping", "sc: {}\n", nil, []string{"sc", "seccompProfile"}, Map(Entry("type", Scalar("RuntimeDefault"))), "sc: {seccompProfile: {type: RuntimeDefault}}\n"},
+		{"null value", "sc:\nother: 1\n", nil, []string{"sc", "runAsNonRoot"}, Scalar("true"), "sc:\n  runAsNonRoot: true\nother: 1\n"},
+		{"block seq append, non-indented", "caps:\n  drop:\n  - NET_RAW\n", nil, []string{"caps", "drop"}, Seq("ALL"), "caps:\n  drop:\n  - NET_RAW\n  - ALL\n"},
+		{"flow seq append", "caps:\n  drop: [NET_RAW]\n", nil, []string{"caps", "drop"}, Seq("ALL"), "caps:\n  drop: [NET_RAW, ALL]\n"},
+		{"new seq in a flow-seq file", "a: [x]\nsc:\n  runAsUser: 1\n", nil, []string{"sc", "capabilities", "drop"}, Seq("ALL"), "a: [x]\nsc:\n  runAsUser: 1\n  capabilities:\n    drop: [ALL]\n"},
+		{"new seq in a block file, indented", "l:\n  - x\nsc:\n  runAsUser: 1\n", nil, []string{"sc", "capabilities", "drop"}, Seq("ALL"), "l:\n  - x\nsc:\n  runAsUser: 1\n  capabilities:\n    drop:\n      - ALL\n"},
+		{"already there", "sc:\n  drop: [ALL]\n", nil, []string{"sc", "drop"}, Seq("ALL"), "sc:\n  drop: [ALL]\n"},
+		{"no trailing newline", "sc:\n  a: 1", nil, []string{"sc", "b"}, Scalar("2"), "sc:\n  a: 1\n  b: 2"},
+		{"block scalar last", "c:\n  args: |\n    run\n    more\n\n# next\nd: 1\n", nil, []string{"c", "x"}, Scalar("1"), "c:\n  args: |\n    run\n    more\n  x: 1\n\n# next\nd: 1\n"},
+		{"json multi-line", "{\n  \"spec\": {\n    \"containers\": []\n  }\n}\n", []string{"spec"}, []string{"securityContext", "runAsNonRoot"}, Scalar("true"),
+			"{\n  \"spec\": {\n    \"containers\": [],\n    \"securityContext\": {\"runAsNonRoot\": true}\n  }\n}\n"},
+		{"json string", "{\"a\": {\"b\": 1}}", []string{"a"}, []string{"type"}, Scalar("RuntimeDefault"), "{\"a\": {\"b\": 1, \"type\": \"RuntimeDefault\"}}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, crlf := range []bool{false, true} {
+				src, want := tc.src, tc.want
+				if crlf {
+					src, want = strings.ReplaceAll(src, "\n", "\r\n"), strings.ReplaceAll(want, "\n", "\r\n")
+				}
+				docs := parseDocs(t, src)
+				e := NewYAMLEditor(src, docs)
+				edits, err := e.Set(at(docs[0], tc.at...), tc.path, tc.v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := text.Apply(src, edits)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != want {
+					t.Errorf("crlf=%v\ngot:\n%s\nwant:\n%s", crlf, got, want)
+				}
+				parseDocs(t, got)
+			}
+		})
+	}
+}
+
+func TestYAMLRemove(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"own line", "sc:\n  privileged: true # why\n  runAsUser: 1\n", "sc:\n  runAsUser: 1\n"},
+		{"after dash", "- privileged: true\n  runAsUser: 1\n", "- runAsUser: 1\n"},
+		{"flow middle", "sc: {privileged: true, runAsUser: 1}\n", "sc: {runAsUser: 1}\n"},
+		{"flow last", "sc: {runAsUser: 1, privileged: true}\n", "sc: {runAsUser: 1}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			docs := parseDocs(t, tc.src)
+			e := NewYAMLEditor(tc.src, docs)
+			m := docs[0].Content[0]
+			if m.Kind == yaml.SequenceNode {
+				m = m.Content[0]
+			} else {
+				m = m.Content[1]
+			}
+			ed, err := e.Remove(m, "privileged")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := text.Apply(tc.src, []text.Edit{ed})
+			if got != tc.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+	docs := parseDocs(t, "sc:\n  privileged: true\n")
+	if _, err := NewYAMLEditor("sc:\n  privileged: true\n", docs).Remove(docs[0].Content[0].Content[1], "privileged"); err == nil {
+		t.Error("removing the only key should fail")
+	}
+}
+
+func TestDetectYAMLStyle(t *testing.T) {
+	src := "a:\n    b:\n        c: 1\n    l:\n    - x\n"
+	st := DetectYAMLStyle(src, parseDocs(t, src))
+	if st.Indent != 4 || st.SeqIndent != 0 || st.FlowSeq || st.JSON || st.EOL != "\n" {
+		t.Errorf("style %+v", st)
+	}
+}

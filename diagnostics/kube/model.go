@@ -1,0 +1,720 @@
+// Package kube is the Kubernetes workload model and rules NR201–NR210 (SPEC §2, §3).
+//
+// A manifest (YAML or JSON, one or more documents) is parsed with yaml.v3 nodes so every
+// field keeps its position; objects with a pod template (Pod, Deployment, StatefulSet,
+// DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, DeploymentConfig, PodTemplate,
+// and any object with spec.template.spec.containers), also inside an OpenShift Template's
+// objects or a List's items, become [Workload]s. Each workload carries its pod spec as the
+// typed corev1.PodSpec Kubernetes itself would decode, so Pod Security Admission can judge it.
+//
+// Other rule groups (the workspace graph, Helm, OpenShift) read the model through [For] and
+// [Parse].
+package kube
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	yaml "go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// MaxManifestSize bounds the text the model parses; larger documents get an NR001 finding.
+const MaxManifestSize = 8 << 20
+
+// maxDocuments bounds the documents of one file.
+const maxDocuments = 10000
+
+// Manifest is the model of one file of Kubernetes objects.
+type Manifest struct {
+	Path      string
+	Lines     *text.Lines
+	JSON      bool         // the file is JSON (write JSON when editing it)
+	Docs      []*yaml.Node // document nodes, in order
+	Objects   []*Object    // every object (with apiVersion and kind), nested ones included
+	Workloads []*Workload  // objects with a pod template, in file order
+	Problems  []diagnostics.Problem
+	Templated bool // the text holds Go template actions ({{ }}): not parsed as a manifest
+}
+
+// Object is one Kubernetes object in a manifest.
+type Object struct {
+	APIVersion string
+	Kind       string
+	Name       string
+	Namespace  string
+	Node       *yaml.Node // the object's mapping
+	KindRange  text.Range // the value of kind:
+	NameRange  text.Range // the value of metadata.name (zero when absent)
+	Doc        int        // 0-based document index in the file
+	Parent     *Object    // the Template or List that holds it, if any
+}
+
+// Level is where an effective securityContext field comes from.
+type Level string
+
+const (
+	LevelPod       Level = "pod"
+	LevelContainer Level = "container"
+)
+
+// Field is one securityContext field as written: its value, where it is, and its level.
+type Field struct {
+	Value    string     // the scalar's value ("RuntimeDefault", "true", "1000"…)
+	Node     *yaml.Node // the value node
+	Key      *yaml.Node // the key node
+	Range    text.Range // the value's range
+	KeyRange text.Range // the key's range
+	Level    Level
+}
+
+// Bool returns the field's boolean value (ok false when unset or not a boolean).
+func (f *Field) Bool() (v, ok bool) {
+	if f == nil {
+		return false, false
+	}
+	return boolValue(f.Node)
+}
+
+// Int returns the field's integer value (ok false when unset or not an integer).
+func (f *Field) Int() (int64, bool) {
+	if f == nil {
+		return 0, false
+	}
+	return intValue(f.Node)
+}
+
+// SecurityContext holds the fields of a pod or container securityContext (or, for
+// [Container.Effective], the container's effective view: container fields override pod fields).
+type SecurityContext struct {
+	RunAsNonRoot             *Field
+	RunAsUser                *Field
+	RunAsGroup               *Field
+	FSGroup                  *Field // pod level only
+	SupplementalGroups       *Field // pod level only (the sequence node)
+	AllowPrivilegeEscalation *Field // container level only
+	Privileged               *Field // container level only
+	ReadOnlyRootFilesystem   *Field // container level only
+	SeccompProfileType       *Field // seccompProfile.type
+	CapabilitiesAdd          []*Field
+	CapabilitiesDrop         []*Field
+	Capabilities             *Field // the capabilities key (Node: its mapping)
+	CapabilitiesAddKey       *Field // the add key (Node: its sequence)
+	CapabilitiesDropKey      *Field // the drop key (Node: its sequence)
+	SeccompProfile           *Field // the seccompProfile key (Node: its mapping)
+
+	Node *yaml.Node // the securityContext mapping (nil when absent)
+	Key  *yaml.Node // the securityContext key (nil when absent)
+}
+
+// Workload is one pod template (or Pod) and its containers.
+type Workload struct {
+	Object    *Object
+	Path      string     // where the pod spec is in the object, e.g. "spec.template.spec"
+	Spec      *yaml.Node // the pod spec mapping
+	SpecKey   *yaml.Node // the key of the pod spec mapping ("spec")
+	Metadata  *yaml.Node // the pod template's metadata mapping (nil when absent)
+	Pod       SecurityContext
+	HostUsers *Field
+	Volumes   []*Volume
+	// Containers: init containers, then containers, then ephemeral containers.
+	Containers []*Container
+	// ContainersKey is the containers: key (where a pod-wide finding lands when nothing better exists).
+	ContainersKey *yaml.Node
+
+	// PodSpec and PodMeta are the typed pod spec as Kubernetes decodes it (best effort: a
+	// field of the wrong type is left zero and reported in TypeErrors).
+	PodSpec    *corev1.PodSpec
+	PodMeta    *metav1.ObjectMeta
+	TypeErrors []diagnostics.Problem
+
+	verdictsOnce sync.Once
+	verdicts     *Verdicts
+}
+
+// Volume is one pod volume.
+type Volume struct {
+	Name     string
+	Type     string // the volume source key: persistentVolumeClaim, hostPath, emptyDir…
+	Node     *yaml.Node
+	NameNode *yaml.Node
+	TypeKey  *yaml.Node
+	HostPath string // hostPath.path
+}
+
+// Mount is one volumeMount of a container.
+type Mount struct {
+	Name          string
+	MountPath     string
+	ReadOnly      bool
+	Node          *yaml.Node
+	NameNode      *yaml.Node
+	MountPathNode *yaml.Node
+}
+
+// Port is one containerPort.
+type Port struct {
+	Port     int64
+	Name     string
+	Protocol string
+	Node     *yaml.Node // the containerPort value
+}
+
+// Container is one container, init container or ephemeral container of a workload.
+type Container struct {
+	Workload  *Workload
+	Name      string
+	NameNode  *yaml.Node
+	Node      *yaml.Node // the container's mapping
+	Index     int        // index in its list
+	Init      bool
+	Ephemeral bool
+	Image     string
+	ImageNode *yaml.Node
+	ImageKey  *yaml.Node
+	Command   []*yaml.Node // command then args scalars
+	Own       SecurityContext
+	Effective SecurityContext
+	Mounts    []*Mount
+	Ports     []*Port
+}
+
+// ListName is the container list the container belongs to.
+func (c *Container) ListName() string {
+	switch {
+	case c.Init:
+		return "initContainers"
+	case c.Ephemeral:
+		return "ephemeralContainers"
+	}
+	return "containers"
+}
+
+// Anchor is where a finding about the container lands when no field is to blame: its
+// securityContext key if it has one, else its name, else its first key.
+func (c *Container) Anchor(lines *text.Lines) text.Range {
+	switch {
+	case c.Own.Key != nil:
+		return Range(lines, c.Own.Key)
+	case c.NameNode != nil:
+		return Range(lines, c.NameNode)
+	case c.Node != nil && len(c.Node.Content) > 0:
+		return Range(lines, c.Node.Content[0])
+	}
+	return Range(lines, c.Node)
+}
+
+// Typed returns the container's typed form inside the workload's PodSpec (nil if absent).
+func (c *Container) Typed() *corev1.Container {
+	ps := c.Workload.PodSpec
+	switch {
+	case ps == nil:
+		return nil
+	case c.Init && c.Index < len(ps.InitContainers):
+		return &ps.InitContainers[c.Index]
+	case c.Ephemeral && c.Index < len(ps.EphemeralContainers):
+		ec := &ps.EphemeralContainers[c.Index]
+		ctr := corev1.Container(ec.EphemeralContainerCommon)
+		return &ctr
+	case !c.Init && !c.Ephemeral && c.Index < len(ps.Containers):
+		return &ps.Containers[c.Index]
+	}
+	return nil
+}
+
+// Label names the container for messages: `container "app"`, `init container "setup"`.
+func (c *Container) Label() string {
+	switch {
+	case c.Init:
+		return fmt.Sprintf("init container %q", c.Name)
+	case c.Ephemeral:
+		return fmt.Sprintf("ephemeral container %q", c.Name)
+	}
+	return fmt.Sprintf("container %q", c.Name)
+}
+
+// RunsNonRoot reports whether the container is known to run as a non-root uid: an effective
+// runAsUser > 0, or runAsNonRoot: true (the kubelet refuses to start it as root).
+func (c *Container) RunsNonRoot() bool {
+	if u, ok := c.Effective.RunAsUser.Int(); ok {
+		return u != 0
+	}
+	v, ok := c.Effective.RunAsNonRoot.Bool()
+	return ok && v
+}
+
+// RunsAsRoot reports whether the container will (or may, with nothing preventing it) run as
+// root: runAsUser 0, or no runAsUser and no runAsNonRoot: true.
+func (c *Container) RunsAsRoot() bool {
+	if u, ok := c.Effective.RunAsUser.Int(); ok {
+		return u == 0
+	}
+	v, ok := c.Effective.RunAsNonRoot.Bool()
+	return !(ok && v)
+}
+
+type manifestKey struct{}
+
+// For returns the model of path in s, memoised on the file. The error is only for a file
+// that cannot be read; parse problems are in Manifest.Problems.
+func For(s *diagnostics.Snapshot, path string) (*Manifest, error) {
+	f, err := s.File(path)
+	if err != nil {
+		return nil, err
+	}
+	return ForFile(f), nil
+}
+
+// ForFile returns the model of f, memoised on it.
+func ForFile(f *diagnostics.File) *Manifest {
+	return f.Memo(manifestKey{}, func() any { return Parse(f.Path, f.Text, f.Lines()) }).(*Manifest)
+}
+
+// Parse builds the model of src (the text of path). lines may be nil.
+func Parse(path, src string, lines *text.Lines) *Manifest {
+	if lines == nil {
+		lines = text.NewLines(src)
+	}
+	m := &Manifest{Path: path, Lines: lines}
+	trimmed := strings.TrimLeft(src, " \t\r\n\ufeff")
+	m.JSON = strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[")
+	if len(src) > MaxManifestSize {
+		m.problem(text.Range{}, fmt.Sprintf("the file is %d bytes, more than the %d-byte limit for manifests: not analysed", len(src), MaxManifestSize))
+		return m
+	}
+	if off, ok := validUTF8(src); !ok {
+		p := lines.PosAt(off)
+		m.problem(text.Range{Start: p, End: p}, "invalid UTF-8: Kubernetes manifests must be UTF-8 text")
+		return m
+	}
+	m.Templated = strings.Contains(src, "{{")
+	dec := yaml.NewDecoder(strings.NewReader(src))
+	for i := 0; i < maxDocuments; i++ {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if !m.Templated {
+				m.yamlError(err)
+			}
+			break
+		}
+		m.Docs = append(m.Docs, &doc)
+	}
+	if m.Templated && len(m.Docs) == 0 {
+		return m
+	}
+	for i, doc := range m.Docs {
+		if len(doc.Content) == 0 {
+			continue
+		}
+		root := resolve(doc.Content[0])
+		if m.Templated && hasComplexKey(root, 0) {
+			// "{{ .Values.x }}" parses as a mapping key: a Go template, not a manifest.
+			continue
+		}
+		m.duplicateKeys(root, 0)
+		m.object(root, i, nil, 0)
+	}
+	return m
+}
+
+func (m *Manifest) problem(r text.Range, msg string) {
+	m.Problems = append(m.Problems, diagnostics.Problem{Range: r, Message: msg})
+}
+
+// yamlError reports a parse error at its line.
+func (m *Manifest) yamlError(err error) {
+	msg := err.Error()
+	line := 0
+	if i := strings.Index(msg, "line "); i >= 0 {
+		n := 0
+		for _, c := range msg[i+5:] {
+			if c < '0' || c > '9' {
+				break
+			}
+			n = n*10 + int(c-'0')
+		}
+		if n > 0 {
+			line = n - 1
+		}
+	}
+	if line >= m.Lines.Count() {
+		line = m.Lines.Count() - 1
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	m.problem(m.Lines.LineRange(line), "invalid YAML: "+msg+" (kubectl rejects the file)")
+}
+
+// hasComplexKey reports whether a mapping under n has a non-scalar key (what an unquoted
+// "{{ .Values.x }}" parses into).
+func hasComplexKey(n *yaml.Node, depth int) bool {
+	if n == nil || depth > maxDepth || n.Kind == yaml.AliasNode {
+		return false
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i < len(n.Content); i += 2 {
+			if n.Content[i].Kind != yaml.ScalarNode {
+				return true
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if hasComplexKey(c, depth+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// duplicateKeys reports keys that repeat in a mapping: kubectl refuses such a file
+// ("mapping key already defined").
+func (m *Manifest) duplicateKeys(n *yaml.Node, depth int) {
+	if n == nil || depth > maxDepth || n.Kind == yaml.AliasNode {
+		return
+	}
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+				continue
+			}
+			if first := seen[k.Value]; first != nil {
+				m.problem(Range(m.Lines, k), fmt.Sprintf("duplicate key %q (first at line %d): kubectl rejects the file (mapping key %q already defined)", k.Value, first.Line, k.Value))
+			} else {
+				seen[k.Value] = k
+			}
+		}
+	}
+	for _, c := range n.Content {
+		m.duplicateKeys(c, depth+1)
+	}
+}
+
+// object reads an object and, for Templates and Lists, the objects inside.
+func (m *Manifest) object(n *yaml.Node, doc int, parent *Object, depth int) {
+	if !isMapping(n) || depth > 4 {
+		return
+	}
+	api, kind := str(valueOf(n, "apiVersion")), str(valueOf(n, "kind"))
+	if api == "" || kind == "" {
+		return
+	}
+	o := &Object{APIVersion: api, Kind: kind, Node: n, Doc: doc, Parent: parent}
+	_, kv := get(n, "kind")
+	o.KindRange = Range(m.Lines, kv)
+	if _, md := get(n, "metadata"); md != nil {
+		_, nv := get(md, "name")
+		o.Name = str(nv)
+		if nv != nil {
+			o.NameRange = Range(m.Lines, nv)
+		}
+		o.Namespace = str(valueOf(md, "namespace"))
+	}
+	m.Objects = append(m.Objects, o)
+	switch {
+	case kind == "Template" && strings.HasPrefix(api, "template.openshift.io") || kind == "Template" && api == "v1":
+		for _, it := range items(valueOf(n, "objects")) {
+			m.object(it, doc, o, depth+1)
+		}
+		return
+	case kind == "List" || strings.HasSuffix(kind, "List"):
+		for _, it := range items(valueOf(n, "items")) {
+			m.object(it, doc, o, depth+1)
+		}
+		return
+	}
+	m.workloads(o)
+}
+
+func valueOf(n *yaml.Node, key string) *yaml.Node { _, v := get(n, key); return v }
+
+// podSpecPaths: where each kind keeps its pod spec.
+var podSpecPaths = map[string][]string{
+	"Pod":                   {"spec"},
+	"PodTemplate":           {"template", "spec"},
+	"Deployment":            {"spec", "template", "spec"},
+	"StatefulSet":           {"spec", "template", "spec"},
+	"DaemonSet":             {"spec", "template", "spec"},
+	"ReplicaSet":            {"spec", "template", "spec"},
+	"ReplicationController": {"spec", "template", "spec"},
+	"Job":                   {"spec", "template", "spec"},
+	"DeploymentConfig":      {"spec", "template", "spec"},
+	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
+}
+
+func (m *Manifest) workloads(o *Object) {
+	path, known := podSpecPaths[o.Kind]
+	if !known {
+		// Any other object with a pod template at the usual place (Argo Rollouts, operators' CRDs…).
+		path = []string{"spec", "template", "spec"}
+		if _, v := getPath(o.Node, path...); !isMapping(v) || !isSeq(valueOf(v, "containers")) {
+			return
+		}
+	}
+	key, spec := getPath(o.Node, path...)
+	if !isMapping(spec) {
+		return
+	}
+	w := &Workload{Object: o, Path: strings.Join(path, "."), Spec: spec, SpecKey: key}
+	if len(path) > 1 {
+		_, tmpl := getPath(o.Node, path[:len(path)-1]...)
+		w.Metadata = valueOf(tmpl, "metadata")
+	} else {
+		w.Metadata = valueOf(o.Node, "metadata")
+	}
+	w.Pod = m.securityContext(spec, LevelPod)
+	if k, v := get(spec, "hostUsers"); k != nil && v != nil {
+		w.HostUsers = m.field(k, v, LevelPod)
+	}
+	for _, vn := range items(valueOf(spec, "volumes")) {
+		if !isMapping(vn) {
+			continue
+		}
+		vol := &Volume{Node: vn}
+		vol.NameNode = valueOf(vn, "name")
+		vol.Name = str(vol.NameNode)
+		if hk, hv := get(vn, "hostPath"); hk != nil {
+			vol.Type, vol.TypeKey, vol.HostPath = "hostPath", hk, str(valueOf(hv, "path"))
+		}
+		for i := 0; vol.Type == "" && i+1 < len(vn.Content); i += 2 {
+			if k := vn.Content[i].Value; k != "name" {
+				vol.Type, vol.TypeKey = k, vn.Content[i]
+				if k == "hostPath" {
+					vol.HostPath = str(valueOf(resolve(vn.Content[i+1]), "path"))
+				}
+				break
+			}
+		}
+		w.Volumes = append(w.Volumes, vol)
+	}
+	w.ContainersKey, _ = get(spec, "containers")
+	for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
+		for i, cn := range items(valueOf(spec, list)) {
+			if !isMapping(cn) {
+				continue
+			}
+			c := &Container{Workload: w, Node: cn, Index: i, Init: list == "initContainers", Ephemeral: list == "ephemeralContainers"}
+			c.NameNode = valueOf(cn, "name")
+			c.Name = str(c.NameNode)
+			c.ImageKey, c.ImageNode = get(cn, "image")
+			c.Image = str(c.ImageNode)
+			for _, key := range []string{"command", "args"} {
+				for _, a := range items(valueOf(cn, key)) {
+					if a.Kind == yaml.ScalarNode {
+						c.Command = append(c.Command, a)
+					}
+				}
+			}
+			c.Own = m.securityContext(cn, LevelContainer)
+			c.Effective = effective(w.Pod, c.Own)
+			for _, mn := range items(valueOf(cn, "volumeMounts")) {
+				if !isMapping(mn) {
+					continue
+				}
+				mt := &Mount{Node: mn, NameNode: valueOf(mn, "name"), MountPathNode: valueOf(mn, "mountPath")}
+				mt.Name, mt.MountPath = str(mt.NameNode), str(mt.MountPathNode)
+				mt.ReadOnly, _ = boolValue(valueOf(mn, "readOnly"))
+				c.Mounts = append(c.Mounts, mt)
+			}
+			for _, pn := range items(valueOf(cn, "ports")) {
+				pv := valueOf(pn, "containerPort")
+				if pv == nil {
+					continue
+				}
+				p := &Port{Node: pv, Name: str(valueOf(pn, "name")), Protocol: str(valueOf(pn, "protocol"))}
+				p.Port, _ = intValue(pv)
+				c.Ports = append(c.Ports, p)
+			}
+			w.Containers = append(w.Containers, c)
+		}
+	}
+	m.typed(w)
+	m.Workloads = append(m.Workloads, w)
+}
+
+func (m *Manifest) field(k, v *yaml.Node, level Level) *Field {
+	return &Field{Value: str(v), Node: v, Key: k, Range: Range(m.Lines, v), KeyRange: Range(m.Lines, k), Level: level}
+}
+
+// securityContext reads the securityContext of a pod spec or container mapping.
+func (m *Manifest) securityContext(owner *yaml.Node, level Level) SecurityContext {
+	var sc SecurityContext
+	k, n := get(owner, "securityContext")
+	if k == nil {
+		return sc
+	}
+	sc.Key, sc.Node = k, n
+	if !isMapping(n) {
+		return sc
+	}
+	set := func(dst **Field, key string) {
+		if kk, v := get(n, key); kk != nil && v != nil && v.Kind == yaml.ScalarNode && !isNull(v) {
+			*dst = m.field(kk, v, level)
+		}
+	}
+	set(&sc.RunAsNonRoot, "runAsNonRoot")
+	set(&sc.RunAsUser, "runAsUser")
+	set(&sc.RunAsGroup, "runAsGroup")
+	if level == LevelPod {
+		set(&sc.FSGroup, "fsGroup")
+		if kk, v := get(n, "supplementalGroups"); kk != nil && v != nil {
+			sc.SupplementalGroups = m.field(kk, v, level)
+		}
+	} else {
+		set(&sc.AllowPrivilegeEscalation, "allowPrivilegeEscalation")
+		set(&sc.Privileged, "privileged")
+		set(&sc.ReadOnlyRootFilesystem, "readOnlyRootFilesystem")
+		if kk, caps := get(n, "capabilities"); kk != nil {
+			sc.Capabilities = m.field(kk, caps, level)
+			if ak, add := get(caps, "add"); ak != nil {
+				sc.CapabilitiesAddKey = m.field(ak, add, level)
+				for _, it := range items(add) {
+					sc.CapabilitiesAdd = append(sc.CapabilitiesAdd, m.field(ak, it, level))
+				}
+			}
+			if dk, drop := get(caps, "drop"); dk != nil {
+				sc.CapabilitiesDropKey = m.field(dk, drop, level)
+				for _, it := range items(drop) {
+					sc.CapabilitiesDrop = append(sc.CapabilitiesDrop, m.field(dk, it, level))
+				}
+			}
+		}
+	}
+	if kk, sp := get(n, "seccompProfile"); kk != nil {
+		sc.SeccompProfile = m.field(kk, sp, level)
+		if tk, tv := get(sp, "type"); tk != nil && tv != nil {
+			sc.SeccompProfileType = m.field(tk, tv, level)
+		}
+	}
+	return sc
+}
+
+// effective is the container's view: container fields override pod fields.
+func effective(pod, ctr SecurityContext) SecurityContext {
+	e := ctr
+	pick := func(c, p *Field) *Field {
+		if c != nil {
+			return c
+		}
+		return p
+	}
+	e.RunAsNonRoot = pick(ctr.RunAsNonRoot, pod.RunAsNonRoot)
+	e.RunAsUser = pick(ctr.RunAsUser, pod.RunAsUser)
+	e.RunAsGroup = pick(ctr.RunAsGroup, pod.RunAsGroup)
+	e.FSGroup = pod.FSGroup
+	e.SupplementalGroups = pod.SupplementalGroups
+	if ctr.SeccompProfile == nil {
+		e.SeccompProfile, e.SeccompProfileType = pod.SeccompProfile, pod.SeccompProfileType
+	}
+	return e
+}
+
+// typed decodes the pod spec and template metadata into Kubernetes' own types, the way the
+// API server's JSON decoding would: a field of the wrong type is left zero and reported.
+func (m *Manifest) typed(w *Workload) {
+	w.PodSpec, w.PodMeta = &corev1.PodSpec{}, &metav1.ObjectMeta{}
+	inTemplate := w.Object.Parent != nil && w.Object.Parent.Kind == "Template"
+	decode := func(n *yaml.Node, dst any) {
+		if n == nil {
+			return
+		}
+		v, err := toValue(n, &budget{}, 0)
+		if err != nil {
+			m.problem(Range(m.Lines, n), "cannot read this object: "+err.Error())
+			return
+		}
+		data, err := json.Marshal(v)
+		if err != nil {
+			return
+		}
+		d := json.NewDecoder(bytes.NewReader(data))
+		if err := d.Decode(dst); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				at := locate(n, te.Field)
+				if at == nil {
+					at = n
+				}
+				if inTemplate && strings.Contains(str(at), "${") {
+					return // an OpenShift Template parameter, substituted at processing time
+				}
+				p := diagnostics.Problem{Range: Range(m.Lines, at), Message: fmt.Sprintf("%s: a %s where Kubernetes expects %s: the API server rejects the object", fieldName(te.Field), te.Value, goTypeName(te.Type.String()))}
+				w.TypeErrors = append(w.TypeErrors, p)
+				m.Problems = append(m.Problems, p)
+				// Decode again skipping nothing else: encoding/json already filled every other field.
+			}
+		}
+	}
+	decode(w.Spec, w.PodSpec)
+	decode(resolve(w.Metadata), w.PodMeta)
+}
+
+func fieldName(f string) string {
+	if f == "" {
+		return "value"
+	}
+	return f
+}
+
+func goTypeName(t string) string {
+	switch {
+	case strings.Contains(t, "int"):
+		return "an integer"
+	case t == "bool" || strings.HasSuffix(t, "bool"):
+		return "true or false"
+	case t == "string" || strings.HasSuffix(t, "string"):
+		return "a string"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	}
+	return "a " + t
+}
+
+// locate follows a JSON field path ("containers.securityContext.runAsUser"; encoding/json names
+// struct fields only, so a sequence is searched element by element) to its node.
+func locate(n *yaml.Node, path string) *yaml.Node {
+	if path == "" {
+		return nil
+	}
+	return locateParts(resolve(n), strings.Split(path, "."), 0)
+}
+
+func locateParts(n *yaml.Node, parts []string, depth int) *yaml.Node {
+	if n == nil || depth > maxDepth {
+		return nil
+	}
+	if len(parts) == 0 {
+		return n
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		_, v := get(n, parts[0])
+		return locateParts(v, parts[1:], depth+1)
+	case yaml.SequenceNode:
+		var found *yaml.Node
+		for _, e := range items(n) {
+			if r := locateParts(e, parts, depth+1); r != nil {
+				if r.Kind == yaml.ScalarNode && r.ShortTag() == "!!str" {
+					return r
+				}
+				if found == nil {
+					found = r
+				}
+			}
+		}
+		return found
+	}
+	return nil
+}

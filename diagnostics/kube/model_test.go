@@ -1,0 +1,176 @@
+package kube
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+)
+
+const multi = `# leading comment
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 1000
+  containers:
+  - name: app
+    image: "registry.example/äpp:1"   # non-ASCII before the tag
+    securityContext:
+      runAsUser: 0
+      capabilities:
+        drop: [ALL]
+        add: ["NET_BIND_SERVICE"]
+    ports:
+    - containerPort: 80
+    volumeMounts:
+    - {name: data, mountPath: /data, readOnly: true}
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: d}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: cj, namespace: ns}
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          initContainers:
+          - name: init
+            image: busybox
+          containers:
+          - name: main
+            image: alpine
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: d}
+  spec:
+    template:
+      spec:
+        containers: [{name: x, image: nginx}]
+`
+
+func TestParseMulti(t *testing.T) {
+	m := Parse("/m.yaml", multi, nil)
+	if len(m.Problems) > 0 {
+		t.Fatalf("problems: %v", m.Problems)
+	}
+	if len(m.Workloads) != 3 {
+		t.Fatalf("workloads = %d, want 3", len(m.Workloads))
+	}
+	p := m.Workloads[0]
+	c := p.Containers[0]
+	if c.Name != "app" || c.Image != "registry.example/äpp:1" {
+		t.Fatalf("container %q image %q", c.Name, c.Image)
+	}
+	got := Range(m.Lines, c.ImageNode)
+	want := text.Range{Start: text.Pos{Line: 11, Col: 11}, End: text.Pos{Line: 11, Col: 11 + len(`"registry.example/äpp:1"`)}}
+	if got != want {
+		t.Errorf("image range %v, want %v", got, want)
+	}
+	if u, _ := c.Effective.RunAsUser.Int(); u != 0 || c.Effective.RunAsUser.Level != LevelContainer {
+		t.Errorf("effective runAsUser %v from %v", u, c.Effective.RunAsUser.Level)
+	}
+	if v, _ := c.Effective.RunAsNonRoot.Bool(); !v || c.Effective.RunAsNonRoot.Level != LevelPod {
+		t.Errorf("effective runAsNonRoot")
+	}
+	if len(c.Effective.CapabilitiesDrop) != 1 || c.Effective.CapabilitiesDrop[0].Value != "ALL" {
+		t.Errorf("drop %v", c.Effective.CapabilitiesDrop)
+	}
+	if len(c.Mounts) != 1 || !c.Mounts[0].ReadOnly || c.Mounts[0].MountPath != "/data" {
+		t.Errorf("mounts %+v", c.Mounts)
+	}
+	if len(c.Ports) != 1 || c.Ports[0].Port != 80 {
+		t.Errorf("ports %+v", c.Ports)
+	}
+	if p.Volumes[0].Type != "persistentVolumeClaim" {
+		t.Errorf("volume type %q", p.Volumes[0].Type)
+	}
+	if tc := c.Typed(); tc == nil || *tc.SecurityContext.RunAsUser != 0 || *p.PodSpec.SecurityContext.RunAsUser != 1000 {
+		t.Errorf("typed spec wrong")
+	}
+	cj := m.Workloads[1]
+	if cj.Object.Kind != "CronJob" || cj.Object.Namespace != "ns" || len(cj.Containers) != 2 || !cj.Containers[0].Init {
+		t.Errorf("cronjob %+v", cj)
+	}
+	if cj.Path != "spec.jobTemplate.spec.template.spec" {
+		t.Errorf("path %q", cj.Path)
+	}
+	d := m.Workloads[2]
+	if d.Object.Parent == nil || d.Object.Parent.Kind != "List" || d.Containers[0].Name != "x" {
+		t.Errorf("list item %+v", d.Object)
+	}
+	if r := Range(m.Lines, d.Containers[0].NameNode); m.Lines.Line(r.Start.Line)[r.Start.Col:r.End.Col] != "x" {
+		t.Errorf("flow name range %v", r)
+	}
+}
+
+func TestParseJSON(t *testing.T) {
+	src := `{
+  "apiVersion": "v1",
+  "kind": "Template",
+  "objects": [
+    {
+      "apiVersion": "apps.openshift.io/v1",
+      "kind": "DeploymentConfig",
+      "metadata": {"name": "dc"},
+      "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "${IMAGE}", "securityContext": {"runAsUser": "${UID}"}}]}}}
+    }
+  ]
+}`
+	m := Parse("/t.json", src, nil)
+	if !m.JSON || len(m.Problems) != 0 || len(m.Workloads) != 1 {
+		t.Fatalf("json=%v problems=%v workloads=%d", m.JSON, m.Problems, len(m.Workloads))
+	}
+	c := m.Workloads[0].Containers[0]
+	r := Range(m.Lines, c.ImageNode)
+	if got := m.Lines.Line(r.Start.Line)[r.Start.Col:r.End.Col]; got != `"${IMAGE}"` {
+		t.Errorf("image token %q", got)
+	}
+}
+
+func TestParseBad(t *testing.T) {
+	for name, src := range map[string]string{
+		"syntax":    "apiVersion: v1\nkind: Pod\nspec: [\n",
+		"duplicate": "apiVersion: v1\nkind: Pod\nkind: Pod\n",
+		"type":      "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext:\n      runAsUser: abc\n",
+		"bomb":      bomb(),
+		"deep":      "apiVersion: v1\nkind: Pod\nspec: " + strings.Repeat("[", 20000) + "\n",
+		"huge":      strings.Repeat("#", MaxManifestSize+1),
+	} {
+		m := Parse("/x.yaml", src, nil)
+		if len(m.Problems) == 0 {
+			t.Errorf("%s: no problem reported", name)
+		}
+	}
+}
+
+func bomb() string {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: Pod\nspec:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 12; i++ {
+		b.WriteString("  a" + string(rune('0'+i%10)) + string(rune('a'+i)) + ": &a" + string(rune('a'+i)) + " [")
+		prev := "a0"
+		if i > 1 {
+			prev = "a" + string(rune('a'+i-1))
+		}
+		for j := 0; j < 10; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("*" + prev)
+		}
+		b.WriteString("]\n")
+	}
+	b.WriteString("  containers: [{name: c, image: *al}]\n")
+	return b.String()
+}
