@@ -1,6 +1,6 @@
 module github.com/nonroot-ls/nonroot-ls
 
-go 1.26.0
+go 1.26.8
 
 require (
 	github.com/bmatcuk/doublestar/v4 v4.10.4
