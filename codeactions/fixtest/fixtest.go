@@ -52,7 +52,7 @@ func RunAll(t *testing.T, fixesDir string) {
 // Case checks the fix of the first ruleID finding in the workspace dir against dir+".golden".
 func Case(t *testing.T, ruleID, dir string) {
 	t.Helper()
-	// Snapshot paths are absolute: so must dir be for the golden paths to line up.
+	// Snapshot paths are absolute: so must dir be, for golden paths relative to it.
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}

@@ -260,8 +260,9 @@ type CreatedUser struct {
 	System bool
 	Tool   string     // useradd, adduser
 	Range  text.Range // the command
-	UIDAt  int        // byte offset just after the user-name word's end (for inserting -u); -1 when unknown
-	NameAt int        // byte offset of the name word; -1 when unknown
+	NameAt int        // byte offset of the name word (where "-u <uid> " can be inserted); -1 when unknown
+	// LongOpts is set for Debian's adduser, which takes --uid rather than -u.
+	LongOpts bool
 }
 
 // CreatedGroup is a group the build creates (groupadd, addgroup).

@@ -366,6 +366,8 @@ func NeedsRoot(r *Run, c *Command) string {
 			}
 		}
 		return ""
+	case "install_packages", "apt-install", "xbps-install":
+		return "`" + c.Name + "` (package installation) needs root"
 	case "useradd", "adduser", "groupadd", "addgroup", "usermod", "groupmod", "userdel", "groupdel", "chpasswd":
 		return "`" + c.Name + "` (user and group management) needs root"
 	case "chown":
@@ -516,6 +518,7 @@ type NR107Data struct {
 	Path  string
 	User  User
 	Stage *Stage
+	Instr *Instruction // the VOLUME, RUN mkdir or install that names the path
 }
 
 var dataDirs = []string{"/data", "/var/lib", "/var/log", "/var/cache", "/var/run", "/run", "/srv", "/home"}
@@ -548,7 +551,7 @@ var NR107 = &diagnostics.Rule{
 		root := anc[len(anc)-1]
 		baseKnown := root.Scratch || root.Base != nil
 		seen := map[string]bool{}
-		report := func(p string, rg text.Range, what string) {
+		report := func(p string, rg text.Range, what string, in *Instruction) {
 			if seen[p] {
 				return
 			}
@@ -563,11 +566,11 @@ var NR107 = &diagnostics.Rule{
 			default:
 				return
 			}
-			pass.Report(diagnostics.Finding{Range: rg, Message: msg, Data: &NR107Data{Path: p, User: u, Stage: st}})
+			pass.Report(diagnostics.Finding{Range: rg, Message: msg, Data: &NR107Data{Path: p, User: u, Stage: st, Instr: in}})
 		}
 		for _, s := range reverse(anc) {
 			for _, v := range s.Volumes {
-				report(v.Value, v.Range, "VOLUME")
+				report(v.Value, v.Range, "VOLUME", v.Instr)
 			}
 		}
 		for _, s := range reverse(anc) {
@@ -577,7 +580,7 @@ var NR107 = &diagnostics.Rule{
 				}
 				for _, d := range dataDirs {
 					if under(p.Path, d) && p.Path != d {
-						report(p.Path, p.Range, "data directory")
+						report(p.Path, p.Range, "data directory", p.Instr)
 						break
 					}
 				}

@@ -669,7 +669,7 @@ func (r *Run) recordUser(c *Command) {
 	st := r.Stage
 	var opts map[string]string
 	var pos []Arg
-	cu := CreatedUser{Tool: c.Name, Range: c.Range(), UIDAt: -1, NameAt: -1}
+	cu := CreatedUser{Tool: c.Name, Range: c.Range(), NameAt: -1}
 	debianAdduser := false
 	if c.Name == "useradd" {
 		opts, pos = parseOpts(c.Args, "ugGdscekKfpbRPZ", "uid", "gid", "groups", "home-dir", "shell", "comment", "skel", "key", "expiredate", "inactive", "password", "base-dir", "root", "prefix", "selinux-user", "home")
@@ -705,7 +705,7 @@ func (r *Run) recordUser(c *Command) {
 	}
 	cu.Name = pos[0].Value
 	cu.NameAt = pos[0].Start
-	cu.UIDAt = pos[0].Start
+	cu.LongOpts = debianAdduser
 	if cu.Group != "" {
 		if isDigits(cu.Group) {
 			cu.GID = atoiPtr(cu.Group)
