@@ -12,7 +12,6 @@
 package kube
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -297,7 +296,11 @@ func Parse(path, src string, lines *text.Lines) *Manifest {
 	}
 	m.Templated = strings.Contains(src, "{{")
 	dec := yaml.NewDecoder(strings.NewReader(src))
-	for i := 0; i < maxDocuments; i++ {
+	for i := 0; ; i++ {
+		if i == maxDocuments {
+			m.problem(text.Range{}, fmt.Sprintf("more than %d documents: only the first %d are analysed", maxDocuments, maxDocuments))
+			break
+		}
 		var doc yaml.Node
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
@@ -630,35 +633,59 @@ func (m *Manifest) typed(w *Workload) {
 		if n == nil {
 			return
 		}
-		v, err := toValue(n, &budget{}, 0)
-		if err != nil {
-			m.problem(Range(m.Lines, n), "cannot read this object: "+err.Error())
-			return
-		}
-		data, err := json.Marshal(v)
-		if err != nil {
-			return
-		}
-		d := json.NewDecoder(bytes.NewReader(data))
-		if err := d.Decode(dst); err != nil {
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) {
-				at := locate(n, te.Field)
-				if at == nil {
-					at = n
-				}
-				if inTemplate && strings.Contains(str(at), "${") {
-					return // an OpenShift Template parameter, substituted at processing time
-				}
-				p := diagnostics.Problem{Range: Range(m.Lines, at), Message: fmt.Sprintf("%s: a %s where Kubernetes expects %s: the API server rejects the object", fieldName(te.Field), te.Value, goTypeName(te.Type.String()))}
-				w.TypeErrors = append(w.TypeErrors, p)
-				m.Problems = append(m.Problems, p)
-				// Decode again skipping nothing else: encoding/json already filled every other field.
+		skip := map[*yaml.Node]bool{}
+		// A field of the wrong type is reported and left out (encoding/json would leave a
+		// pointer field allocated at its zero value: runAsUser "abc" must not read as 0).
+		for round := 0; round < 32; round++ {
+			v, err := toValue(n, &budget{skip: skip}, 0)
+			if err != nil {
+				m.problem(Range(m.Lines, n), "cannot read this object: "+err.Error())
+				return
 			}
+			data, err := json.Marshal(v)
+			if err != nil {
+				return
+			}
+			reset(dst)
+			err = json.Unmarshal(data, dst)
+			var te *json.UnmarshalTypeError
+			if err == nil || !errors.As(err, &te) {
+				return
+			}
+			at := locate(n, te.Field)
+			if at == nil || skip[at] {
+				return
+			}
+			skip[at] = true
+			if inTemplate && strings.Contains(str(at), "${") {
+				continue // an OpenShift Template parameter, substituted at processing time
+			}
+			p := diagnostics.Problem{Range: Range(m.Lines, at), Message: fmt.Sprintf("%s: %s where Kubernetes expects %s: the API server rejects the object", fieldName(te.Field), article(te.Value), goTypeName(te.Type.String()))}
+			w.TypeErrors = append(w.TypeErrors, p)
+			m.Problems = append(m.Problems, p)
 		}
 	}
 	decode(w.Spec, w.PodSpec)
 	decode(resolve(w.Metadata), w.PodMeta)
+}
+
+func reset(dst any) {
+	switch d := dst.(type) {
+	case *corev1.PodSpec:
+		*d = corev1.PodSpec{}
+	case *metav1.ObjectMeta:
+		*d = metav1.ObjectMeta{}
+	}
+}
+
+func article(v string) string {
+	switch {
+	case v == "":
+		return "a value"
+	case strings.HasPrefix(v, "object"), strings.HasPrefix(v, "array"):
+		return "an " + v
+	}
+	return "a " + v
 }
 
 func fieldName(f string) string {

@@ -225,6 +225,7 @@ func items(n *yaml.Node) []*yaml.Node {
 // budget bounds the work of converting a node tree (alias expansion, depth).
 type budget struct {
 	nodes int
+	skip  map[*yaml.Node]bool // value nodes left out (fields of the wrong type)
 }
 
 const (
@@ -259,6 +260,9 @@ func toValue(n *yaml.Node, b *budget, depth int) (any, error) {
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
+			if b.skip[c] {
+				continue
+			}
 			v, err := toValue(c, b, depth+1)
 			if err != nil {
 				return nil, err
@@ -296,6 +300,9 @@ func toValue(n *yaml.Node, b *budget, depth int) (any, error) {
 			key := k.Value
 			if k.Kind != yaml.ScalarNode {
 				key = fmt.Sprint(k.Kind)
+			}
+			if b.skip[v] {
+				continue
 			}
 			val, err := toValue(v, b, depth+1)
 			if err != nil {

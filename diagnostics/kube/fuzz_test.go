@@ -1,0 +1,205 @@
+package kube_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nonroot-ls/nonroot-ls/codeactions"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+)
+
+// FuzzManifest feeds arbitrary text to the model, every rule, hover, inspect and the
+// quick-fixes: nothing may panic, and a fix applied to a file that parsed must leave a file
+// that still parses.
+func FuzzManifest(f *testing.F) {
+	for _, seed := range []string{multiDoc(2), hoverSrc, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"name\":\"a\"}]}}",
+		"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  spec: {containers: [{name: a, securityContext: {runAsUser: 0}}]}\n",
+		"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext:\n      runAsUser: abc\n",
+		"a: &a [x]\nb: *a\napiVersion: v1\nkind: Pod\n"} {
+		f.Add(seed)
+	}
+	dir := f.TempDir()
+	base := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	path := filepath.Join(dir, "m.yaml")
+	f.Fuzz(func(t *testing.T, src string) {
+		if !diagnostics.LooksLikeManifest([]byte(src)) {
+			src = "apiVersion: v1\nkind: Pod\n" + src
+		}
+		s := base.WithFile(path, 1, "yaml", src)
+		findings := s.Diagnose(path)
+		parsed := true
+		for _, fd := range findings {
+			if fd.RuleID == "NR001" {
+				parsed = false
+				if strings.Contains(fd.Message, "internal error") {
+					t.Fatalf("rule panicked: %s\n%v", fd.Message, fd.Data)
+				}
+			}
+		}
+		s.Inspect(path)
+		lines := text.NewLines(src)
+		for l := 0; l < min(lines.Count(), 50); l += 3 {
+			s.Hover(path, text.Pos{Line: l, Col: 6})
+		}
+		if !parsed {
+			return
+		}
+		for _, fd := range findings {
+			for _, a := range codeactions.For(s, fd) {
+				out, err := text.Apply(src, a.Edits[0].Edits)
+				if err != nil {
+					t.Fatalf("%s: %v", a.Title, err)
+				}
+				if m := kube.Parse(path, out, nil); len(m.Problems) > 0 {
+					t.Fatalf("fix %q broke the file: %v\nbefore:\n%s\nafter:\n%s", a.Title, m.Problems, src, out)
+				}
+			}
+		}
+	})
+}
+
+// TestHostileInput: alias bombs, deep nesting, huge files, wrong types get a diagnostic or
+// nothing, quickly.
+func TestHostileInput(t *testing.T) {
+	var bomb strings.Builder
+	bomb.WriteString("apiVersion: v1\nkind: Pod\nspec:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n")
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		bomb.WriteString("  " + n + ": &" + n + " [" + strings.Repeat("*"+prev+",", 8) + "*" + prev + "]\n")
+		prev = n
+	}
+	bomb.WriteString("  containers:\n  - name: x\n    image: *i\n")
+	huge := "apiVersion: v1\nkind: ConfigMap\ndata:\n  x: |\n" + strings.Repeat("    "+strings.Repeat("x", 1000)+"\n", 50_000)
+	cases := map[string]string{
+		"alias bomb":      bomb.String(),
+		"deep flow":       "apiVersion: v1\nkind: Pod\nspec: " + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + "\n",
+		"deep block":      "apiVersion: v1\nkind: Pod\nspec:\n" + deepBlock(5000),
+		"50 MB":           huge,
+		"wrong type":      "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext:\n      runAsUser: \"abc\"\n",
+		"unknown kind":    "apiVersion: example.com/v1\nkind: Widget\nspec:\n  template: {spec: {containers: 3}}\n",
+		"invalid yaml":    "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n   image: b\n",
+		"long line":       "apiVersion: v1\nkind: Pod\nmetadata: {name: " + strings.Repeat("n", 2<<20) + "}\n",
+		"binary":          "apiVersion: v1\nkind: Pod\n\x00\x01",
+		"invalid utf8":    "apiVersion: v1\nkind: Pod\nmetadata: {name: \xff}\n",
+		"many documents":  strings.Repeat("---\napiVersion: v1\nkind: Pod\n", 20_000),
+		"merge key loops": "apiVersion: v1\nkind: Pod\nbase: &b {x: 1}\nspec:\n  <<: *b\n  containers: [{<<: *b, name: a}]\n",
+	}
+	dir := t.TempDir()
+	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	for name, src := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yaml")
+			start := time.Now()
+			fs := s.WithFile(p, 1, "yaml", src).Diagnose(p)
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("took %v", d)
+			}
+			for _, f := range fs {
+				if strings.Contains(f.Message, "internal error") {
+					t.Errorf("%s", f)
+				}
+			}
+			if name == "wrong type" && !hasAt(fs, "NR001", 6, "runAsUser: a string where Kubernetes expects an integer") {
+				t.Errorf("wrong type: no NR001 on line 7: %v", fs)
+			}
+			if name == "wrong type" && hasAt(fs, "NR202", -1, "") {
+				t.Errorf("wrong type: runAsUser \"abc\" read as 0: %v", fs)
+			}
+			if name == "alias bomb" && !hasAt(fs, "NR001", -1, "alias bomb") {
+				t.Errorf("alias bomb: no NR001: %v", fs)
+			}
+			t.Logf("%v, %d findings, first: %v", time.Since(start).Round(time.Millisecond), len(fs), first(fs))
+		})
+	}
+}
+
+func hasAt(fs []diagnostics.Finding, rule string, line int, msg string) bool {
+	for _, f := range fs {
+		if f.RuleID == rule && (line < 0 || f.Range.Start.Line == line) && strings.Contains(f.Message, msg) {
+			return true
+		}
+	}
+	return false
+}
+
+func first(fs []diagnostics.Finding) string {
+	if len(fs) == 0 {
+		return "none"
+	}
+	m := fs[0].Message
+	if len(m) > 100 {
+		m = m[:100]
+	}
+	return fs[0].RuleID + " " + m
+}
+
+func deepBlock(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		b.WriteString(strings.Repeat(" ", i) + "k:\n")
+	}
+	return b.String()
+}
+
+// multiDoc returns a manifest of n Deployments (about 30 lines each) and Services.
+func multiDoc(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteString(strings.ReplaceAll(`---
+# service NAME
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: NAME
+  labels: {app: NAME}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: NAME}
+  template:
+    metadata:
+      labels: {app: NAME}
+    spec:
+      securityContext:
+        runAsNonRoot: true
+      containers:
+      - name: NAME
+        image: registry.example.com/NAME:1.0
+        ports:
+        - containerPort: 80
+        volumeMounts:
+        - name: data
+          mountPath: /data
+        securityContext:
+          allowPrivilegeEscalation: false
+      volumes:
+      - name: data
+        persistentVolumeClaim: {claimName: NAME}
+`, "NAME", "svc"+string(rune('a'+i%26))))
+	}
+	return b.String()
+}
+
+func benchDiagnose(b *testing.B, src string) {
+	dir := b.TempDir()
+	p := filepath.Join(dir, "m.yaml")
+	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	b.ReportAllocs()
+	b.SetBytes(int64(len(src)))
+	for i := 0; i < b.N; i++ {
+		// A new version of the file each time: nothing is memoised between iterations.
+		if n := len(s.WithFile(p, int32(i), "yaml", src).Diagnose(p)); n == 0 {
+			b.Fatal("no findings")
+		}
+	}
+}
+
+// BenchmarkDiagnose300 diagnoses a 300-line multi-document manifest after an edit.
+func BenchmarkDiagnose300(b *testing.B) { benchDiagnose(b, multiDoc(10)) }
+
+// BenchmarkDiagnose3000 diagnoses a 3,000-line multi-document manifest after an edit.
+func BenchmarkDiagnose3000(b *testing.B) { benchDiagnose(b, multiDoc(100)) }
