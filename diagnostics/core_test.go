@@ -1,6 +1,7 @@
 package diagnostics
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +135,24 @@ func TestHoverShowsRuleDoc(t *testing.T) {
 	h := NewSnapshot([]string{dir}, Config{}).Hover(p, text.Pos{Line: 1, Col: 5})
 	if h == nil || !strings.Contains(h.Markdown, "NR999") {
 		t.Fatalf("hover %+v", h)
+	}
+}
+
+func TestInspectAnnotate(t *testing.T) {
+	type m struct {
+		B int `json:"b"`
+		A int `json:"a"`
+	}
+	got, _ := json.Marshal(annotate(m{1, 2}, "profile", map[string]string{"name": "openshift"}))
+	if want := `{"b":1,"a":2,"profile":{"name":"openshift"}}`; string(got) != want {
+		t.Errorf("object: got %s, want %s", got, want)
+	}
+	got, _ = json.Marshal(annotate([]m{{1, 2}, {3, 4}}, "p", 1))
+	if want := `[{"b":1,"a":2,"p":1},{"b":3,"a":4,"p":1}]`; string(got) != want {
+		t.Errorf("array: got %s, want %s", got, want)
+	}
+	got, _ = json.Marshal(annotate(struct{}{}, "p", 1))
+	if want := `{"p":1}`; string(got) != want {
+		t.Errorf("empty object: got %s, want %s", got, want)
 	}
 }
