@@ -72,18 +72,18 @@ func userPart(u dockerfile.User) string {
 type Status string
 
 const (
-	StatusGroupZero     Status = "group-0-writable" // group 0 and group-writable
-	StatusWorld         Status = "world-writable"   // writable by anyone
-	StatusNotWritable   Status = "not-writable"     // neither: the arbitrary uid cannot write it
-	StatusNotCreated    Status = "not-created"      // a VOLUME the build does not create (mounted root:root 0755)
-	StatusUnknown       Status = "unknown"          // nothing in the Dockerfile decides it
-	reasonVolume               = "VOLUME"
-	reasonWorkdir              = "WORKDIR"
-	reasonChown                = "chowned"
-	reasonChmod                = "made writable"
-	reasonDataDir              = "data directory"
-	reasonCopyFromBuilder      = "copied from a builder stage"
-	reasonEntrypoint           = "written by the entrypoint"
+	StatusGroupZero       Status = "group-0-writable" // group 0 and group-writable
+	StatusWorld           Status = "world-writable"   // writable by anyone
+	StatusNotWritable     Status = "not-writable"     // neither: the arbitrary uid cannot write it
+	StatusNotCreated      Status = "not-created"      // a VOLUME the build does not create (mounted root:root 0755)
+	StatusUnknown         Status = "unknown"          // nothing in the Dockerfile decides it
+	reasonVolume                 = "VOLUME"
+	reasonWorkdir                = "WORKDIR"
+	reasonChown                  = "chowned"
+	reasonChmod                  = "made writable"
+	reasonDataDir                = "data directory"
+	reasonCopyFromBuilder        = "copied from a builder stage"
+	reasonEntrypoint             = "written by the entrypoint"
 )
 
 // WrittenPath is a path the image writes at runtime, why nonroot-ls thinks so, and what the
