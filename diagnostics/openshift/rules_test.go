@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
-	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 )
 
 // fixtureDirs returns every testdata/rules/NR5xx/<case> workspace.
