@@ -97,6 +97,11 @@ func (st *Stage) permOf(p string, depth int) Perm {
 			if !exact && !(q.Recursive && under(p, q.Path)) {
 				continue
 			}
+			if !exact && (q.Op == "COPY" || q.Op == "ADD") && (q.Path == "/" || q.Owner == "0" && q.Group == "0" && q.Mode == "") {
+				// A copy into a parent (without --chown/--chmod, or into /) says nothing
+				// about p: the build context may not hold it.
+				continue
+			}
 			creates := q.Op == "mkdir" || q.Op == "WORKDIR"
 			if creates && len(out.Changes) > 0 {
 				continue // mkdir -p / WORKDIR of a path that exists changes nothing

@@ -170,6 +170,9 @@ func WrittenPaths(s *diagnostics.Snapshot, f *diagnostics.File) (*dockerfile.Sta
 		if reason == reasonVolume && !perm.Known() {
 			w.Status = StatusNotCreated
 		}
+		if w.Status == StatusNotWritable && opaqueAfter(st, p, perm.Last()) {
+			w.Status = StatusUnknown
+		}
 		out = append(out, w)
 	}
 	anc := st.Ancestry()
@@ -237,17 +240,64 @@ func WrittenPaths(s *diagnostics.Snapshot, f *diagnostics.File) (*dockerfile.Sta
 		}
 		seen[wr.Path] = true
 		perm := st.PermOf(target)
+		status := judge(perm)
+		if status == StatusNotWritable && opaqueAfter(st, target, perm.Last()) {
+			status = StatusUnknown
+		}
 		rg := text.Range{}
 		if wr.Instr != nil {
 			rg = wr.Instr.ArgsRange()
 		}
-		w := WrittenPath{Path: wr.Path, Target: target, Reason: reasonEntrypoint, Perm: perm, Status: judge(perm), Range: rg}
+		w := WrittenPath{Path: wr.Path, Target: target, Reason: reasonEntrypoint, Perm: perm, Status: status, Range: rg}
 		if wr.File != f.Path {
 			w.Related = []diagnostics.Related{{File: wr.File, Range: wr.Range, Message: fmt.Sprintf("`%s` writes %s at startup", wr.Tool, wr.Path)}}
 		}
 		out = append(out, w)
 	}
 	return st, out
+}
+
+// modeledOrInert are the commands whose effect on a path's owner and mode the permission model
+// follows, or that do not change them.
+var modeledOrInert = map[string]bool{
+	"mkdir": true, "chown": true, "chgrp": true, "chmod": true, "install": true,
+	"echo": true, "printf": true, "cat": true, "grep": true, "test": true, "[": true, "ls": true, "stat": true,
+	"ln": true, "rm": true, "rmdir": true, "touch": true, "sed": true, "awk": true, "env": true, "id": true,
+	"cd": true, "export": true, "set": true, "true": true, "false": true, "du": true, "wc": true, "head": true,
+	"tail": true, "sort": true, "readlink": true, "realpath": true, "basename": true, "dirname": true,
+}
+
+// opaqueAfter reports whether a RUN at or after the change last (of the stage's ancestry)
+// hands p, or a parent of p, to a program nonroot-ls cannot see into (a fix-permissions
+// script, setfacl, find -exec…): what it does to p is not known.
+func opaqueAfter(st *dockerfile.Stage, p string, last *dockerfile.PathPerm) bool {
+	anc := st.Ancestry()
+	for i := len(anc) - 1; i >= 0; i-- {
+		for _, r := range anc[i].Runs {
+			if last != nil && last.Instr != nil && last.Instr.Stage == anc[i] && r.Instr.Index < last.Instr.Index {
+				continue
+			}
+			if last != nil && last.Instr != nil && last.Instr.Stage.Index > anc[i].Index {
+				continue
+			}
+			for _, c := range r.Commands {
+				if modeledOrInert[c.Name] {
+					continue
+				}
+				for _, a := range c.Args {
+					v := a.Value
+					if !a.OK || !strings.HasPrefix(v, "/") || v == "/" {
+						continue
+					}
+					v = strings.TrimSuffix(v, "/")
+					if p == v || strings.HasPrefix(p, v+"/") {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
 
 func copyOf(st *dockerfile.Stage, in *dockerfile.Instruction) *dockerfile.Copy {

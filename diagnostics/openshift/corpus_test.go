@@ -1,0 +1,139 @@
+package openshift_test
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/openshift"
+)
+
+// corpusDir returns ../shared/corpus relative to the repository root, or skips.
+func corpusDir(t testing.TB) string {
+	dir, _ := filepath.Abs(".")
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("no go.mod above the test")
+		}
+		dir = parent
+	}
+	c := filepath.Join(dir, "..", "shared", "corpus")
+	if _, err := os.Stat(filepath.Join(c, "labels.yaml")); err != nil {
+		t.Skip("corpus not present at ../shared/corpus")
+	}
+	if real, err := filepath.EvalSymlinks(c); err == nil {
+		c = real
+	}
+	return c
+}
+
+type labels struct {
+	Files map[string]struct {
+		OpenShiftReady  string `json:"openshift_ready"`
+		OpenShiftReason string `json:"openshift_reason"`
+		Workloads       []struct {
+			Kind              string `json:"kind"`
+			Name              string `json:"name"`
+			RestrictedV2Check struct {
+				Violations any    `json:"violations"`
+				Verdict    string `json:"verdict"`
+			} `json:"restricted_v2_check"`
+		} `json:"workloads"`
+	} `json:"files"`
+}
+
+func readLabels(t *testing.T, dir string) labels {
+	data, err := os.ReadFile(filepath.Join(dir, "labels.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l labels
+	if err := yaml.Unmarshal(data, &l); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// corpusSkip lists the labels nonroot-ls disagrees with on purpose, and why (reported to the
+// lead). Empty when every label is matched.
+var corpusSkip = map[string]string{}
+
+// TestCorpusReadiness: for every Dockerfile in corpus/dockerfile, the openshift profile's
+// group-0 readiness verdict agrees with openshift_ready in labels.yaml.
+func TestCorpusReadiness(t *testing.T) {
+	dir := corpusDir(t)
+	l := readLabels(t, dir)
+	files, _ := filepath.Glob(filepath.Join(dir, "dockerfile", "*Dockerfile"))
+	if len(files) == 0 {
+		t.Fatal("no corpus Dockerfiles")
+	}
+	sort.Strings(files)
+	snap := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
+	agree, total := 0, 0
+	for _, p := range files {
+		rel := "dockerfile/" + filepath.Base(p)
+		want := l.Files[rel].OpenShiftReady
+		if want == "" || want == "not-applicable" || want == "inherited-unknown" {
+			continue
+		}
+		total++
+		f, err := snap.File(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := openshift.ReadinessOf(snap, f)
+		if got.Verdict == want {
+			agree++
+			continue
+		}
+		if why, ok := corpusSkip[rel]; ok {
+			t.Logf("%s: label %s, nonroot-ls %s — label judged wrong: %s", rel, want, got.Verdict, why)
+			continue
+		}
+		t.Errorf("%s: openshift_ready %s, nonroot-ls says %s (%s); label reason: %s", rel, want, got.Verdict, strings.Join(got.Reasons, "; "), l.Files[rel].OpenShiftReason)
+	}
+	t.Logf("openshift_ready agreement: %d/%d", agree, total)
+}
+
+// TestCorpusTemplates: both OpenShift templates pass or fail NR503/NR504 as their labels'
+// restricted_v2_check says.
+func TestCorpusTemplates(t *testing.T) {
+	dir := corpusDir(t)
+	l := readLabels(t, dir)
+	files, _ := filepath.Glob(filepath.Join(dir, "openshift", "*.json"))
+	if len(files) != 2 {
+		t.Fatalf("%d OpenShift templates, want 2", len(files))
+	}
+	snap := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
+	for _, p := range files {
+		rel := "openshift/" + filepath.Base(p)
+		lab, ok := l.Files[rel]
+		if !ok || len(lab.Workloads) == 0 {
+			t.Fatalf("%s: no workload labels", rel)
+		}
+		violations := false
+		for _, w := range lab.Workloads {
+			if v, ok := w.RestrictedV2Check.Violations.(string); !ok || v != "none" {
+				violations = true
+			}
+		}
+		var got []string
+		for _, fd := range snap.Diagnose(p) {
+			if fd.RuleID == "NR503" || fd.RuleID == "NR504" {
+				got = append(got, fd.String())
+			}
+		}
+		if violations != (len(got) > 0) {
+			t.Errorf("%s: restricted_v2_check violations %v, NR503/NR504 findings: %q", rel, violations, got)
+		}
+	}
+}
