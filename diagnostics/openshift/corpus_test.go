@@ -44,8 +44,9 @@ type labels struct {
 			Kind              string `json:"kind"`
 			Name              string `json:"name"`
 			RestrictedV2Check struct {
-				Violations any    `json:"violations"`
-				Verdict    string `json:"verdict"`
+				Violations  any    `json:"violations"`
+				Conditional any    `json:"conditional"`
+				Verdict     string `json:"verdict"`
 			} `json:"restricted_v2_check"`
 		} `json:"workloads"`
 	} `json:"files"`
@@ -136,4 +137,58 @@ func TestCorpusTemplates(t *testing.T) {
 			t.Errorf("%s: restricted_v2_check violations %v, NR503/NR504 findings: %q", rel, violations, got)
 		}
 	}
+}
+
+// TestCorpusManifests: for every manifest labelled with a restricted_v2_check, NR504 fires
+// exactly when the label lists violations, and NR503 exactly when it lists conditional
+// (fixed-id) admissions.
+func TestCorpusManifests(t *testing.T) {
+	dir := corpusDir(t)
+	l := readLabels(t, dir)
+	snap := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
+	n := 0
+	rels := make([]string, 0, len(l.Files))
+	for rel := range l.Files {
+		rels = append(rels, rel)
+	}
+	sort.Strings(rels)
+	for _, rel := range rels {
+		lab := l.Files[rel]
+		if !strings.HasPrefix(rel, "k8s/") && !strings.HasPrefix(rel, "openshift/") {
+			continue
+		}
+		labelled, violations, conditional := false, false, false
+		for _, w := range lab.Workloads {
+			if w.RestrictedV2Check.Violations == nil {
+				continue
+			}
+			labelled = true
+			if v, ok := w.RestrictedV2Check.Violations.(string); !ok || v != "none" {
+				violations = true
+			}
+			if c, ok := w.RestrictedV2Check.Conditional.(string); !ok || c != "none" {
+				conditional = true
+			}
+		}
+		if !labelled {
+			continue
+		}
+		n++
+		var got503, got504 []string
+		for _, fd := range snap.Diagnose(filepath.Join(dir, filepath.FromSlash(rel))) {
+			switch fd.RuleID {
+			case "NR503":
+				got503 = append(got503, fd.Message)
+			case "NR504":
+				got504 = append(got504, fd.Message)
+			}
+		}
+		if violations != (len(got504) > 0) {
+			t.Errorf("%s: restricted_v2_check violations %v, NR504: %q", rel, violations, got504)
+		}
+		if conditional != (len(got503) > 0) {
+			t.Errorf("%s: restricted_v2_check conditional %v, NR503: %q", rel, conditional, got503)
+		}
+	}
+	t.Logf("%d labelled manifests", n)
 }
