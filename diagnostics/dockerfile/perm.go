@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -82,63 +83,95 @@ func (st *Stage) PermOf(p string) Perm {
 
 const maxPermDepth = 8
 
+// permIndex lists the path changes of a stage's ancestry in build order, by path.
+type permIndex struct {
+	changes []permChange
+	byPath  map[string][]int // indices into changes
+}
+
+type permChange struct {
+	q     *PathPerm
+	stage *Stage // the stage holding q
+}
+
+func (st *Stage) permIndex() *permIndex {
+	st.permOnce.Do(func() {
+		ix := &permIndex{byPath: map[string][]int{}}
+		anc := st.Ancestry()
+		for i := len(anc) - 1; i >= 0; i-- {
+			for j := range anc[i].Paths {
+				q := &anc[i].Paths[j]
+				ix.byPath[q.Path] = append(ix.byPath[q.Path], len(ix.changes))
+				ix.changes = append(ix.changes, permChange{q, anc[i]})
+			}
+		}
+		st.perms = ix
+	})
+	return st.perms
+}
+
 func (st *Stage) permOf(p string, depth int) Perm {
 	out := Perm{Path: p, Bits: -1}
 	if st == nil || depth > maxPermDepth {
 		return out
 	}
-	anc := st.Ancestry()
+	ix := st.permIndex()
+	// The changes of p and of its parents, in build order.
+	idx := append([]int(nil), ix.byPath[p]...)
+	for a := p; a != "/" && a != ""; {
+		a = parentDir(a)
+		idx = append(idx, ix.byPath[a]...)
+	}
+	sort.Ints(idx)
 	groupNamed := false
 	rootOnly := true
-	for i := len(anc) - 1; i >= 0; i-- {
-		for j := range anc[i].Paths {
-			q := &anc[i].Paths[j]
-			exact := q.Path == p
-			if !exact && !(q.Recursive && under(p, q.Path)) {
-				continue
+	for _, k := range idx {
+		q, qst := ix.changes[k].q, ix.changes[k].stage
+		exact := q.Path == p
+		if !exact && !q.Recursive {
+			continue
+		}
+		if !exact && (q.Op == "COPY" || q.Op == "ADD") && (q.Path == "/" || q.Owner == "0" && q.Group == "0" && q.Mode == "") {
+			// A copy into a parent (without --chown/--chmod, or into /) says nothing
+			// about p: the build context may not hold it.
+			continue
+		}
+		creates := q.Op == "mkdir" || q.Op == "WORKDIR"
+		if creates && len(out.Changes) > 0 {
+			continue // mkdir -p / WORKDIR of a path that exists changes nothing
+		}
+		out.Changes = append(out.Changes, q)
+		if u := q.Instr.User(); u.Kind != KindRoot {
+			rootOnly = false
+		}
+		if q.Owner != "" {
+			o := q.owner
+			out.Owner = &o
+		}
+		if q.Group != "" || q.GID != nil {
+			out.GID, out.Group = q.GID, q.Group
+			groupNamed = q.Group != ""
+			out.ModeChange = q
+		}
+		switch {
+		case q.bits >= 0:
+			out.Bits = q.bits
+			out.ModeChange = q
+		case q.Mode != "":
+			base := out.Bits
+			if base < 0 {
+				base = 0o755
 			}
-			if !exact && (q.Op == "COPY" || q.Op == "ADD") && (q.Path == "/" || q.Owner == "0" && q.Group == "0" && q.Mode == "") {
-				// A copy into a parent (without --chown/--chmod, or into /) says nothing
-				// about p: the build context may not hold it.
-				continue
+			out.Bits = applySymbolic(base, q.Mode)
+			out.ModeChange = q
+		case q.Op == "COPY" || q.Op == "ADD":
+			// Without --chmod a copy keeps the source's modes: the source stage's for
+			// COPY --from, the build context's (not known here) otherwise.
+			out.Bits = -1
+			if bits, ok := qst.copiedBits(q, p, depth); ok {
+				out.Bits = bits
 			}
-			creates := q.Op == "mkdir" || q.Op == "WORKDIR"
-			if creates && len(out.Changes) > 0 {
-				continue // mkdir -p / WORKDIR of a path that exists changes nothing
-			}
-			out.Changes = append(out.Changes, q)
-			if u := q.Instr.User(); u.Kind != KindRoot {
-				rootOnly = false
-			}
-			if q.Owner != "" {
-				o := q.owner
-				out.Owner = &o
-			}
-			if q.Group != "" || q.GID != nil {
-				out.GID, out.Group = q.GID, q.Group
-				groupNamed = q.Group != ""
-				out.ModeChange = q
-			}
-			switch {
-			case q.bits >= 0:
-				out.Bits = q.bits
-				out.ModeChange = q
-			case q.Mode != "":
-				base := out.Bits
-				if base < 0 {
-					base = 0o755
-				}
-				out.Bits = applySymbolic(base, q.Mode)
-				out.ModeChange = q
-			case q.Op == "COPY" || q.Op == "ADD":
-				// Without --chmod a copy keeps the source's modes: the source stage's for
-				// COPY --from, the build context's (not known here) otherwise.
-				out.Bits = -1
-				if bits, ok := anc[i].copiedBits(q, p, depth); ok {
-					out.Bits = bits
-				}
-				out.ModeChange = q
-			}
+			out.ModeChange = q
 		}
 	}
 	if out.GID == nil && !groupNamed && len(out.Changes) > 0 && rootOnly {
@@ -146,6 +179,14 @@ func (st *Stage) permOf(p string, depth int) Perm {
 		out.GID, out.GIDAssumed = &z, true
 	}
 	return out
+}
+
+func parentDir(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
 }
 
 // copiedBits returns the mode a COPY --from (without --chmod) gives p: the mode the source
