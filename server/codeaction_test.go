@@ -127,7 +127,8 @@ func TestFixAllIsOneMinimalEdit(t *testing.T) {
 	l := text.NewLines(src)
 	r := utf16.toRange(l, e.Range)
 	got, _ := text.Apply(src, []text.Edit{{Range: r, NewText: e.NewText}})
-	if want := "FROM alpine\r\n# é😀 DONE\r\nUSER 10001\r\nRUN true\r\n"; got != want {
+	// The real NR102 fix (USER root → the default uid:gid) comes first, in rule order.
+	if want := "FROM alpine\r\n# é😀 DONE\r\nUSER 10001:0\r\nRUN true\r\n"; got != want {
 		t.Fatalf("after fix all:\n%q\nwant\n%q (edit %+v)", got, want, e)
 	}
 	// Minimal: it starts at the first change and ends at the last.
@@ -135,7 +136,7 @@ func TestFixAllIsOneMinimalEdit(t *testing.T) {
 		t.Errorf("edit range %+v", e.Range)
 	}
 	// Nothing to fix: no action.
-	clean := h.open("clean/Dockerfile", "FROM alpine\n")
+	clean := h.open("clean/Dockerfile", "FROM alpine\nUSER 10001:0\n")
 	h.diags(clean, 1)
 	if as := codeActions(h, clean, rng(0, 0, 0, 0), "source"); len(as) != 0 {
 		t.Errorf("fix all on a clean file: %v", titles(as))

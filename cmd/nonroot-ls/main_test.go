@@ -93,8 +93,8 @@ func TestUsageAndVersion(t *testing.T) {
 
 func TestCheckTextAndExitCodes(t *testing.T) {
 	tree(t, map[string]string{
-		"app/Dockerfile":   "FROM alpine\n# é😀 " + marker + "\n",
-		"clean/Dockerfile": "FROM alpine\n",
+		"app/Dockerfile":   "FROM alpine\n# é😀 " + marker + "\nUSER 10001:0\n",
+		"clean/Dockerfile": "FROM alpine\nUSER 10001:0\n",
 		"app/notes.txt":    marker,
 	})
 	out, _, code := runCmd(t, "check", ".")
@@ -121,7 +121,7 @@ func TestCheckTextAndExitCodes(t *testing.T) {
 
 func TestCheckProfileOverridesConfigFile(t *testing.T) {
 	tree(t, map[string]string{
-		"Dockerfile":       "FROM alpine\nRUN K8S-ONLY\n",
+		"Dockerfile":       "FROM alpine\nRUN K8S-ONLY\nUSER 10001:0\n",
 		".nonroot-ls.yaml": "profile: docker\n",
 	})
 	if out, _, code := runCmd(t, "check", "."); code != 0 || strings.Contains(out, "NR991") {
@@ -144,7 +144,7 @@ func TestCheckEngineErrors(t *testing.T) {
 }
 
 func TestCheckJSON(t *testing.T) {
-	tree(t, map[string]string{"Dockerfile": "FROM alpine\nRUN echo " + marker + "\n"})
+	tree(t, map[string]string{"Dockerfile": "FROM alpine\nRUN echo " + marker + "\nUSER 10001:0\n"})
 	out, _, code := runCmd(t, "check", "--format", "json")
 	if code != 1 {
 		t.Errorf("exit %d", code)
@@ -164,7 +164,7 @@ func TestCheckJSON(t *testing.T) {
 		t.Errorf("json finding %+v", got)
 	}
 	// No findings: an empty array, not null.
-	tree(t, map[string]string{"Dockerfile": "FROM alpine\n"})
+	tree(t, map[string]string{"Dockerfile": "FROM alpine\nUSER 10001:0\n"})
 	if out, _, code := runCmd(t, "check", "--format", "json"); code != 0 || strings.TrimSpace(out) != "[]" {
 		t.Errorf("clean json: %d %q", code, out)
 	}
@@ -268,10 +268,10 @@ func TestCheckSARIF(t *testing.T) {
 }
 
 func TestFix(t *testing.T) {
-	dir := tree(t, map[string]string{"app/Dockerfile": "FROM alpine\r\n# keep me\r\nRUN echo " + marker + "\r\n"})
+	dir := tree(t, map[string]string{"app/Dockerfile": "FROM alpine\r\n# keep me\r\nRUN echo " + marker + "\r\nUSER 10001:0\r\n"})
 	path := filepath.Join(dir, "app/Dockerfile")
 	out, _, code := runCmd(t, "fix", "--diff", ".")
-	want := "--- a/app/Dockerfile\n+++ b/app/Dockerfile\n@@ -1,3 +1,3 @@\n FROM alpine\r\n # keep me\r\n-RUN echo " + marker + "\r\n+RUN echo fixed\r\n"
+	want := "--- a/app/Dockerfile\n+++ b/app/Dockerfile\n@@ -1,4 +1,4 @@\n FROM alpine\r\n # keep me\r\n-RUN echo " + marker + "\r\n+RUN echo fixed\r\n USER 10001:0\r\n"
 	if code != 1 || !strings.Contains(out, want) {
 		t.Errorf("fix --diff: exit %d\n%q\nwant\n%q", code, out, want)
 	}

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"sigs.k8s.io/yaml"
@@ -78,8 +79,24 @@ func NormalizeImage(ref string) (repo, tag string) {
 	return ref, tag
 }
 
+var (
+	lookupCache sync.Map // ref → *BaseImage (nil stored as (*BaseImage)(nil))
+	lookupCount atomic.Int64
+)
+
 // LookupBaseImage returns the knowledge about image ref, or nil when it is not known.
 func LookupBaseImage(ref string) *BaseImage {
+	if v, ok := lookupCache.Load(ref); ok {
+		return v.(*BaseImage)
+	}
+	b := lookupBaseImage(ref)
+	if len(ref) < 512 && lookupCount.Add(1) < 65536 {
+		lookupCache.Store(ref, b)
+	}
+	return b
+}
+
+func lookupBaseImage(ref string) *BaseImage {
 	repo, tag := NormalizeImage(ref)
 	if repo == "" {
 		return nil

@@ -101,7 +101,8 @@ func (m *Model) PrivilegeDrops(s *diagnostics.Snapshot, st *Stage) []PrivilegeDr
 		if shellForm {
 			sc := &shellScanner{lines: m.lines, env: envView{in.Stage.env[:in.envLen]}.Get}
 			src := m.src[in.ArgsAt:max(in.ArgsAt, in.End)]
-			sc.scan(src, offsetMap{{shell: 0, file: in.ArgsAt, n: len(src)}})
+			sc.scan(src, 0)
+			sc.finish(offsetMap{{shell: 0, file: in.ArgsAt, n: len(src)}})
 			cmds = sc.cmds
 		} else {
 			args := make([]Arg, len(words))
@@ -228,7 +229,7 @@ type InspectUser struct {
 	UID    *int    `json:"uid"`
 	GID    *int    `json:"gid"`
 	Name   *string `json:"name"`
-	Line   *int    `json:"line,omitempty"`
+	Line   *int    `json:"line"`
 	Source string  `json:"source,omitempty"`
 	Image  string  `json:"image,omitempty"`
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
@@ -36,6 +37,8 @@ type Model struct {
 
 	src     string
 	lines   *text.Lines
+	sh      *syntax.Parser // reused for every RUN while the model is built
+	byName  map[string]*Stage
 	nlStart []int // byte offset of each '\n'-separated line (BuildKit's numbering)
 }
 
@@ -63,6 +66,7 @@ type Instruction struct {
 
 	envLen int // number of stage env entries in scope
 	user   User
+	after  *User // the user a USER instruction sets (computed once)
 }
 
 // Line returns the 0-based line of the instruction's keyword.
@@ -376,10 +380,8 @@ func (m *Model) Built(target string) *Stage {
 
 // Stage returns the stage named name (case-insensitive) or with that index.
 func (m *Model) Stage(name string) *Stage {
-	for _, st := range m.Stages {
-		if st.Name != "" && strings.EqualFold(st.Name, name) {
-			return st
-		}
+	if st := m.byName[strings.ToLower(name)]; st != nil {
+		return st
 	}
 	if i, err := strconv.Atoi(name); err == nil && i >= 0 && i < len(m.Stages) {
 		return m.Stages[i]
@@ -413,7 +415,7 @@ func (m *Model) problem(line int, format string, args ...any) {
 // read becomes a Problem.
 func Parse(path, src string) (m *Model) {
 	m = &Model{Path: path, src: src, lines: text.NewLines(src), Escape: '\\'}
-	m.nlStart = append(m.nlStart, 0)
+	m.nlStart = make([]int, 1, strings.Count(src, "\n")+1)
 	for i := 0; i < len(src); i++ {
 		if src[i] == '\n' {
 			m.nlStart = append(m.nlStart, i+1)
@@ -429,16 +431,17 @@ func Parse(path, src string) (m *Model) {
 	if strings.TrimSpace(src) == "" {
 		return m
 	}
+	if pf, ok := parseChunked(src); ok {
+		m.build(pf)
+		m.sh = nil
+		return m
+	}
 	res, err := parser.Parse(strings.NewReader(src))
 	if err != nil {
 		line := 0
-		if loc, ok := err.(*parser.LocationError); ok && len(loc.Locations) > 0 && len(loc.Locations[0]) > 0 {
-			line = loc.Locations[0][0].Start.Line - 1
-		} else {
-			var le *parser.LocationError
-			if asLocation(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
-				line = le.Locations[0][0].Start.Line - 1
-			}
+		var le *parser.LocationError
+		if asLocation(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+			line = le.Locations[0][0].Start.Line - 1
 		}
 		msg := err.Error()
 		if strings.Contains(msg, "file with no instructions") {
@@ -457,7 +460,15 @@ func Parse(path, src string) (m *Model) {
 		return m
 	}
 	m.Escape = res.EscapeToken
-	m.build(res.AST)
+	var pf parsedFile
+	for _, n := range res.AST.Children {
+		p, perr := parseInstruction(n)
+		pf.nodes = append(pf.nodes, n)
+		pf.parsed = append(pf.parsed, p)
+		pf.errs = append(pf.errs, perr)
+	}
+	m.build(pf)
+	m.sh = nil
 	return m
 }
 
@@ -589,14 +600,15 @@ func skipWord(s string, p, end int) int {
 }
 
 // build walks BuildKit's AST into stages.
-func (m *Model) build(ast *parser.Node) {
+func (m *Model) build(pf parsedFile) {
 	lex := shell.NewLex(m.Escape)
 	var meta []Var
 	var cur *Stage
-	for _, node := range ast.Children {
+	var early []*parser.Node
+	for i, node := range pf.nodes {
 		cmd := strings.ToLower(node.Value)
 		in := &Instruction{Cmd: cmd, Node: node}
-		parsed, err := parseInstruction(node)
+		parsed, err := pf.parsed[i], pf.errs[i]
 		if err != nil {
 			msg := err.Error()
 			if _, ok := err.(*instructions.UnknownInstructionError); ok || strings.Contains(msg, "unknown instruction") {
@@ -625,7 +637,7 @@ func (m *Model) build(ast *parser.Node) {
 				continue
 			}
 			if parsed != nil {
-				m.problem(node.StartLine-1, "%s before the first FROM: the build fails (only ARG may come before FROM)", strings.ToUpper(cmd))
+				early = append(early, node)
 			}
 			continue
 		}
@@ -635,6 +647,13 @@ func (m *Model) build(ast *parser.Node) {
 		cur.Instructions = append(cur.Instructions, in)
 	}
 	m.MetaArgs = meta
+	// Instructions before the first FROM fail the build; a file with no FROM at all is a
+	// fragment (a template, a snippet) with nothing to judge, so it gets no finding.
+	if len(m.Stages) > 0 {
+		for _, node := range early {
+			m.problem(node.StartLine-1, "%s before the first FROM: the build fails (only ARG may come before FROM)", strings.ToUpper(node.Value))
+		}
+	}
 	for _, st := range m.Stages {
 		m.analyse(st, meta, lex)
 	}
@@ -646,11 +665,18 @@ func parseInstruction(node *parser.Node) (v any, err error) {
 			v, err = nil, fmt.Errorf("%s: cannot parse instruction", node.Value)
 		}
 	}()
-	return instructions.ParseInstruction(node)
+	v, err = instructions.ParseInstruction(node)
+	if err != nil {
+		return nil, err // BuildKit may return a typed nil command with its error
+	}
+	return v, nil
 }
 
 // expand expands word with env; unresolved names the first variable that has no value.
 func expand(lex *shell.Lex, word string, env shell.EnvGetter) (val, unresolved string) {
+	if !strings.ContainsAny(word, "$\\\"'`") {
+		return word, "" // nothing to expand or unquote
+	}
 	res, err := lex.ProcessWordWithMatches(word, env)
 	if err != nil {
 		return word, "?"
@@ -714,10 +740,15 @@ func (m *Model) newStage(in *Instruction, parsed any, meta []Var, lex *shell.Lex
 	line := m.src[in.ArgsAt:max(in.ArgsAt, in.FirstEnd)]
 	st.BaseRange = m.lines.RangeOf(in.ArgsAt, in.ArgsAt+skipWord(line, 0, len(line)))
 	lower := strings.ToLower(base)
-	for _, prev := range m.Stages[:st.Index] {
-		if prev.Name != "" && prev.Name == lower {
-			st.Parent = prev
-			break
+	if prev := m.byName[lower]; prev != nil && prev != st {
+		st.Parent = prev
+	}
+	if st.Name != "" {
+		if m.byName == nil {
+			m.byName = map[string]*Stage{}
+		}
+		if m.byName[st.Name] == nil {
+			m.byName[st.Name] = st
 		}
 	}
 	switch {
@@ -841,7 +872,11 @@ func (in *Instruction) userAfter() User {
 	if in.Cmd != "user" {
 		return in.user
 	}
-	return in.Stage.userOf(in)
+	if in.after == nil {
+		u := in.Stage.userOf(in)
+		in.after = &u
+	}
+	return *in.after
 }
 
 func (st *Stage) userOf(in *Instruction) User {
@@ -886,6 +921,9 @@ func (st *Stage) userOf(in *Instruction) User {
 			for _, c := range a.Created {
 				if c.UID != nil && *c.UID == *u.UID {
 					u.Name = c.Name
+					if u.Group == "" {
+						u.GID = c.GID // no group given: the user's primary group from /etc/passwd
+					}
 				}
 			}
 		}
@@ -965,6 +1003,7 @@ func (m *Model) analyse(st *Stage, meta []Var, lex *shell.Lex) {
 			in.envLen = len(st.env)
 		case *instructions.UserCommand:
 			user = st.userOf(in)
+			in.after = &user
 			st.Users = append(st.Users, in)
 			if user.Windows {
 				st.Windows = true
@@ -1078,7 +1117,9 @@ func (st *Stage) addCopy(in *Instruction, op string, sd instructions.SourcesAndD
 			st.DependsOn = append(st.DependsOn, dep)
 		}
 	}
-	p := PathPerm{Path: strings.TrimSuffix(c.Dest, "/"), Op: op, Range: in.ArgsRange(), Instr: in, bits: -1, Recursive: true}
+	// With --chown/--chmod every copied file gets them; a plain copy makes its files root's
+	// but says nothing about the directories already below the destination.
+	p := PathPerm{Path: strings.TrimSuffix(c.Dest, "/"), Op: op, Range: in.ArgsRange(), Instr: in, bits: -1, Recursive: chown != "" || chmod != ""}
 	if p.Path == "" {
 		p.Path = "/"
 	}

@@ -1,8 +1,12 @@
 package dockerfile
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
@@ -327,5 +331,45 @@ func TestBadInputNeverPanics(t *testing.T) {
 	m = Parse("/w/Dockerfile", "FROM alpine\nFROBNICATE x\n")
 	if len(m.Problems) != 1 || !strings.Contains(m.Problems[0].Message, "unknown instruction FROBNICATE") {
 		t.Errorf("unknown instruction: %v", m.Problems)
+	}
+}
+
+func TestChunkedParseEqualsWhole(t *testing.T) {
+	var files []string
+	for _, g := range []string{"../../testdata/rules/*/*/Dockerfile", "../../testdata/fixes/*/*/Dockerfile", "../../../shared/corpus/dockerfile/*"} {
+		m, _ := filepath.Glob(g)
+		files = append(files, m...)
+	}
+	srcs := []string{"# c\n\nFROM a AS b\nRUN x \\\n  # c\nFROM y\nFROM b\n", "ARG X\nfrom a\n  FROM b\nRUN a \\\n\n  b\nFROM c"}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, string(b))
+	}
+	for i, src := range srcs {
+		pf, ok := parseChunked(src)
+		if !ok {
+			continue
+		}
+		res, err := parser.Parse(strings.NewReader(src))
+		if err != nil && len(pf.nodes) == 0 && strings.Contains(err.Error(), "no instructions") {
+			continue
+		}
+		if err != nil {
+			t.Errorf("%d: chunked parse succeeded where the whole parse fails: %v", i, err)
+			continue
+		}
+		if len(res.AST.Children) != len(pf.nodes) {
+			t.Errorf("%d: %d nodes chunked, %d whole", i, len(pf.nodes), len(res.AST.Children))
+			continue
+		}
+		for j, n := range res.AST.Children {
+			c := pf.nodes[j]
+			if c.StartLine != n.StartLine || c.EndLine != n.EndLine || c.Original != n.Original || c.Value != n.Value {
+				t.Errorf("%d: node %d: chunked %d-%d %q, whole %d-%d %q", i, j, c.StartLine, c.EndLine, c.Original, n.StartLine, n.EndLine, n.Original)
+			}
+		}
 	}
 }

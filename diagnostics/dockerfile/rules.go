@@ -550,9 +550,36 @@ var NR107 = &diagnostics.Rule{
 		anc := st.Ancestry()
 		root := anc[len(anc)-1]
 		baseKnown := root.Scratch || root.Base != nil
+		// Scripts the model cannot see into may create paths or change their owner: a path
+		// such a command names (or any path, for "not created") is not judged.
+		opaque := map[string]bool{}
+		anyOpaque := false
+		for _, s := range anc {
+			for _, r := range s.Runs {
+				for _, c := range r.Commands {
+					if !c.Opaque() {
+						continue
+					}
+					anyOpaque = true
+					for _, a := range c.Args {
+						if a.OK && strings.HasPrefix(a.Value, "/") {
+							opaque[cleanPath(a.Value)] = true
+						}
+					}
+				}
+			}
+		}
+		mentioned := func(p string) bool {
+			for q := range opaque {
+				if q != "/" && under(p, q) {
+					return true
+				}
+			}
+			return false
+		}
 		seen := map[string]bool{}
 		report := func(p string, rg text.Range, what string, in *Instruction) {
-			if seen[p] {
+			if seen[p] || mentioned(p) {
 				return
 			}
 			seen[p] = true
@@ -561,7 +588,7 @@ var NR107 = &diagnostics.Rule{
 			switch {
 			case acc == AccessDenied:
 				msg = fmt.Sprintf("%s %s is left owned by %s (%s on line %d) and not writable by %s: the app gets \"permission denied\" when it writes there", what, p, ownerOf(perm), perm.Op, perm.Range.Start.Line+1, u.Describe())
-			case acc == AccessUnknown && perm == nil && baseKnown && what == "VOLUME":
+			case acc == AccessUnknown && perm == nil && baseKnown && !anyOpaque && what == "VOLUME":
 				msg = fmt.Sprintf("VOLUME %s is not created by the build: the volume is mounted owned by root and %s cannot write it (\"permission denied\")", p, u.Describe())
 			default:
 				return

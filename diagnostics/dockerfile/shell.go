@@ -32,6 +32,7 @@ type Run struct {
 // Command is one simple command of a shell program.
 type Command struct {
 	Name      string // the program's base name (apt-get, useradd…)
+	Word      string // the program as written (/usr/libexec/fix-permissions)
 	Args      []Arg  // its arguments (not the name)
 	Start     int    // byte offset of the command (of sudo when prefixed)
 	End       int
@@ -67,12 +68,16 @@ func (c *Command) SudoRange() text.Range { return c.lines.RangeOf(c.SudoStart, c
 // ArgRange is the range of an argument.
 func (c *Command) ArgRange(a Arg) text.Range { return c.lines.RangeOf(a.Start, a.End) }
 
-// Program returns the command's name and literal arguments.
+// String returns the command with its arguments (as written where they are not literal).
 func (c *Command) String() string {
 	var b strings.Builder
 	b.WriteString(c.Name)
 	for _, a := range c.Args {
 		b.WriteByte(' ')
+		if !a.OK && c.lines != nil && a.Start <= a.End && a.End <= len(c.lines.Source()) {
+			b.WriteString(c.lines.Source()[a.Start:a.End]) // as written: "$@", ${DIR}
+			continue
+		}
 		b.WriteString(a.Value)
 	}
 	return b.String()
@@ -97,28 +102,121 @@ func (om offsetMap) file(off int) int {
 
 // shellScanner extracts commands from shell text.
 type shellScanner struct {
-	lines *text.Lines
-	env   func(string) (string, bool)
-	cmds  []*Command
-	write []Arg
-	depth int
-	err   string
-	stmts int
-	calls int
-	redir bool
+	parser  *syntax.Parser
+	lines   *text.Lines
+	env     func(string) (string, bool)
+	lookups []lookup
+	cmds    []*Command
+	write   []Arg
+	depth   int
+	err     string
+	stmts   int
+	calls   int
+	redir   bool
 }
 
 const maxShellDepth = 4
 
-// scan parses src (whose offsets map to the file through om) and collects its commands.
-func (sc *shellScanner) scan(src string, om offsetMap) {
+// lookup is a variable a scan looked up, with what it found.
+type lookup struct {
+	name, val string
+	ok        bool
+}
+
+func (sc *shellScanner) get(name string) (string, bool) {
+	v, ok := "", false
+	if sc.env != nil {
+		v, ok = sc.env(name)
+	}
+	sc.lookups = append(sc.lookups, lookup{name, v, ok})
+	return v, ok
+}
+
+// finish maps the offsets the scan recorded (in the coordinates of the top-level shell text)
+// to the file through om (nil: they already are file offsets) and sets the commands' lines.
+func (sc *shellScanner) finish(om offsetMap) {
+	for _, c := range sc.cmds {
+		c.Start, c.End, c.NameStart, c.NameEnd = om.file(c.Start), om.file(c.End), om.file(c.NameStart), om.file(c.NameEnd)
+		if c.Sudo {
+			c.SudoStart = om.file(c.SudoStart)
+		}
+		if c.RemoveEnd > c.RemoveStart {
+			c.RemoveStart, c.RemoveEnd = om.file(c.RemoveStart), om.file(c.RemoveEnd)
+		}
+		for i := range c.Args {
+			c.Args[i].Start, c.Args[i].End = om.file(c.Args[i].Start), om.file(c.Args[i].End)
+		}
+		c.lines = sc.lines
+		c.Line = sc.lines.PosAt(c.NameStart).Line
+	}
+	for i := range sc.write {
+		sc.write[i].Start, sc.write[i].End = om.file(sc.write[i].Start), om.file(sc.write[i].End)
+	}
+}
+
+// scanResult is a scan of a shell text kept for reuse: valid while the variables it looked up
+// have the same values.
+type scanResult struct {
+	cmds         []*Command
+	write        []Arg
+	err          string
+	stmts, calls int
+	redir        bool
+	lookups      []lookup
+}
+
+// scanCache keeps recent RUN scans by their shell text (bounded: about 2×2048).
+var scanCache = newGenCache[*scanResult](2048)
+
+func (r *scanResult) valid(env func(string) (string, bool)) bool {
+	for _, l := range r.lookups {
+		v, ok := "", false
+		if env != nil {
+			v, ok = env(l.name)
+		}
+		if v != l.val || ok != l.ok {
+			return false
+		}
+	}
+	return true
+}
+
+// scanCached scans src (a top-level shell text) or reuses an earlier scan of the same text.
+func (sc *shellScanner) scanCached(src string) {
+	if r, ok := scanCache.get(src); ok && r.valid(sc.env) {
+		sc.cmds = make([]*Command, len(r.cmds))
+		for i, c := range r.cmds {
+			cc := *c
+			cc.Args = append([]Arg(nil), c.Args...)
+			sc.cmds[i] = &cc
+		}
+		sc.write = append([]Arg(nil), r.write...)
+		sc.err, sc.stmts, sc.calls, sc.redir = r.err, r.stmts, r.calls, r.redir
+		return
+	}
+	sc.scan(src, 0)
+	if len(src) > 1<<16 {
+		return
+	}
+	r := &scanResult{write: append([]Arg(nil), sc.write...), err: sc.err, stmts: sc.stmts, calls: sc.calls, redir: sc.redir, lookups: sc.lookups}
+	for _, c := range sc.cmds {
+		cc := *c
+		cc.Args = append([]Arg(nil), c.Args...)
+		r.cmds = append(r.cmds, &cc)
+	}
+	scanCache.put(src, r)
+}
+
+// scan parses src, whose offset 0 is offset base of the top-level shell text, and collects
+// its commands with offsets in top-level coordinates (finish maps them to the file).
+func (sc *shellScanner) scan(src string, base int) {
 	if sc.depth > maxShellDepth {
 		return
 	}
-	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
-	if err != nil {
+	f, perr := sc.parse(src)
+	if perr != "" {
 		if sc.err == "" {
-			sc.err = err.Error()
+			sc.err = perr
 		}
 		if f == nil {
 			return
@@ -151,7 +249,7 @@ func (sc *shellScanner) scan(src string, om offsetMap) {
 					sc.redir = true
 					if r.Word != nil {
 						v, ok := sc.word(r.Word)
-						sc.write = append(sc.write, Arg{Value: v, OK: ok, Start: om.file(int(r.Word.Pos().Offset())), End: om.file(int(r.Word.End().Offset()))})
+						sc.write = append(sc.write, Arg{Value: v, OK: ok, Start: base + int(r.Word.Pos().Offset()), End: base + int(r.Word.End().Offset())})
 					}
 				case syntax.Hdoc, syntax.DashHdoc:
 					if r.Hdoc == nil {
@@ -173,39 +271,50 @@ func (sc *shellScanner) scan(src string, om offsetMap) {
 							} else if d, ok := sc.word(r.Word); ok && strings.TrimLeft(strings.TrimSpace(body), "\t") == d {
 								body = ""
 							}
-							sc.nested(body, om, start)
+							sc.nested(body, base+start)
 						}
 					}
 				}
 			}
 		case *syntax.CallExpr:
 			sc.calls++
-			sc.call(x, om, src, removal[x])
+			sc.call(x, base, src, removal[x])
 		}
 		return true
 	})
 }
 
-// nested scans a script embedded at offset start of the current shell text.
-func (sc *shellScanner) nested(body string, om offsetMap, start int) {
-	sub := make(offsetMap, 0, len(om))
-	// Shift the map so that offset 0 of body is offset start of the outer text.
-	for _, s := range om {
-		if s.shell+s.n < start {
-			continue
-		}
-		d := start - s.shell
-		if d > 0 {
-			sub = append(sub, segment{shell: 0, file: s.file + d, n: s.n - d})
-		} else {
-			sub = append(sub, segment{shell: s.shell - start, file: s.file, n: s.n})
-		}
+type shellAST struct {
+	f   *syntax.File
+	err string
+}
+
+// shellCache keeps the syntax trees of shell programs by their text: an edit re-parses only
+// the RUNs it changed. The trees are only read after parsing. Bounded (about 2×2048 trees).
+var shellCache = newGenCache[shellAST](2048)
+
+func (sc *shellScanner) parse(src string) (*syntax.File, string) {
+	if a, ok := shellCache.get(src); ok {
+		return a.f, a.err
 	}
-	if len(om) == 0 {
-		sub = offsetMap{{shell: 0, file: start, n: len(body)}}
+	if sc.parser == nil {
+		sc.parser = syntax.NewParser(syntax.Variant(syntax.LangBash))
 	}
+	f, err := sc.parser.Parse(strings.NewReader(src), "")
+	a := shellAST{f: f}
+	if err != nil {
+		a.err = err.Error()
+	}
+	if len(src) <= 1<<16 {
+		shellCache.put(src, a)
+	}
+	return a.f, a.err
+}
+
+// nested scans a script that starts at offset at of the top-level shell text.
+func (sc *shellScanner) nested(body string, at int) {
 	sc.depth++
-	sc.scan(body, sub)
+	sc.scan(body, at)
 	sc.depth--
 }
 
@@ -249,10 +358,7 @@ func (sc *shellScanner) part(b *strings.Builder, p syntax.WordPart) bool {
 		if x.Param == nil || x.Excl || x.Length || x.Index != nil || x.Slice != nil || x.Repl != nil || x.Names != 0 {
 			return false
 		}
-		v, ok := "", false
-		if sc.env != nil {
-			v, ok = sc.env(x.Param.Value)
-		}
+		v, ok := sc.get(x.Param.Value)
 		if x.Exp != nil {
 			switch x.Exp.Op {
 			case syntax.DefaultUnsetOrNull, syntax.DefaultUnset:
@@ -293,18 +399,18 @@ func unescape(s string) string {
 
 // call records a simple command, unwrapping sudo, exec, env and friends, and scanning
 // `sh -c '…'` scripts.
-func (sc *shellScanner) call(x *syntax.CallExpr, om offsetMap, src string, rm [2]int) {
+func (sc *shellScanner) call(x *syntax.CallExpr, base int, src string, rm [2]int) {
 	if len(x.Args) == 0 {
 		return
 	}
 	args := make([]Arg, len(x.Args))
 	for i, w := range x.Args {
 		v, ok := sc.word(w)
-		args[i] = Arg{Value: v, OK: ok, Start: om.file(int(w.Pos().Offset())), End: om.file(int(w.End().Offset()))}
+		args[i] = Arg{Value: v, OK: ok, Start: base + int(w.Pos().Offset()), End: base + int(w.End().Offset())}
 	}
 	c := &Command{Start: args[0].Start, End: args[len(args)-1].End, lines: sc.lines}
 	if rm != [2]int{} {
-		c.RemoveStart, c.RemoveEnd = om.file(rm[0]), om.file(rm[1])
+		c.RemoveStart, c.RemoveEnd = base+rm[0], base+rm[1]
 	}
 	var script string
 	scriptAt := -1
@@ -359,15 +465,15 @@ func (sc *shellScanner) call(x *syntax.CallExpr, om offsetMap, src string, rm [2
 		return
 	}
 	c.Name = path.Base(args[i].Value)
+	c.Word = args[i].Value
 	c.NameStart, c.NameEnd = args[i].Start, args[i].End
 	c.Args = args[i+1:]
 	if !c.Sudo {
 		c.Start = c.NameStart
 	}
-	c.Line = sc.lines.PosAt(c.NameStart).Line
 	sc.cmds = append(sc.cmds, c)
 	if scriptAt >= 0 {
-		sc.nested(script, om, scriptAt)
+		sc.nested(script, base+scriptAt)
 	}
 }
 
@@ -432,7 +538,10 @@ func (r *Run) analyse() {
 		return
 	}
 	env := envView{r.Stage.env[:in.envLen]}
-	sc := &shellScanner{lines: m.lines, env: env.Get}
+	if m.sh == nil {
+		m.sh = syntax.NewParser(syntax.Variant(syntax.LangBash))
+	}
+	sc := &shellScanner{parser: m.sh, lines: m.lines, env: env.Get}
 	if !p.PrependShell {
 		// Exec form: the words are the command.
 		args := make([]Arg, len(p.CmdLine))
@@ -443,16 +552,20 @@ func (r *Run) analyse() {
 			args[i].Start, args[i].End = m.lines.Offset(rg.Start), m.lines.Offset(rg.End)
 		}
 		if len(args) >= 3 && isShell(path.Base(args[0].Value)) && args[1].Value == "-c" {
-			sc.nested(args[2].Value, nil, args[2].Start+1)
+			sc.nested(args[2].Value, args[2].Start+1)
 		} else if len(args) > 0 {
-			c := &Command{Name: path.Base(args[0].Value), Args: args[1:], Start: args[0].Start, End: args[len(args)-1].End,
+			c := &Command{Name: path.Base(args[0].Value), Word: args[0].Value, Args: args[1:], Start: args[0].Start, End: args[len(args)-1].End,
 				NameStart: args[0].Start, NameEnd: args[0].End, lines: m.lines, Line: in.Line()}
 			sc.cmds = append(sc.cmds, c)
 		}
 	} else {
 		src, om := r.shellText()
-		sc.scan(src, om)
+		sc.scanCached(src)
+		sc.finish(om)
 		r.Single = sc.stmts == 1 && sc.calls == 1 && !sc.redir && len(in.Node.Heredocs) == 0
+	}
+	if !p.PrependShell {
+		sc.finish(nil)
 	}
 	r.ParseError = sc.err
 	r.Commands = sc.cmds
@@ -761,10 +874,36 @@ func (r *Run) recordGroup(c *Command) {
 	}
 }
 
+// Opaque reports whether the command runs a script or program the model cannot see into
+// (a *.sh file, or a program outside the system bin directories), which may change
+// ownership and modes in ways the model does not know.
+func (c *Command) Opaque() bool {
+	if strings.HasSuffix(c.Name, ".sh") || strings.Contains(c.Name, "fix-perm") {
+		return true
+	}
+	if isShell(c.Name) {
+		for _, a := range c.Args {
+			if a.Value == "-c" {
+				return false
+			}
+		}
+		return len(c.Args) > 0
+	}
+	if !strings.Contains(c.Word, "/") {
+		return false
+	}
+	switch path.Dir(c.Word) {
+	case "/bin", "/usr/bin", "/sbin", "/usr/sbin":
+		return false
+	}
+	return true
+}
+
 // ScanScript parses a shell script (an entrypoint) and returns its commands, with ranges in
 // the script's own text.
 func ScanScript(src string) ([]*Command, string) {
 	sc := &shellScanner{lines: text.NewLines(src)}
-	sc.scan(src, nil)
+	sc.scan(src, 0)
+	sc.finish(nil)
 	return sc.cmds, sc.err
 }

@@ -73,7 +73,7 @@ ENTRYPOINT ["docker-entrypoint.sh"]
 	s2, dir2 := snapshotWith(t, map[string]string{"Dockerfile": "FROM php:8-apache\n"})
 	v, _ = s2.Inspect(filepath.Join(dir2, "Dockerfile"))
 	b, _ = json.Marshal(v)
-	if !strings.Contains(string(b), `"user":{"kind":"unknown","uid":null,"gid":null,"name":null,"source":"base-image","image":"php:8-apache"}`) {
+	if !strings.Contains(string(b), `"user":{"kind":"unknown","uid":null,"gid":null,"name":null,"line":null,"source":"base-image","image":"php:8-apache"}`) {
 		t.Errorf("unknown user: %s", b)
 	}
 }

@@ -1,0 +1,118 @@
+package dockerfile_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
+)
+
+// corpusDir finds ../shared/corpus relative to the repository root (the dir holding go.mod).
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("no go.mod above the test")
+		}
+		dir = parent
+	}
+	c := filepath.Join(dir, "..", "shared", "corpus")
+	if _, err := os.Stat(filepath.Join(c, "labels.yaml")); err != nil {
+		t.Skipf("corpus not found at %s", c)
+	}
+	if real, err := filepath.EvalSymlinks(c); err == nil {
+		c = real // the snapshot resolves its roots; paths must match
+	}
+	return c
+}
+
+// finalUser renders the built stage's effective user the way labels.yaml writes it.
+func finalUser(u dockerfile.User) string {
+	switch u.Kind {
+	case dockerfile.KindRoot:
+		return "root"
+	case dockerfile.KindNumeric:
+		s := fmt.Sprintf("numeric:%d", *u.UID)
+		if u.Group != "" {
+			s += ":" + u.Group
+		}
+		return s
+	case dockerfile.KindNamed:
+		return "named:" + u.Name
+	}
+	return "inherited-unknown"
+}
+
+// TestCorpus reads every Dockerfile of the shared corpus: no crash, every rule and the
+// inspect run, and the built stage's effective user equals final_user in labels.yaml.
+func TestCorpus(t *testing.T) {
+	dir := corpusDir(t)
+	raw, err := os.ReadFile(filepath.Join(dir, "labels.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels struct {
+		Files map[string]struct {
+			FinalUser string `json:"final_user"`
+		} `json:"files"`
+	}
+	if err := yaml.Unmarshal(raw, &labels); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k, v := range labels.Files {
+		if strings.HasPrefix(k, "dockerfile/") && v.FinalUser != "" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	snap := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	agree, total := 0, 0
+	for _, k := range keys {
+		p := filepath.Join(dir, filepath.FromSlash(k))
+		if _, err := os.Stat(p); err != nil {
+			t.Logf("%s: labelled but absent, skipped", k)
+			continue
+		}
+		total++
+		m, err := dockerfile.For(snap, p)
+		if err != nil {
+			t.Errorf("%s: %v", k, err)
+			continue
+		}
+		if len(m.Problems) > 0 {
+			t.Errorf("%s: problems %v", k, m.Problems)
+		}
+		for _, f := range snap.Diagnose(p) {
+			if f.RuleID == "NR001" {
+				t.Errorf("%s: %s", k, f)
+			}
+		}
+		if _, err := snap.Inspect(p); err != nil {
+			t.Errorf("%s: inspect: %v", k, err)
+		}
+		got := finalUser(m.Built("").User())
+		want := labels.Files[k].FinalUser
+		if got == want {
+			agree++
+		} else {
+			t.Errorf("%s: final user %s, label says %s", k, got, want)
+		}
+	}
+	t.Logf("corpus agreement on final_user: %d/%d", agree, total)
+}
