@@ -59,7 +59,7 @@ func DetectYAMLStyle(src string, docs []*yaml.Node) YAMLStyle {
 	lines := text.NewLines(src)
 	st := YAMLStyle{Indent: 0, SeqIndent: -1, EOL: lines.EOL()}
 	t := strings.TrimLeft(src, " \t\r\n\ufeff")
-	st.JSON = strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")
+	st.JSON = (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && len(docs) > 0 && len(docs[0].Content) > 0 && docs[0].Content[0].Style&yaml.FlowStyle != 0
 	flow, block := 0, 0
 	var walk func(n *yaml.Node, depth int)
 	walk = func(n *yaml.Node, depth int) {
@@ -145,7 +145,7 @@ func (e *YAMLEditor) Set(m *yaml.Node, path []string, v YAMLValue) ([]text.Edit,
 		return nil, ErrYAMLShape
 	}
 	if isNullNode(val) {
-		ed, err := e.fillNull(k, val, nest(path[1:], v))
+		ed, err := e.fillNull(m, k, val, nest(path[1:], v))
 		if err != nil {
 			return nil, err
 		}
@@ -247,7 +247,7 @@ func (e *YAMLEditor) Insert(m *yaml.Node, key string, v YAMLValue) text.Edit {
 	first := kube.Pos(e.Lines, m.Content[0])
 	col := first.Col
 	lastKey := m.Content[len(m.Content)-2]
-	end := e.entryEnd(kube.Pos(e.Lines, lastKey).Line, col, true)
+	end := max(e.entryEnd(kube.Pos(e.Lines, lastKey).Line, col, true), e.end(m.Content[len(m.Content)-1]).Line)
 	body := strings.Join(e.block(key, v, col), e.Style.EOL)
 	if end+1 >= e.Lines.Count() || e.Lines.Terminator(end) == "" {
 		p := text.Pos{Line: end, Col: len(e.Lines.Line(end))}
@@ -272,6 +272,9 @@ func (e *YAMLEditor) entryEnd(start, col int, seqAtCol bool) int {
 		if ind > col {
 			end = l
 			continue
+		}
+		if strings.HasPrefix(trim, "#") {
+			continue // a comment at the key's level: the entry may still go on below it
 		}
 		if ind == col && seqAtCol && (strings.HasPrefix(trim, "- ") || trim == "-") {
 			end = l
@@ -368,8 +371,13 @@ func (e *YAMLEditor) closing(p text.Pos) text.Pos {
 				return e.Lines.PosAt(i + 1)
 			}
 		case '"', '\'':
+			if !startsScalar(src, i) {
+				continue // a quote inside a plain scalar
+			}
 			for i++; i < len(src) && src[i] != c; i++ {
 				if c == '"' && src[i] == '\\' {
+					i++
+				} else if c == '\'' && src[i] == '\'' && i+1 < len(src) && src[i+1] == '\'' {
 					i++
 				}
 			}
@@ -382,6 +390,21 @@ func (e *YAMLEditor) closing(p text.Pos) text.Pos {
 		}
 	}
 	return e.Lines.PosAt(len(src))
+}
+
+// startsScalar reports whether the quote at src[i] opens a quoted scalar: the previous
+// non-blank character is a flow indicator, a colon, or a line start.
+func startsScalar(src string, i int) bool {
+	for j := i - 1; j >= 0; j-- {
+		switch src[j] {
+		case ' ', '\t':
+			continue
+		case '{', '[', ',', ':', '\n', '\r', '-', '?':
+			return true
+		}
+		return false
+	}
+	return true
 }
 
 func (e *YAMLEditor) insertFlow(m *yaml.Node, key string, v YAMLValue) text.Edit {
@@ -402,18 +425,33 @@ func (e *YAMLEditor) insertFlow(m *yaml.Node, key string, v YAMLValue) text.Edit
 	return text.Edit{Range: text.Range{Start: after, End: after}, NewText: ", " + entry}
 }
 
-// fillNull gives an empty key (key: with no value, ~ or null) the value v.
-func (e *YAMLEditor) fillNull(k, val *yaml.Node, v YAMLValue) (text.Edit, error) {
+// fillNull gives an empty key (key: with no value, ~ or null) of mapping m the value v.
+func (e *YAMLEditor) fillNull(m, k, val *yaml.Node, v YAMLValue) (text.Edit, error) {
+	flow := m.Style&yaml.FlowStyle != 0 || e.Style.JSON
 	kp := kube.Pos(e.Lines, k)
 	line := e.Lines.Line(kp.Line)
-	if val.Line == k.Line && val.Value != "" || e.Style.JSON {
-		// An explicit ~ or null on the key's line.
+	if val.Value != "" {
+		// An explicit ~ or null.
 		r := kube.Range(e.Lines, val)
-		if v.kind == 2 && !e.Style.JSON {
+		if v.kind == 2 && !flow {
 			lines := e.block("", v, kp.Col)
 			return text.Edit{Range: text.Range{Start: kube.Range(e.Lines, k).End, End: r.End}, NewText: ":" + e.Style.EOL + strings.Join(lines[1:], e.Style.EOL)}, nil
 		}
 		return text.Edit{Range: r, NewText: e.flow(v)}, nil
+	}
+	if flow {
+		// {key} or {key: }: the value goes after the colon (added when missing).
+		ke := kube.Range(e.Lines, k).End
+		src := e.Lines.Source()
+		off := e.Lines.Offset(ke)
+		for off < len(src) && (src[off] == ' ' || src[off] == '\n' || src[off] == '\r') {
+			off++
+		}
+		if off < len(src) && src[off] == ':' {
+			p := e.Lines.PosAt(off + 1)
+			return text.Edit{Range: text.Range{Start: p, End: p}, NewText: " " + e.flow(v)}, nil
+		}
+		return text.Edit{Range: text.Range{Start: ke, End: ke}, NewText: ": " + e.flow(v)}, nil
 	}
 	if v.kind != 2 {
 		p := text.Pos{Line: kp.Line, Col: len(strings.TrimRight(stripTrailingComment(line), " \t"))}
@@ -456,7 +494,7 @@ func (e *YAMLEditor) Append(seq *yaml.Node, items ...string) (text.Edit, error) 
 	dash := kube.Pos(e.Lines, seq)
 	lastItem := seq.Content[len(seq.Content)-1]
 	// The last item's "-" is on its first line, at the sequence's column.
-	end := e.entryEnd(kube.Pos(e.Lines, lastItem).Line, dash.Col, false)
+	end := max(e.entryEnd(kube.Pos(e.Lines, lastItem).Line, dash.Col, false), e.end(lastItem).Line)
 	pad := strings.Repeat(" ", dash.Col)
 	var lines []string
 	for _, it := range items {
@@ -493,7 +531,7 @@ func (e *YAMLEditor) Remove(m *yaml.Node, key string) (text.Edit, error) {
 		prevEnd := e.end(m.Content[idx-1])
 		return text.Edit{Range: text.Range{Start: prevEnd, End: e.end(m.Content[idx+1])}}, nil
 	}
-	end := e.entryEnd(kp.Line, kp.Col, true)
+	end := max(e.entryEnd(kp.Line, kp.Col, true), e.end(m.Content[idx+1]).Line)
 	prefix := e.Lines.Line(kp.Line)[:kp.Col]
 	if strings.TrimSpace(prefix) == "" {
 		// The entry has its own lines: delete them.

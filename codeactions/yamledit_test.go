@@ -6,6 +6,7 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 	yaml "go.yaml.in/yaml/v3"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 func parseDocs(t *testing.T, src string) []*yaml.Node {
@@ -131,4 +132,81 @@ func TestDetectYAMLStyle(t *testing.T) {
 	if st.Indent != 4 || st.SeqIndent != 0 || st.FlowSeq || st.JSON || st.EOL != "\n" {
 		t.Errorf("style %+v", st)
 	}
+}
+
+// FuzzYAMLSet: on any YAML whose document is a mapping, Set either refuses or produces text
+// that parses and holds the value at the path, with every comment line kept.
+func FuzzYAMLSet(f *testing.F) {
+	for _, s := range []string{"a: 1\n", "spec:\n  x: [1]\n", "spec: {a: b}\n", "spec:\n", "spec: ~\n", "# c\nspec:\n  # d\n  a: |\n    x\n", "{\"spec\": {\"a\": 1}}", "spec:\n    - a\n", "spec:\n  sc: {}\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(src), &doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode || len(src) > 4096 {
+			return
+		}
+		if root := doc.Content[0]; root.Style&yaml.FlowStyle != 0 {
+			l := text.NewLines(src)
+			end := (&YAMLEditor{Lines: l}).closing(l.FromRunes(root.Line-1, root.Column-1))
+			if l.Offset(end) != len(strings.TrimRight(src, " \n")) {
+				return // yaml.v3 ignores text after a root flow mapping ("{}0:"): not a real document
+			}
+		}
+		if _, err := sigsyaml.YAMLToJSON([]byte(src)); err != nil {
+			return // not YAML that Kubernetes tooling (sigs.k8s.io/yaml) accepts
+		}
+		if strings.ContainsAny(src, "\t\r&*!%@`?|>") || strings.Contains(src, "<<") {
+			return // tabs, lone CRs, anchors, tags, merges, explicit keys and block scalars in odd places are outside what the editor promises
+		}
+		docs := []*yaml.Node{&doc}
+		for _, tc := range []struct {
+			path []string
+			v    YAMLValue
+			want string
+		}{
+			{[]string{"spec", "sc", "runAsNonRoot"}, Scalar("true"), "true"},
+			{[]string{"spec", "drop"}, Seq("ALL"), "ALL"},
+			{[]string{"spec"}, Map(Entry("type", Scalar("RuntimeDefault"))), "RuntimeDefault"},
+		} {
+			e := NewYAMLEditor(src, docs)
+			edits, err := e.Set(doc.Content[0], tc.path, tc.v)
+			if err != nil || len(edits) == 0 {
+				continue
+			}
+			out, err := text.Apply(src, edits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var after yaml.Node
+			if err := yaml.Unmarshal([]byte(out), &after); err != nil {
+				t.Fatalf("Set %v: result does not parse: %v\nbefore:\n%s\nafter:\n%s", tc.path, err, src, out)
+			}
+			v := after.Content[0]
+			path := tc.path
+			if tc.v.kind == 2 {
+				path = append(append([]string(nil), path...), "type")
+			}
+			for _, k := range path {
+				if v == nil || v.Kind != yaml.MappingNode {
+					v = nil
+					break
+				}
+				_, v = lookup(v, k)
+			}
+			ok := v != nil && v.Value == tc.want
+			if v != nil && v.Kind == yaml.SequenceNode {
+				for _, c := range v.Content {
+					ok = ok || c.Value == tc.want
+				}
+			}
+			if !ok {
+				t.Fatalf("Set %v: value not there\nbefore:\n%s\nafter:\n%s", tc.path, src, out)
+			}
+			for _, l := range strings.Split(src, "\n") {
+				if c := strings.TrimSpace(l); strings.HasPrefix(c, "#") && !strings.Contains(out, c) {
+					t.Fatalf("comment %q dropped", c)
+				}
+			}
+		}
+	})
 }

@@ -156,3 +156,17 @@ func TestInspectAnnotate(t *testing.T) {
 		t.Errorf("empty object: got %s, want %s", got, want)
 	}
 }
+
+func TestLooksLikeManifestJSON(t *testing.T) {
+	for src, want := range map[string]bool{
+		`{"apiVersion": "v1", "kind": "Pod", "spec": {}}`:       true,
+		"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\"\n}": true,
+		`{"name": "kind", "apiVersion": 3}`:                     false,
+		"apiVersion: v1\nkind: Pod\n":                           true,
+		"jobs:\n  kind: x\n":                                    false,
+	} {
+		if got := LooksLikeManifest([]byte(src)); got != want {
+			t.Errorf("LooksLikeManifest(%q) = %v, want %v", src, got, want)
+		}
+	}
+}

@@ -92,6 +92,10 @@ func DetectKind(path, languageID string, content []byte, chartRoot string) FileK
 // LooksLikeManifest reports whether content has top-level apiVersion and kind keys (YAML or JSON).
 // The Kubernetes model refines this; it is the cheap content test used to classify files.
 func LooksLikeManifest(content []byte) bool {
+	if t := bytes.TrimLeft(content, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '{' {
+		// JSON, possibly on one line: the keys can be anywhere.
+		return jsonHasKey(content, "apiVersion") && jsonHasKey(content, "kind")
+	}
 	hasKey := func(key string) bool {
 		for line := range bytes.Lines(content) {
 			t := bytes.TrimLeft(line, " \t-{")
@@ -106,4 +110,19 @@ func LooksLikeManifest(content []byte) bool {
 		return false
 	}
 	return hasKey("apiVersion") && hasKey("kind")
+}
+
+// jsonHasKey reports whether "key" followed by a colon occurs in content.
+func jsonHasKey(content []byte, key string) bool {
+	q := []byte(`"` + key + `"`)
+	for rest := content; ; {
+		i := bytes.Index(rest, q)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(q):]
+		if t := bytes.TrimLeft(rest, " \t\r\n"); len(t) > 0 && t[0] == ':' {
+			return true
+		}
+	}
 }

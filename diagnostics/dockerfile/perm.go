@@ -291,7 +291,8 @@ func (m *Model) EntrypointWrites(s *diagnostics.Snapshot, st *Stage) []Write {
 		if shellForm {
 			sc := &shellScanner{lines: m.lines, env: envView{in.Stage.env[:in.envLen]}.Get}
 			src := m.src[in.ArgsAt:max(in.ArgsAt, in.End)]
-			sc.scan(src, offsetMap{{shell: 0, file: in.ArgsAt, n: len(src)}})
+			sc.scan(src, 0)
+			sc.finish(offsetMap{{shell: 0, file: in.ArgsAt, n: len(src)}})
 			collect(sc, m.Path, m.lines, in)
 		}
 		if s == nil {
@@ -309,7 +310,8 @@ func (m *Model) EntrypointWrites(s *diagnostics.Snapshot, st *Stage) []Write {
 			}
 			sc := f.Memo(scriptWritesKey{}, func() any {
 				sc := &shellScanner{lines: f.Lines()}
-				sc.scan(f.Text, nil)
+				sc.scan(f.Text, 0)
+				sc.finish(nil)
 				return sc
 			}).(*shellScanner)
 			collect(sc, f.Path, f.Lines(), in)

@@ -58,3 +58,35 @@ func TestEveryRuleHasFixture(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenShiftDetector: a Route (even inside a Template, or in JSON) turns the openshift
+// profile on for the whole workspace: NR207 stops, NR210 becomes a warning.
+func TestOpenShiftDetector(t *testing.T) {
+	deploy := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n      containers:\n      - name: web\n        image: web\n        securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n        ports: [{containerPort: 80}]\n        volumeMounts: [{name: d, mountPath: /d}]\n      volumes: [{name: d, persistentVolumeClaim: {claimName: d}}]\n"
+	for name, other := range map[string]string{
+		"":           "",
+		"route.yaml": "apiVersion: route.openshift.io/v1\nkind: Route\nmetadata: {name: r}\nspec: {to: {kind: Service, name: s}}\n",
+		"tmpl.json":  `{"apiVersion": "template.openshift.io/v1", "kind": "Template", "objects": [{"apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": "i"}}]}`,
+	} {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "deploy.yaml")
+		s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(p, 1, "yaml", deploy)
+		if other != "" {
+			s = s.WithFile(filepath.Join(dir, name), 1, "", other)
+		}
+		openshift := other != ""
+		if got := s.ProfileFor(p) == diagnostics.ProfileOpenShift; got != openshift {
+			t.Errorf("%q: openshift profile = %v", name, got)
+		}
+		sev := map[string]diagnostics.Severity{}
+		for _, f := range s.Diagnose(p) {
+			sev[f.RuleID] = f.Severity
+		}
+		if openshift && (sev["NR207"] != diagnostics.SeverityOff || sev["NR210"] != diagnostics.SeverityWarning) {
+			t.Errorf("%q: under openshift NR207=%v NR210=%v", name, sev["NR207"], sev["NR210"])
+		}
+		if !openshift && (sev["NR207"] != diagnostics.SeverityWarning || sev["NR210"] != diagnostics.SeverityInfo) {
+			t.Errorf("kubernetes profile: NR207=%v NR210=%v", sev["NR207"], sev["NR210"])
+		}
+	}
+}

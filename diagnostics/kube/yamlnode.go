@@ -323,11 +323,20 @@ func scalarValue(n *yaml.Node) any {
 	case "!!null":
 		return nil
 	case "!!bool":
+		switch n.Value {
+		case "true", "True", "TRUE":
+			return true
+		case "false", "False", "FALSE":
+			return false
+		}
 		var v bool
 		if n.Decode(&v) == nil {
 			return v
 		}
 	case "!!int":
+		if i, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+			return i
+		}
 		var v int64
 		if n.Decode(&v) == nil {
 			return v
