@@ -192,3 +192,49 @@ func TestCorpusManifests(t *testing.T) {
 	}
 	t.Logf("%d labelled manifests", n)
 }
+
+// TestCorpusBitnamiAdapts: the Bitnami charts rendered for OpenShift (the openshift profile
+// renders with security.openshift.io/v1, and global.compatibility.openshift.adaptSecurityContext
+// defaults to auto) lose their NR503 findings; with adaptSecurityContext: disabled (an extra
+// values file) they keep them, reported at the values keys through NR404.
+func TestCorpusBitnamiAdapts(t *testing.T) {
+	dir := corpusDir(t)
+	for _, chart := range []string{"bitnami-nginx", "bitnami-node-exporter"} {
+		t.Run(chart, func(t *testing.T) {
+			chartDir := filepath.Join(dir, "helm", chart)
+			values := filepath.Join(chartDir, "values.yaml")
+			if _, err := os.Stat(values); err != nil {
+				t.Skip("chart not in the corpus")
+			}
+			nr503 := func(s *diagnostics.Snapshot) []string {
+				var out []string
+				for _, fd := range s.Diagnose(values) {
+					if fd.RuleID == "NR404" && strings.HasPrefix(fd.Message, "NR503 ") {
+						out = append(out, fd.Message)
+					}
+				}
+				return out
+			}
+			base := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
+			if got := nr503(base); len(got) != 0 {
+				t.Errorf("adaptSecurityContext auto on OpenShift: NR503 findings %q", got)
+			}
+			noAdapt := base.WithFile(filepath.Join(chartDir, "values-noadapt.yaml"), 1, "yaml",
+				"global:\n  compatibility:\n    openshift:\n      adaptSecurityContext: disabled\n").
+				WithSettings(diagnostics.Config{Profile: "openshift", Helm: &diagnostics.HelmConfig{ValuesFiles: []string{"values-noadapt.yaml"}}})
+			got := nr503(noAdapt)
+			if len(got) == 0 {
+				t.Fatal("adaptSecurityContext disabled: no NR503 findings")
+			}
+			for _, m := range got {
+				if !strings.Contains(m, "runAsUser") && !strings.Contains(m, "fsGroup") && !strings.Contains(m, "runAsGroup") {
+					t.Errorf("unexpected NR503: %s", m)
+				}
+				if !strings.Contains(m, "global.compatibility.openshift.adaptSecurityContext") {
+					t.Errorf("NR503 does not point to adaptSecurityContext: %s", m)
+				}
+			}
+			t.Logf("%s: %d NR503 findings without the adaptation, 0 with it", chart, len(got))
+		})
+	}
+}

@@ -2,12 +2,14 @@ package openshift
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
@@ -63,19 +65,45 @@ var NR503 = &diagnostics.Rule{
 	},
 	Run: func(pass *diagnostics.Pass) {
 		m := kube.ForFile(pass.File)
+		if len(m.Workloads) == 0 {
+			return
+		}
+		hint := chartHint(pass.Snapshot, pass.File.Path)
 		for _, w := range m.Workloads {
 			ns := NamespaceFor(pass.Snapshot, w.Object)
-			check503(pass, m, w, nil, w.Pod, ns)
+			check503(pass, m, w, nil, w.Pod, ns, hint)
 			for _, c := range w.Containers {
-				check503(pass, m, w, c, c.Own, ns)
+				check503(pass, m, w, c, c.Own, ns, hint)
 			}
 		}
 	},
 }
 
-func check503(pass *diagnostics.Pass, m *kube.Manifest, w *kube.Workload, c *kube.Container, sc kube.SecurityContext, ns *Namespace) {
+// chartHint is what NR503 adds for a manifest rendered from a Helm chart: Bitnami-style
+// charts drop the fixed ids themselves when told they run on OpenShift.
+func chartHint(s *diagnostics.Snapshot, path string) string {
+	if !strings.Contains(filepath.ToSlash(path), "/"+helm.RenderedDir+"/") {
+		return ""
+	}
+	c := helm.Root(s, path)
+	if c == nil {
+		return ""
+	}
+	for _, v := range c.AllValues() {
+		if v.File != nil && strings.Contains(v.File.Text, "adaptSecurityContext") {
+			return "; this chart adapts to OpenShift: set global.compatibility.openshift.adaptSecurityContext to auto (the default, on a cluster with security.openshift.io/v1) or force and it leaves runAsUser, runAsGroup and fsGroup out"
+		}
+	}
+	return "; make the field conditional in the chart (left out on OpenShift) rather than a fixed value"
+}
+
+func check503(pass *diagnostics.Pass, m *kube.Manifest, w *kube.Workload, c *kube.Container, sc kube.SecurityContext, ns *Namespace, hint string) {
 	if sc.Node == nil {
 		return
+	}
+	report := func(f diagnostics.Finding) {
+		f.Message += hint
+		pass.Report(f)
 	}
 	data := func(key string, f *kube.Field) *ManifestData {
 		return &ManifestData{Manifest: m, Workload: w, Container: c, Key: key, Holder: sc.Node, KeyNode: f.Key, Value: f.Node, RunAsNonRoot: holderNonRoot(sc)}
@@ -87,17 +115,17 @@ func check503(pass *diagnostics.Pass, m *kube.Manifest, w *kube.Workload, c *kub
 		if v, ok := f.Int(); ok {
 			switch {
 			case ns == nil:
-				pass.Report(diagnostics.Finding{Range: f.Range, Data: data("runAsUser", f), Message: fmt.Sprintf(
+				report(diagnostics.Finding{Range: f.Range, Data: data("runAsUser", f), Message: fmt.Sprintf(
 					"runAsUser: %d is hard-coded: restricted-v2 admits it only in a namespace whose %s contains it (each project has its own, e.g. %s); elsewhere the pod is rejected with \"must be in the ranges: [...]\"", v, AnnotationUIDRange, ExampleRange)})
 			case !inRanges(ns.UIDs, v):
-				pass.Report(diagnostics.Finding{Range: f.Range, Data: data("runAsUser", f), Message: fmt.Sprintf(
+				report(diagnostics.Finding{Range: f.Range, Data: data("runAsUser", f), Message: fmt.Sprintf(
 					"runAsUser: %d is outside %s: restricted-v2 rejects the pod (\"%s: Invalid value: %d: must be in the ranges: %s\")", v, nsDesc(), fieldPath(c, "runAsUser"), v, FormatRanges(ns.UIDs))})
 			}
 		}
 	}
 	if f := sc.RunAsGroup; f != nil {
 		if v, ok := f.Int(); ok && v != 0 {
-			pass.Report(diagnostics.Finding{Range: f.Range, Data: data("runAsGroup", f), Message: fmt.Sprintf(
+			report(diagnostics.Finding{Range: f.Range, Data: data("runAsGroup", f), Message: fmt.Sprintf(
 				"runAsGroup: %d replaces group 0: OpenShift's arbitrary uid then lacks the group the image's writable paths are prepared for (\"Permission denied\")", v)})
 		}
 	}
@@ -105,10 +133,10 @@ func check503(pass *diagnostics.Pass, m *kube.Manifest, w *kube.Workload, c *kub
 		if v, ok := f.Int(); ok {
 			switch {
 			case ns == nil:
-				pass.Report(diagnostics.Finding{Range: f.Range, Data: data("fsGroup", f), Message: fmt.Sprintf(
+				report(diagnostics.Finding{Range: f.Range, Data: data("fsGroup", f), Message: fmt.Sprintf(
 					"fsGroup: %d is hard-coded: restricted-v2 (fsGroup MustRunAs) admits only a group from the namespace's %s range, different in each project; elsewhere the pod is rejected (\"%d is not an allowed group\")", v, AnnotationSupplementalGroups, v)})
 			case !inRanges(ns.Groups, v):
-				pass.Report(diagnostics.Finding{Range: f.Range, Data: data("fsGroup", f), Message: fmt.Sprintf(
+				report(diagnostics.Finding{Range: f.Range, Data: data("fsGroup", f), Message: fmt.Sprintf(
 					"fsGroup: %d is outside the groups of namespace %s %s: restricted-v2 rejects the pod (\"spec.securityContext.fsGroup: Invalid value: []int64{%d}: %d is not an allowed group\")", v, ns.Name, FormatRanges(ns.Groups), v, v)})
 			}
 		}
@@ -120,7 +148,7 @@ func check503(pass *diagnostics.Pass, m *kube.Manifest, w *kube.Workload, c *kub
 				continue
 			}
 			d := data("supplementalGroups", f)
-			pass.Report(diagnostics.Finding{Range: kube.Range(m.Lines, it), Data: d, Message: fmt.Sprintf(
+			report(diagnostics.Finding{Range: kube.Range(m.Lines, it), Data: d, Message: fmt.Sprintf(
 				"supplementalGroups: %d is outside the groups of namespace %s %s: restricted-v2 passes it through (RunAsAny), but an SCC whose supplementalGroups strategy is MustRunAs rejects the pod, and the gid means nothing to the image", v, ns.Name, FormatRanges(ns.Groups))})
 		}
 	}
