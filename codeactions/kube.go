@@ -25,8 +25,9 @@ func init() {
 
 // kubeFix is what a planner decides: a title and the edits to the finding's file.
 type kubeFix struct {
-	title string
-	edits []text.Edit
+	title        string
+	edits        []text.Edit
+	notPreferred bool // not applied by fix-all
 }
 
 func kubePlanner(plan func(s *diagnostics.Snapshot, e *YAMLEditor, d *kube.Data) (kubeFix, error)) Planner {
@@ -44,13 +45,13 @@ func kubePlanner(plan func(s *diagnostics.Snapshot, e *YAMLEditor, d *kube.Data)
 		if err != nil || len(fix.edits) == 0 {
 			return nil
 		}
-		return []Action{{Title: fix.title, Preferred: true, Edits: []FileEdit{{Path: f.File, Edits: fix.edits}}}}
+		return []Action{{Title: fix.title, Preferred: !fix.notPreferred, Edits: []FileEdit{{Path: f.File, Edits: fix.edits}}}}
 	}
 }
 
 func set(e *YAMLEditor, title string, m *yaml.Node, path []string, v YAMLValue) (kubeFix, error) {
 	eds, err := e.Set(m, path, v)
-	return kubeFix{title, eds}, err
+	return kubeFix{title: title, edits: eds}, err
 }
 
 func planNR201(_ *diagnostics.Snapshot, e *YAMLEditor, d *kube.Data) (kubeFix, error) {
@@ -64,9 +65,9 @@ func planNR202(s *diagnostics.Snapshot, e *YAMLEditor, d *kube.Data) (kubeFix, e
 	if d.Check == kube.CheckRunAsUser {
 		cfg := s.ConfigFor(d.Manifest.Path)
 		uid, _ := cfg.User()
-		return kubeFix{fmt.Sprintf("Set runAsUser: %d", uid), []text.Edit{e.SetScalar(d.Field.Node, strconv.Itoa(uid))}}, nil
+		return kubeFix{title: fmt.Sprintf("Set runAsUser: %d", uid), edits: []text.Edit{e.SetScalar(d.Field.Node, strconv.Itoa(uid))}}, nil
 	}
-	return kubeFix{"Set runAsNonRoot: true", []text.Edit{e.SetScalar(d.Field.Node, "true")}}, nil
+	return kubeFix{title: "Set runAsNonRoot: true", edits: []text.Edit{e.SetScalar(d.Field.Node, "true")}}, nil
 }
 
 func planNR203(_ *diagnostics.Snapshot, e *YAMLEditor, d *kube.Data) (kubeFix, error) {
@@ -77,10 +78,36 @@ func planNR203(_ *diagnostics.Snapshot, e *YAMLEditor, d *kube.Data) (kubeFix, e
 }
 
 func planNR204(_ *diagnostics.Snapshot, e *YAMLEditor, d *kube.Data) (kubeFix, error) {
-	if d.Container == nil || d.Field != nil {
-		return kubeFix{}, ErrYAMLShape // an added capability: only the author knows whether it is needed
+	if d.Container == nil {
+		return kubeFix{}, ErrYAMLShape
+	}
+	if d.Field != nil {
+		return removeCapability(e, d)
 	}
 	return set(e, "Add capabilities.drop: [ALL]", d.Container.Node, []string{"securityContext", "capabilities", "drop"}, Seq("ALL"))
+}
+
+// removeCapability plans the removal of an added capability (d.Field, an item of
+// capabilities.add). It is not preferred: only the author knows whether the workload needs it.
+func removeCapability(e *YAMLEditor, d *kube.Data) (kubeFix, error) {
+	own := d.Container.Own
+	if own.CapabilitiesAddKey == nil || own.Capabilities == nil {
+		return kubeFix{}, ErrYAMLShape
+	}
+	title := "Remove capability " + d.Field.Value
+	seq := own.CapabilitiesAddKey.Node
+	for i, it := range seq.Content {
+		if it != d.Field.Node {
+			continue
+		}
+		if ed, err := e.RemoveItem(seq, i); err == nil {
+			return kubeFix{title: title, edits: []text.Edit{ed}, notPreferred: true}, nil
+		}
+		// The only capability added: drop the add key.
+		ed, err := e.Remove(own.Capabilities.Node, "add")
+		return kubeFix{title: title, edits: []text.Edit{ed}, notPreferred: true}, err
+	}
+	return kubeFix{}, ErrYAMLShape
 }
 
 func planNR205(_ *diagnostics.Snapshot, e *YAMLEditor, d *kube.Data) (kubeFix, error) {
@@ -89,10 +116,10 @@ func planNR205(_ *diagnostics.Snapshot, e *YAMLEditor, d *kube.Data) (kubeFix, e
 		return kubeFix{}, ErrYAMLShape
 	}
 	if ed, err := e.Remove(c.Own.Node, "privileged"); err == nil {
-		return kubeFix{"Remove privileged: true", []text.Edit{ed}}, nil
+		return kubeFix{title: "Remove privileged: true", edits: []text.Edit{ed}}, nil
 	}
 	// The only key of its securityContext: turn it off instead of leaving an empty mapping.
-	return kubeFix{"Remove privileged: true", []text.Edit{e.SetScalar(c.Own.Privileged.Node, "false")}}, nil
+	return kubeFix{title: "Remove privileged: true", edits: []text.Edit{e.SetScalar(c.Own.Privileged.Node, "false")}}, nil
 }
 
 func planNR206(_ *diagnostics.Snapshot, e *YAMLEditor, d *kube.Data) (kubeFix, error) {

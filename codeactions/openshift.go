@@ -193,7 +193,7 @@ func manifestPlanner(plan func(e *YAMLEditor, d *openshift.ManifestData) (kubeFi
 		if err != nil || len(fix.edits) == 0 {
 			return nil
 		}
-		return []Action{{Title: fix.title, Preferred: true, Edits: []FileEdit{{Path: f.File, Edits: fix.edits}}}}
+		return []Action{{Title: fix.title, Preferred: !fix.notPreferred, Edits: []FileEdit{{Path: f.File, Edits: fix.edits}}}}
 	}
 }
 
@@ -221,7 +221,7 @@ func planNR503(e *YAMLEditor, d *openshift.ManifestData) (kubeFix, error) {
 		if err != nil {
 			return kubeFix{}, err
 		}
-		return kubeFix{title, []text.Edit{ed}}, nil
+		return kubeFix{title: title, edits: []text.Edit{ed}}, nil
 	}
 	vr := kube.Range(e.Lines, d.Value)
 	if d.Value.Kind != yaml.ScalarNode && !(d.Value.Style&yaml.FlowStyle != 0 && vr.Start.Line == vr.End.Line && d.Value.Line == d.KeyNode.Line) {
@@ -241,12 +241,13 @@ func planNR503(e *YAMLEditor, d *openshift.ManifestData) (kubeFix, error) {
 		repl = `"runAsNonRoot": true`
 	}
 	kr := kube.Range(e.Lines, d.KeyNode)
-	return kubeFix{title + ", keep runAsNonRoot: true", []text.Edit{{Range: text.Range{Start: kr.Start, End: vr.End}, NewText: repl}}}, nil
+	return kubeFix{title: title + ", keep runAsNonRoot: true", edits: []text.Edit{{Range: text.Range{Start: kr.Start, End: vr.End}, NewText: repl}}}, nil
 }
 
 // NR504: as the NR2xx fixes — remove privileged, hostNetwork/hostPID/hostIPC and hostPort,
-// set allowPrivilegeEscalation: false and seccompProfile.type: RuntimeDefault. Added
-// capabilities and volumes are the author's decision: no fix.
+// set allowPrivilegeEscalation: false and seccompProfile.type: RuntimeDefault; an added
+// capability gets NR204's "Remove capability X" (not preferred: only the author knows whether
+// the workload needs it). Volumes are the author's decision: no fix.
 func planNR504(e *YAMLEditor, d *openshift.ManifestData) (kubeFix, error) {
 	switch d.Key {
 	case "privileged", "hostNetwork", "hostPID", "hostIPC", "hostPort":
@@ -255,17 +256,23 @@ func planNR504(e *YAMLEditor, d *openshift.ManifestData) (kubeFix, error) {
 		}
 		title := "Remove " + d.Key
 		if ed, err := e.Remove(d.Holder, d.Key); err == nil {
-			return kubeFix{title, []text.Edit{ed}}, nil
+			return kubeFix{title: title, edits: []text.Edit{ed}}, nil
 		}
 		if d.Key == "hostPort" || d.Value == nil {
 			return kubeFix{}, ErrYAMLShape
 		}
-		return kubeFix{title, []text.Edit{e.SetScalar(d.Value, "false")}}, nil
+		return kubeFix{title: title, edits: []text.Edit{e.SetScalar(d.Value, "false")}}, nil
 	case "allowPrivilegeEscalation":
 		if d.Value == nil {
 			return kubeFix{}, ErrYAMLShape
 		}
-		return kubeFix{"Set allowPrivilegeEscalation: false", []text.Edit{e.SetScalar(d.Value, "false")}}, nil
+		return kubeFix{title: "Set allowPrivilegeEscalation: false", edits: []text.Edit{e.SetScalar(d.Value, "false")}}, nil
+	case "capabilities.add":
+		if d.Container == nil || d.Value == nil {
+			return kubeFix{}, ErrYAMLShape
+		}
+		return removeCapability(e, &kube.Data{Manifest: d.Manifest, Workload: d.Workload, Container: d.Container,
+			Field: &kube.Field{Value: d.Value.Value, Node: d.Value}})
 	case "seccompProfile.type":
 		if d.Value == nil {
 			return kubeFix{}, ErrYAMLShape
@@ -279,7 +286,7 @@ func planNR504(e *YAMLEditor, d *openshift.ManifestData) (kubeFix, error) {
 			}
 			edits = append(edits, ed)
 		}
-		return kubeFix{"Set seccompProfile.type: RuntimeDefault", edits}, nil
+		return kubeFix{title: "Set seccompProfile.type: RuntimeDefault", edits: edits}, nil
 	}
 	return kubeFix{}, ErrYAMLShape
 }

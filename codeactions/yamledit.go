@@ -544,3 +544,25 @@ func (e *YAMLEditor) Remove(m *yaml.Node, key string) (text.Edit, error) {
 	}
 	return text.Edit{}, ErrYAMLShape
 }
+
+// RemoveItem deletes element i of sequence seq, in its style. It fails when the element is
+// the sequence's only one (the caller decides what an empty sequence should become).
+func (e *YAMLEditor) RemoveItem(seq *yaml.Node, i int) (text.Edit, error) {
+	if seq.Kind != yaml.SequenceNode || i < 0 || i >= len(seq.Content) || len(seq.Content) < 2 {
+		return text.Edit{}, ErrYAMLShape
+	}
+	it := seq.Content[i]
+	if seq.Style&yaml.FlowStyle != 0 || e.Style.JSON {
+		if i+1 < len(seq.Content) {
+			return text.Edit{Range: text.Range{Start: kube.Pos(e.Lines, it), End: kube.Pos(e.Lines, seq.Content[i+1])}}, nil
+		}
+		return text.Edit{Range: text.Range{Start: e.end(seq.Content[i-1]), End: e.end(it)}}, nil
+	}
+	dash := kube.Pos(e.Lines, seq)
+	ip := kube.Pos(e.Lines, it)
+	end := max(e.entryEnd(ip.Line, dash.Col, false), e.end(it).Line)
+	if strings.TrimSpace(e.Lines.Line(ip.Line)[:dash.Col]) != "" {
+		return text.Edit{}, ErrYAMLShape // the first item shares its line with a parent's "- "
+	}
+	return text.Edit{Range: text.Range{Start: text.Pos{Line: ip.Line}, End: text.Pos{Line: end + 1}}}, nil
+}

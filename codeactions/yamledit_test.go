@@ -137,7 +137,7 @@ func TestDetectYAMLStyle(t *testing.T) {
 // FuzzYAMLSet: on any YAML whose document is a mapping, Set either refuses or produces text
 // that parses and holds the value at the path, with every comment line kept.
 func FuzzYAMLSet(f *testing.F) {
-	for _, s := range []string{"a: 1\n", "spec:\n  x: [1]\n", "spec: {a: b}\n", "spec:\n", "spec: ~\n", "# c\nspec:\n  # d\n  a: |\n    x\n", "{\"spec\": {\"a\": 1}}", "spec:\n    - a\n", "spec:\n  sc: {}\n"} {
+	for _, s := range []string{"a: 1\nspec: 2\n", "- spec: 1\n  a: 2\n", "{a: 1, spec: [x, y]}", "spec:\n  x: 1\n# c\nb: 2\n", "a: 1\n", "spec:\n  x: [1]\n", "spec: {a: b}\n", "spec:\n", "spec: ~\n", "# c\nspec:\n  # d\n  a: |\n    x\n", "{\"spec\": {\"a\": 1}}", "spec:\n    - a\n", "spec:\n  sc: {}\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
@@ -159,6 +159,22 @@ func FuzzYAMLSet(f *testing.F) {
 			return // tabs, lone CRs, anchors, tags, merges, explicit keys and block scalars in odd places are outside what the editor promises
 		}
 		docs := []*yaml.Node{&doc}
+		if ed, err := NewYAMLEditor(src, docs).Remove(doc.Content[0], "spec"); err == nil {
+			out, err := text.Apply(src, []text.Edit{ed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var after yaml.Node
+			if err := yaml.Unmarshal([]byte(out), &after); err != nil || len(after.Content) == 0 {
+				t.Fatalf("Remove: result does not parse: %v\nbefore:\n%s\nafter:\n%s", err, src, out)
+			}
+			if k, _ := lookup(after.Content[0], "spec"); k != nil {
+				t.Fatalf("Remove: spec still there\nbefore:\n%s\nafter:\n%s", src, out)
+			}
+			if len(after.Content[0].Content) != len(doc.Content[0].Content)-2 {
+				t.Fatalf("Remove: other keys lost\nbefore:\n%s\nafter:\n%s", src, out)
+			}
+		}
 		for _, tc := range []struct {
 			path []string
 			v    YAMLValue
@@ -209,4 +225,33 @@ func FuzzYAMLSet(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestYAMLRemoveItem(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		i         int
+		want      string
+	}{
+		{"block middle", "add:\n- A # a\n- B\n- C\n", 1, "add:\n- A # a\n- C\n"},
+		{"block last, no newline", "add:\n  - A\n  - B", 1, "add:\n  - A\n"},
+		{"flow first", "add: [A, B]\n", 0, "add: [B]\n"},
+		{"flow last", "add: [\"A\", \"B\"]\n", 1, "add: [\"A\"]\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			docs := parseDocs(t, tc.src)
+			ed, err := NewYAMLEditor(tc.src, docs).RemoveItem(docs[0].Content[0].Content[1], tc.i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := text.Apply(tc.src, []text.Edit{ed})
+			if got != tc.want {
+				t.Errorf("got:\n%q\nwant:\n%q", got, tc.want)
+			}
+		})
+	}
+	docs := parseDocs(t, "add: [A]\n")
+	if _, err := NewYAMLEditor("add: [A]\n", docs).RemoveItem(docs[0].Content[0].Content[1], 0); err == nil {
+		t.Error("removing the only item should fail")
+	}
 }

@@ -1,8 +1,12 @@
 package kube
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+
+	yaml "go.yaml.in/yaml/v3"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
@@ -173,4 +177,24 @@ func bomb() string {
 	}
 	b.WriteString("  containers: [{name: c, image: *al}]\n")
 	return b.String()
+}
+
+// TestScalarsAsKubernetesReadsThem: plain scalars resolve as sigs.k8s.io/yaml (kubectl) does.
+func TestScalarsAsKubernetesReadsThem(t *testing.T) {
+	for _, tok := range []string{"yes", "no", "on", "off", "Y", "n", "True", "FALSE", "'yes'", `"on"`, "0777", "1_000", "0x10", "0o17", "-5", "+7", "012", "1e3", "1.5", "~", "null", "abc", "0", "10001", "09", "-0", "0b101", "_1"} {
+		src := "a: " + tok + "\n"
+		want, err := sigsyaml.YAMLToJSON([]byte(src))
+		if err != nil {
+			continue
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+			t.Fatal(err)
+		}
+		v, _ := toValue(doc.Content[0], &budget{}, 0)
+		got, _ := json.Marshal(v)
+		if string(got) != string(want) {
+			t.Errorf("%s: model reads %s, kubectl reads %s", tok, got, want)
+		}
+	}
 }

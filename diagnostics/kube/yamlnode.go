@@ -317,8 +317,26 @@ func toValue(n *yaml.Node, b *budget, depth int) (any, error) {
 	return nil, nil
 }
 
-// scalarValue resolves a scalar by its tag, as yaml.v3 does.
+// yaml11Bools are the plain scalars YAML 1.1 reads as booleans. Kubernetes' YAML reader
+// (sigs.k8s.io/yaml, a yaml.v2 fork) does, so `runAsNonRoot: yes` is true to kubectl.
+var yaml11Bools = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+	"true": true, "True": true, "TRUE": true,
+	"n": false, "N": false, "no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
+	"false": false, "False": false, "FALSE": false,
+}
+
+// scalarValue resolves a scalar the way Kubernetes' YAML reader does: YAML 1.1 for plain
+// scalars (yes/no/on/off booleans, 0777 octal, 1_000), else by yaml.v3's tag.
 func scalarValue(n *yaml.Node) any {
+	if n.Style == 0 { // plain and untagged (an explicit tag sets TaggedStyle)
+		if b, ok := yaml11Bools[n.Value]; ok {
+			return b
+		}
+		if v, ok := yaml11Int(n.Value); ok {
+			return v
+		}
+	}
 	switch n.ShortTag() {
 	case "!!null":
 		return nil
@@ -419,4 +437,24 @@ func validUTF8(s string) (int, bool) {
 		i += w
 	}
 	return 0, true
+}
+
+// yaml11Int parses a YAML 1.1 integer: decimal, 0x hex, 0 octal, 0o octal, 0b binary, with
+// optional sign and underscores.
+func yaml11Int(v string) (int64, bool) {
+	if v == "" || len(v) > 40 {
+		return 0, false
+	}
+	c := v[0]
+	if c != '-' && c != '+' && (c < '0' || c > '9') {
+		return 0, false
+	}
+	plain := strings.ReplaceAll(v, "_", "")
+	if plain == "" || plain == "-" || plain == "+" {
+		return 0, false
+	}
+	if i, err := strconv.ParseInt(plain, 0, 64); err == nil {
+		return i, true
+	}
+	return 0, false
 }
