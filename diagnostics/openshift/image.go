@@ -44,7 +44,7 @@ var NR501 = &diagnostics.Rule{
 		if u.Instr == nil || (u.Source != dockerfile.SourceUSER && u.Source != dockerfile.SourceStage) || !u.NonRoot() {
 			return // root is NR101/NR102's business; an inherited base-image user is not this file's
 		}
-		if u.Group == "0" || u.Group == "root" {
+		if u.Group == "0" || u.Group == "root" || (u.Group == "" && createdInGroupZero(st, u)) {
 			return
 		}
 		var msg string
@@ -56,6 +56,19 @@ var NR501 = &diagnostics.Rule{
 		}
 		pass.Report(diagnostics.Finding{Range: u.Range(), Message: msg, Data: &NR501Data{User: u, Stage: st}})
 	},
+}
+
+// createdInGroupZero reports whether the Dockerfile creates the USER's user with primary
+// group 0 (`useradd -u 1001 -g 0`, as the sclorg images do): then USER 1001 already runs in
+// group 0.
+func createdInGroupZero(st *dockerfile.Stage, u dockerfile.User) bool {
+	for _, cu := range st.CreatedUsers() {
+		same := u.UID != nil && cu.UID != nil && *u.UID == *cu.UID || u.Kind == dockerfile.KindNamed && cu.Name == u.Name
+		if same && (cu.GID != nil && *cu.GID == 0 || cu.Group == "0" || cu.Group == "root") {
+			return true
+		}
+	}
+	return false
 }
 
 func userPart(u dockerfile.User) string {
