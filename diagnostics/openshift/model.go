@@ -28,7 +28,7 @@ func ArbitraryUID(ns *Namespace) string {
 	} else {
 		fmt.Fprintf(&b, "- **Which uid:** the first uid of the namespace's `%s` annotation, e.g. `%s` → uid 1000940000. Every project gets its own range, so the uid differs between clusters and projects; the image's `USER` is ignored.\n", AnnotationUIDRange, ExampleRange)
 	}
-	b.WriteString("- **Why gid 0:** the uid has no entry in the image's /etc/passwd, so the process's group is 0 (the root *group*, which grants no privileges). Group 0 is the one identity the image can rely on.\n")
+	b.WriteString("- **Why gid 0:** the uid is not in the image's /etc/passwd, so no passwd group applies: the process runs with group 0 (the root *group*, which grants no privileges), and restricted-v2 keeps 0 among its groups. The uid changes from project to project; group 0 is the one identity the image can prepare its files for.\n")
 	b.WriteString("- **What the image must do:** make every path it writes owned by group 0 and group-writable (`RUN chgrp -R 0 /data && chmod -R g=u /data` before `USER`), run as `USER <uid>:0` so Docker and Kubernetes behave the same, listen on ports ≥ 1024, start without root (no gosu/su-exec/runtime chown), and not need a passwd entry for its uid.\n")
 	b.WriteString("- **What the manifest must not do:** hard-code `runAsUser`/`fsGroup` (rejected outside the range: `must be in the ranges: [...]`) or ask for anything restricted-v2 forbids (privileged, host namespaces/ports/paths, added capabilities beyond NET_BIND_SERVICE, privilege escalation, seccomp other than runtime/default).\n\n")
 	fmt.Fprintf(&b, "> %s", sourceFact)
