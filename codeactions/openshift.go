@@ -71,6 +71,9 @@ func planNR502(s *diagnostics.Snapshot, f diagnostics.Finding) []Action {
 	if !shellSafe(p) {
 		return nil
 	}
+	if a := planNR502InBuilder(f, m, st, d); a != nil {
+		return a
+	}
 	if d.Scratch {
 		return planNR502Scratch(s, f, m, st, d)
 	}
@@ -145,6 +148,33 @@ func mergeable(m *dockerfile.Model, in *dockerfile.Instruction) bool {
 	last := src[strings.LastIndexByte(src, '\n')+1:]
 	t := strings.TrimRight(last, " \t\r")
 	return !strings.Contains(last, "#") && !strings.HasSuffix(t, "&") && !strings.HasSuffix(t, ";") && !strings.HasSuffix(t, "|")
+}
+
+// planNR502InBuilder fixes a directory COPY'd in from a builder stage where it is made: the
+// chgrp/chmod goes into the builder's RUN that last changes it (the copy keeps its modes).
+func planNR502InBuilder(f diagnostics.Finding, m *dockerfile.Model, st *dockerfile.Stage, d *openshift.NR502Data) []Action {
+	last := d.Path.Perm.Last()
+	if last == nil || last.Instr == nil || last.Instr.Cmd != "copy" || last.Path != d.Path.Target {
+		return nil
+	}
+	cc, ok := last.Instr.Parsed.(*instructions.CopyCommand)
+	if !ok || cc.From == "" || len(cc.SourcePaths) != 1 || cc.Chmod != "" {
+		return nil
+	}
+	dep := m.Stage(cc.From)
+	src := cc.SourcePaths[0]
+	if dep == nil || dep.Index >= st.Index || !shellSafe(src) {
+		return nil
+	}
+	perm := dep.PermOf(src)
+	in := perm.Last()
+	if in == nil || in.Instr == nil || in.Instr.Stage != dep || in.Instr.Cmd != "run" || !mergeable(m, in.Instr) {
+		return nil
+	}
+	end := m.Lines().PosAt(in.Instr.End)
+	fix := fmt.Sprintf(" && chgrp -R 0 %s && chmod -R g=u %s", src, src)
+	return single(fmt.Sprintf("Give %s to group 0 in stage %s: chgrp -R 0 && chmod -R g=u", src, dep.Label()), f.File, true,
+		text.Edit{Range: text.Range{Start: end, End: end}, NewText: fix})
 }
 
 // builderStageName names the stage planNR502Scratch adds.
