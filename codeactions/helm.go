@@ -87,6 +87,9 @@ func planNR404(s *diagnostics.Snapshot, f diagnostics.Finding) []Action {
 	if !ok || d.SCPath == nil {
 		return nil
 	}
+	if d.Rule == "NR503" {
+		return planNR404RemoveField(s, f, d)
+	}
 	c := helm.For(s, f.File)
 	if c == nil {
 		return nil
@@ -511,4 +514,33 @@ func insertAfter(lines *text.Lines, n int, out []string, eol string) text.Edit {
 	}
 	at := text.Pos{Line: n, Col: len(lines.Line(n))}
 	return text.Edit{Range: text.Range{Start: at, End: at}, NewText: eol + strings.Join(out, eol)}
+}
+
+// planNR404RemoveField is NR503's fix through a chart: remove the hard-coded id from the
+// values security context (OpenShift assigns it from the namespace's range), keeping the
+// rest of the context.
+func planNR404RemoveField(s *diagnostics.Snapshot, f diagnostics.Finding, d *helm.NR404Data) []Action {
+	if len(d.Path) != len(d.SCPath)+1 {
+		return nil
+	}
+	c := helm.For(s, f.File)
+	if c == nil {
+		return nil
+	}
+	v := c.ValuesFor(f.File)
+	if v == nil {
+		return nil
+	}
+	sc := v.Lookup(strings.Join(d.SCPath, "."))
+	if sc == nil || sc.Value == nil || sc.Value.Kind != yaml.MappingNode {
+		return nil
+	}
+	field := d.Path[len(d.Path)-1]
+	e := &YAMLEditor{Lines: v.File.Lines(), Style: DetectYAMLStyle(v.File.Text, nil)}
+	ed, err := e.Remove(sc.Value, field)
+	if err != nil {
+		return nil
+	}
+	title := fmt.Sprintf("Remove %s from %s (OpenShift assigns it from the namespace's range)", field, sc.Dotted())
+	return []Action{{Title: title, Preferred: true, Edits: []FileEdit{{Path: f.File, Edits: []text.Edit{ed}}}}}
 }

@@ -1,6 +1,7 @@
 package diagnostics
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -258,6 +259,25 @@ func TestWalkCacheFollowsDiskChanges(t *testing.T) {
 	s = s.WithoutFile(gi)
 	if got := rel(s); got != "b/Dockerfile" {
 		t.Fatalf("after closing .gitignore: %q", got)
+	}
+}
+
+func TestInspectAnnotate(t *testing.T) {
+	type m struct {
+		B int `json:"b"`
+		A int `json:"a"`
+	}
+	got, _ := json.Marshal(annotate(m{1, 2}, "profile", map[string]string{"name": "openshift"}))
+	if want := `{"b":1,"a":2,"profile":{"name":"openshift"}}`; string(got) != want {
+		t.Errorf("object: got %s, want %s", got, want)
+	}
+	got, _ = json.Marshal(annotate([]m{{1, 2}, {3, 4}}, "p", 1))
+	if want := `[{"b":1,"a":2,"p":1},{"b":3,"a":4,"p":1}]`; string(got) != want {
+		t.Errorf("array: got %s, want %s", got, want)
+	}
+	got, _ = json.Marshal(annotate(struct{}{}, "p", 1))
+	if want := `{"p":1}`; string(got) != want {
+		t.Errorf("empty object: got %s, want %s", got, want)
 	}
 }
 

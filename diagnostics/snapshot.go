@@ -2,6 +2,7 @@ package diagnostics
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -931,5 +932,65 @@ func (s *Snapshot) Inspect(path string) (any, error) {
 	if fn == nil {
 		return nil, nil
 	}
-	return fn(s, f), nil
+	v := fn(s, f)
+	for _, an := range inspectAnnotators {
+		if key, val := an(s, f); key != "" && v != nil {
+			v = annotate(v, key, val)
+		}
+	}
+	return v, nil
+}
+
+var inspectAnnotators []func(*Snapshot, *File) (string, any)
+
+// RegisterInspectAnnotation adds a function whose (key, value) is added to the inspect output
+// of a file: to the model when it is a JSON object, to each element when it is an array of
+// objects. A function returns key "" to add nothing. Call it from init.
+func RegisterInspectAnnotation(fn func(*Snapshot, *File) (key string, value any)) {
+	inspectAnnotators = append(inspectAnnotators, fn)
+}
+
+// annotate returns v (as JSON) with "key": val added, keeping the model's key order.
+func annotate(v any, key string, val any) any {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	kv, err := json.Marshal(map[string]any{key: val})
+	if err != nil {
+		return v
+	}
+	entry := kv[1 : len(kv)-1]
+	addTo := func(obj []byte) []byte {
+		obj = bytes.TrimSpace(obj)
+		if len(obj) < 2 || obj[0] != '{' {
+			return obj
+		}
+		body := bytes.TrimSpace(obj[1 : len(obj)-1])
+		out := append([]byte{'{'}, body...)
+		if len(body) > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, entry...)
+		return append(out, '}')
+	}
+	data = bytes.TrimSpace(data)
+	switch {
+	case len(data) > 0 && data[0] == '{':
+		return json.RawMessage(addTo(data))
+	case len(data) > 0 && data[0] == '[':
+		var elems []json.RawMessage
+		if json.Unmarshal(data, &elems) != nil {
+			return v
+		}
+		for i := range elems {
+			elems[i] = addTo(elems[i])
+		}
+		out, err := json.Marshal(elems)
+		if err != nil {
+			return v
+		}
+		return json.RawMessage(out)
+	}
+	return v
 }

@@ -154,9 +154,10 @@ func (a *Analysis) markedDocs() map[string][]*Doc {
 	return a.marked
 }
 
-// isWorkloadRule reports whether NR404 carries a rule's findings: NR2xx and NR3xx.
+// isWorkloadRule reports whether NR404 carries a rule's findings: NR2xx, NR3xx and the
+// manifest rules of the openshift profile (NR503, NR504).
 func isWorkloadRule(id string) bool {
-	return len(id) == 5 && strings.HasPrefix(id, "NR") && (id[2] == '2' || id[2] == '3')
+	return len(id) == 5 && strings.HasPrefix(id, "NR") && (id[2] == '2' || id[2] == '3') || id == "NR503" || id == "NR504"
 }
 
 // RenderedPath is the virtual path of a rendered template in the derived snapshot.
