@@ -1,6 +1,7 @@
 package diagnostics
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,6 +135,149 @@ func TestHoverShowsRuleDoc(t *testing.T) {
 	h := NewSnapshot([]string{dir}, Config{}).Hover(p, text.Pos{Line: 1, Col: 5})
 	if h == nil || !strings.Contains(h.Markdown, "NR999") {
 		t.Fatalf("hover %+v", h)
+	}
+}
+
+func TestWalkHonoursGitignore(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, ".gitignore", "# build output\n/dist/\n*.tmp.yaml\nbuild/\n!keep.tmp.yaml\n")
+	write(t, dir, "Dockerfile", "FROM x\n")
+	write(t, dir, "dist/Dockerfile", "FROM x\n")
+	write(t, dir, "a/build/Dockerfile", "FROM x\n")
+	write(t, dir, "a/dist/Dockerfile", "FROM x\n") // /dist/ is anchored to the root
+	write(t, dir, "a/x.tmp.yaml", "apiVersion: v1\nkind: Pod\n")
+	write(t, dir, "a/keep.tmp.yaml", "apiVersion: v1\nkind: Pod\n")
+	write(t, dir, "b/.gitignore", "Dockerfile\n")
+	write(t, dir, "b/Dockerfile", "FROM x\n")
+	write(t, dir, "c/Dockerfile", "FROM x\n") // b's .gitignore does not reach c
+	s := NewSnapshot([]string{dir}, Config{})
+	var got []string
+	for _, p := range s.Walk() {
+		rel, _ := filepath.Rel(s.Roots()[0], p)
+		got = append(got, filepath.ToSlash(rel))
+	}
+	want := "Dockerfile a/dist/Dockerfile a/keep.tmp.yaml c/Dockerfile"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("walk = %q, want %q", strings.Join(got, " "), want)
+	}
+	// An open document is analysed even when ignored by git.
+	s = s.WithFile(filepath.Join(s.Roots()[0], "b/Dockerfile"), 1, "dockerfile", "FROM y\n")
+	if !strings.Contains(strings.Join(s.Walk(), " "), "b/Dockerfile") {
+		t.Fatalf("open document missing from walk: %v", s.Walk())
+	}
+}
+
+func TestNavigationRegistries(t *testing.T) {
+	dir := t.TempDir()
+	df := write(t, dir, "app/Dockerfile", "FROM x\n")
+	pod := write(t, dir, "pod.yaml", "apiVersion: v1\nkind: Pod\n")
+	RegisterDefinition(KindManifest, func(s *Snapshot, f *File, pos text.Pos) []Location {
+		if pos.Line == 1 {
+			return []Location{{File: df}, {File: df}}
+		}
+		return nil
+	})
+	RegisterReferences(KindDockerfile, func(s *Snapshot, f *File, pos text.Pos) []Location { panic("boom") })
+	RegisterDependents(func(s *Snapshot, path string) []string {
+		if path == df {
+			return []string{pod, df, pod}
+		}
+		return nil
+	})
+	s := NewSnapshot([]string{dir}, Config{})
+	if got := s.Definition(pod, text.Pos{Line: 1}); len(got) != 1 || got[0].File != df {
+		t.Errorf("Definition = %+v", got)
+	}
+	if got := s.Definition(pod, text.Pos{Line: 0}); got != nil {
+		t.Errorf("Definition on line 0 = %+v", got)
+	}
+	if got := s.References(df, text.Pos{}); got != nil {
+		t.Errorf("a panicking provider must yield nothing, got %+v", got)
+	}
+	if got := s.Dependents(df); len(got) != 1 || got[0] != pod {
+		t.Errorf("Dependents = %v, want [%s] (deduplicated, without the file itself)", got, pod)
+	}
+}
+
+func TestWalkCacheFollowsDiskChanges(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "a/Dockerfile", "FROM x\n")
+	s := NewSnapshot([]string{dir}, Config{})
+	rel := func(s *Snapshot) string {
+		var out []string
+		if fresh := NewSnapshot(s.roots, s.settings); len(s.overlays) == 0 && strings.Join(fresh.Walk(), " ") != strings.Join(s.Walk(), " ") {
+			t.Errorf("incremental walk %v differs from a fresh one %v", s.Walk(), fresh.Walk())
+		}
+		for _, p := range s.Walk() {
+			r, _ := filepath.Rel(s.Roots()[0], p)
+			out = append(out, filepath.ToSlash(r))
+		}
+		return strings.Join(out, " ")
+	}
+	if got := rel(s); got != "a/Dockerfile" {
+		t.Fatalf("walk = %q", got)
+	}
+	// A content change keeps the walk; the new content is read.
+	write(t, dir, "a/Dockerfile", "FROM y\n")
+	s = s.WithDiskChanges(a)
+	if f, _ := s.File(a); f.Text != "FROM y\n" || rel(s) != "a/Dockerfile" {
+		t.Fatalf("after change: %q %q", f.Text, rel(s))
+	}
+	// A created file is found, a deleted one is gone.
+	b := write(t, dir, "b/Dockerfile", "FROM x\n")
+	s = s.WithDiskChanges(b)
+	if got := rel(s); got != "a/Dockerfile b/Dockerfile" {
+		t.Fatalf("after create: %q", got)
+	}
+	os.Remove(a)
+	s = s.WithDiskChanges(a)
+	if got := rel(s); got != "b/Dockerfile" {
+		t.Fatalf("after delete: %q", got)
+	}
+	// An open document joins the walk and leaves it when closed (and deleted on disk).
+	c := filepath.Join(s.Roots()[0], "c", "pod.yaml")
+	s = s.WithFile(c, 1, "yaml", "apiVersion: v1\nkind: Pod\n")
+	if got := rel(s); got != "b/Dockerfile c/pod.yaml" {
+		t.Fatalf("with open pod.yaml: %q", got)
+	}
+	s = s.WithFile(c, 2, "yaml", "just: text\n")
+	if got := rel(s); got != "b/Dockerfile" {
+		t.Fatalf("pod.yaml no longer a manifest: %q", got)
+	}
+	s = s.WithoutFile(c)
+	write(t, dir, "node_modules/x/Dockerfile", "FROM x\n")
+	s = s.WithDiskChanges(filepath.Join(s.Roots()[0], "node_modules/x/Dockerfile"))
+	if got := rel(s); got != "b/Dockerfile" {
+		t.Fatalf("after close: %q", got)
+	}
+	// An open .gitignore changes what is walked; closing it restores the disk's view.
+	gi := filepath.Join(s.Roots()[0], ".gitignore")
+	s = s.WithFile(gi, 1, "ignore", "b/\n")
+	if got := rel(s); got != "" {
+		t.Fatalf("with open .gitignore: %q", got)
+	}
+	s = s.WithoutFile(gi)
+	if got := rel(s); got != "b/Dockerfile" {
+		t.Fatalf("after closing .gitignore: %q", got)
+	}
+}
+
+func TestInspectAnnotate(t *testing.T) {
+	type m struct {
+		B int `json:"b"`
+		A int `json:"a"`
+	}
+	got, _ := json.Marshal(annotate(m{1, 2}, "profile", map[string]string{"name": "openshift"}))
+	if want := `{"b":1,"a":2,"profile":{"name":"openshift"}}`; string(got) != want {
+		t.Errorf("object: got %s, want %s", got, want)
+	}
+	got, _ = json.Marshal(annotate([]m{{1, 2}, {3, 4}}, "p", 1))
+	if want := `[{"b":1,"a":2,"p":1},{"b":3,"a":4,"p":1}]`; string(got) != want {
+		t.Errorf("array: got %s, want %s", got, want)
+	}
+	got, _ = json.Marshal(annotate(struct{}{}, "p", 1))
+	if want := `{"p":1}`; string(got) != want {
+		t.Errorf("empty object: got %s, want %s", got, want)
 	}
 }
 

@@ -2,12 +2,15 @@ package diagnostics
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -62,6 +65,7 @@ type memo struct {
 type memoEntry struct {
 	once sync.Once
 	v    any
+	done bool // guarded by memo.mu after once ran
 }
 
 func (m *memo) get(key any, fn func() any) any {
@@ -75,8 +79,32 @@ func (m *memo) get(key any, fn func() any) any {
 		m.m[key] = e
 	}
 	m.mu.Unlock()
-	e.once.Do(func() { e.v = fn() })
+	e.once.Do(func() {
+		e.v = fn()
+		m.mu.Lock()
+		e.done = true
+		m.mu.Unlock()
+	})
 	return e.v
+}
+
+// peek returns the value computed for key, if it has been.
+func (m *memo) peek(key any) (any, bool) {
+	if m == nil {
+		return nil, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e := m.m[key]; e != nil && e.done {
+		return e.v, true
+	}
+	return nil, false
+}
+
+func (m *memo) empty() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.m) == 0
 }
 
 // Snapshot is an immutable view of the workspace: its roots, the editor's settings, the open
@@ -89,12 +117,31 @@ type Snapshot struct {
 	override *Config  // command-line settings (above .nonroot-ls.yaml); nil when none
 	overlays map[string]*File
 	disk     *diskCache
-	memo     memo
+	memo     *memo
+
+	// prev is the memo of the snapshot this one derives from (the nearest one that computed
+	// something), changed the paths whose content may differ since, all that anything may
+	// have changed (settings, too many paths). See [Snapshot.MemoDerived].
+	prev    *memo
+	changed []string
+	all     bool
 }
+
+// maxChanged bounds the changed paths a snapshot remembers before it says "all".
+const maxChanged = 256
 
 type diskCache struct {
 	mu    sync.Mutex
 	files map[string]diskEntry
+	walk  *diskWalk // the last walk of the disk, kept while only file contents change
+}
+
+// diskWalk is the candidate files a walk of the roots found (before classification), valid
+// for the ignore configuration its fingerprint names.
+type diskWalk struct {
+	fingerprint string
+	paths       []string
+	set         map[string]bool
 }
 
 type diskEntry struct {
@@ -104,7 +151,7 @@ type diskEntry struct {
 
 // NewSnapshot returns a snapshot of the given workspace roots (directories) with editor settings.
 func NewSnapshot(roots []string, settings Config) *Snapshot {
-	s := &Snapshot{settings: settings, overlays: map[string]*File{}, disk: &diskCache{files: map[string]diskEntry{}}}
+	s := &Snapshot{settings: settings, overlays: map[string]*File{}, disk: &diskCache{files: map[string]diskEntry{}}, memo: &memo{}, all: true}
 	for _, r := range roots {
 		if abs, err := filepath.Abs(r); err == nil {
 			if real, err := filepath.EvalSymlinks(abs); err == nil {
@@ -117,11 +164,27 @@ func NewSnapshot(roots []string, settings Config) *Snapshot {
 }
 
 func (s *Snapshot) clone() *Snapshot {
-	n := &Snapshot{roots: s.roots, settings: s.settings, override: s.override, overlays: make(map[string]*File, len(s.overlays)+1), disk: s.disk}
+	n := &Snapshot{roots: s.roots, settings: s.settings, override: s.override, overlays: make(map[string]*File, len(s.overlays)+1), disk: s.disk, memo: &memo{}}
 	for k, v := range s.overlays {
 		n.overlays[k] = v
 	}
+	if !s.memo.empty() {
+		n.prev = s.memo
+	} else {
+		n.prev, n.changed, n.all = s.prev, append([]string(nil), s.changed...), s.all
+	}
 	return n
+}
+
+// noteChanged records paths whose content may differ from the previous snapshot's (nil: all).
+func (s *Snapshot) noteChanged(paths []string) {
+	if paths == nil || len(s.changed)+len(paths) > maxChanged {
+		s.all, s.changed = true, nil
+		return
+	}
+	for _, p := range paths {
+		s.changed = append(s.changed, Clean(p))
+	}
 }
 
 // Roots returns the workspace roots.
@@ -137,6 +200,7 @@ func (s *Snapshot) WithFile(path string, version int32, languageID, content stri
 	f := &File{Path: path, Version: version, Text: content, LanguageID: languageID, Open: true}
 	f.Kind = DetectKind(path, languageID, []byte(content), n.ChartRoot(path))
 	n.overlays[path] = f
+	n.noteChanged([]string{path})
 	return n
 }
 
@@ -144,13 +208,16 @@ func (s *Snapshot) WithFile(path string, version int32, languageID, content stri
 func (s *Snapshot) WithoutFile(path string) *Snapshot {
 	n := s.clone()
 	delete(n.overlays, Clean(path))
-	return n.WithDiskChanges(path)
+	n.noteChanged([]string{path})
+	n.disk = s.diskWithChanges([]string{path})
+	return n
 }
 
 // WithSettings returns a snapshot with new editor settings.
 func (s *Snapshot) WithSettings(c Config) *Snapshot {
 	n := s.clone()
 	n.settings = c
+	n.noteChanged(nil)
 	return n
 }
 
@@ -159,6 +226,7 @@ func (s *Snapshot) WithSettings(c Config) *Snapshot {
 func (s *Snapshot) WithOverride(c Config) *Snapshot {
 	n := s.clone()
 	n.override = &c
+	n.noteChanged(nil)
 	return n
 }
 
@@ -173,6 +241,13 @@ func (s *Snapshot) WithRoots(roots []string) *Snapshot {
 // WithDiskChanges returns a snapshot that re-reads the given paths from disk (nil: all).
 func (s *Snapshot) WithDiskChanges(paths ...string) *Snapshot {
 	n := s.clone()
+	n.noteChanged(paths)
+	n.disk = s.diskWithChanges(paths)
+	return n
+}
+
+// diskWithChanges returns s's disk cache without the given paths (nil: all).
+func (s *Snapshot) diskWithChanges(paths []string) *diskCache {
 	s.disk.mu.Lock()
 	files := map[string]diskEntry{}
 	if paths != nil {
@@ -186,9 +261,26 @@ func (s *Snapshot) WithDiskChanges(paths ...string) *Snapshot {
 			}
 		}
 	}
+	walk := s.disk.walk
 	s.disk.mu.Unlock()
-	n.disk = &diskCache{files: files}
-	return n
+	// The walk stays valid when the changes only touched contents of files it knows about
+	// (not an ignore file, not a file created or deleted).
+	if walk != nil {
+		if paths == nil {
+			walk = nil
+		}
+		for _, p := range paths {
+			p = Clean(p)
+			base := filepath.Base(p)
+			st, err := os.Lstat(p)
+			exists := err == nil && st.Mode().IsRegular()
+			if base == ".gitignore" || base == ConfigFileName || (err == nil && st.IsDir()) || (candidateName(base) && exists != walk.set[p]) {
+				walk = nil
+				break
+			}
+		}
+	}
+	return &diskCache{files: files, walk: walk}
 }
 
 // Clean makes path absolute and clean.
@@ -349,11 +441,113 @@ func parseConfigFile(f *File) *parsedConfig {
 // Memo returns the value fn computes for key in this snapshot, computing it once.
 func (s *Snapshot) Memo(key any, fn func() any) any { return s.memo.get(key, fn) }
 
+// MemoDerived is Memo for values that can be brought up to date from an earlier snapshot's:
+// fn receives the value computed for key by the snapshot this one derives from (nil when it
+// computed none) and the paths whose content may have changed since; all is true when
+// anything may have changed (settings, roots, a full disk re-read) and prev must not be used.
+func (s *Snapshot) MemoDerived(key any, fn func(prev any, changed []string, all bool) any) any {
+	return s.memo.get(key, func() any {
+		prev, ok := s.prev.peek(key)
+		if !ok || s.all {
+			return fn(nil, nil, true)
+		}
+		return fn(prev, s.changed, false)
+	})
+}
+
 // Walk returns the files under the roots that the engine knows how to read (Dockerfiles,
 // manifests, charts, compose, config…) plus the open documents, sorted. Version-control and
-// dependency folders are skipped, and so are paths the configuration ignores.
+// dependency folders are skipped, and so are paths the configuration or a .gitignore (of the
+// folder or any folder above it, up to the root) ignores. Symlinks are not followed.
 func (s *Snapshot) Walk() []string {
-	return s.Memo(walkKey{}, func() any {
+	return s.MemoDerived(walkKey{}, func(prev any, changed []string, all bool) any {
+		if !all {
+			if out, ok := s.walkUpdate(prev.([]string), changed); ok {
+				return out
+			}
+		}
+		return s.walkFull()
+	}).([]string)
+}
+
+// walkUpdate brings an earlier snapshot's walk up to date: each changed path is taken out
+// and put back if it still qualifies. It declines (false) when an ignore file or a folder changed.
+func (s *Snapshot) walkUpdate(prev []string, changed []string) ([]string, bool) {
+	out := prev
+	copied := false
+	for _, p := range changed {
+		base := filepath.Base(p)
+		if base == ".gitignore" || base == ConfigFileName {
+			return nil, false
+		}
+		if st, err := os.Lstat(p); err == nil && st.IsDir() {
+			return nil, false
+		}
+		i, found := slices.BinarySearch(out, p)
+		keep := s.walkQualifies(p)
+		if found == keep {
+			continue
+		}
+		if !copied {
+			out, copied = slices.Clone(out), true
+		}
+		if keep {
+			out = slices.Insert(out, i, p)
+		} else {
+			out = slices.Delete(out, i, i+1)
+		}
+	}
+	return out, true
+}
+
+// walkQualifies reports whether a full walk would list path.
+func (s *Snapshot) walkQualifies(p string) bool {
+	if f := s.overlays[p]; f != nil {
+		return f.Kind != KindUnknown && !s.Ignored(p)
+	}
+	root := s.Root(p)
+	if root == "" || p == root || !candidateName(filepath.Base(p)) || s.Ignored(p) {
+		return false
+	}
+	// The folders between the root and p: skipped names, ignored folders, .gitignore files.
+	rel, _ := filepath.Rel(root, filepath.Dir(p))
+	var ignores []*gitignore
+	dir := root
+	var parts []string
+	if rel != "." {
+		parts = strings.Split(rel, string(filepath.Separator))
+	}
+	for i := 0; ; i++ {
+		if dir != root {
+			switch filepath.Base(dir) {
+			case ".git", ".hg", ".svn", "node_modules", "vendor", ".venv", "__pycache__":
+				return false
+			}
+			if s.Ignored(dir) || gitignored(ignores, dir, true) {
+				return false
+			}
+		}
+		if gi, err := s.File(filepath.Join(dir, ".gitignore")); err == nil {
+			ignores = append(ignores, parseGitignore(dir, gi.Text))
+		}
+		if i == len(parts) {
+			break
+		}
+		dir = filepath.Join(dir, parts[i])
+	}
+	if gitignored(ignores, p, false) {
+		return false
+	}
+	st, err := os.Lstat(p)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	f, err := s.File(p)
+	return err == nil && f.Kind != KindUnknown
+}
+
+func (s *Snapshot) walkFull() []string {
+	{
 		seen := map[string]bool{}
 		var out []string
 		add := func(p string) {
@@ -367,37 +561,96 @@ func (s *Snapshot) Walk() []string {
 				add(p)
 			}
 		}
+		for _, p := range s.diskCandidates() {
+			if s.overlays[p] != nil {
+				continue
+			}
+			if f, err := s.File(p); err == nil && f.Kind != KindUnknown {
+				add(p)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+}
+
+// walkFingerprint names what the disk walk's result depends on besides the disk: the roots,
+// the ignore settings and the open documents that are ignore files.
+func (s *Snapshot) walkFingerprint() string {
+	h := fnv.New64a()
+	for _, r := range s.roots {
+		h.Write([]byte(r + "\x00"))
+	}
+	for _, g := range s.settings.Ignore {
+		h.Write([]byte(g + "\x00"))
+	}
+	var open []string
+	for p := range s.overlays {
+		if b := filepath.Base(p); b == ".gitignore" || b == ConfigFileName {
+			open = append(open, p)
+		}
+	}
+	sort.Strings(open)
+	for _, p := range open {
+		h.Write([]byte(p + "\x00" + s.overlays[p].Text + "\x00"))
+	}
+	return fmt.Sprintf("%x", h.Sum64())
+}
+
+// diskCandidates walks the roots (or reuses the last walk) and returns the files whose names
+// the engine may read, minus what the configuration and .gitignore files ignore.
+func (s *Snapshot) diskCandidates() []string {
+	fp := s.walkFingerprint()
+	s.disk.mu.Lock()
+	w := s.disk.walk
+	s.disk.mu.Unlock()
+	if w != nil && w.fingerprint == fp {
+		return w.paths
+	}
+	w = &diskWalk{fingerprint: fp, set: map[string]bool{}}
+	add := func(p string) {
+		w.paths = append(w.paths, p)
+		w.set[p] = true
+	}
+	{
 		n := 0
 		for _, root := range s.roots {
+			var ignores []*gitignore // the .gitignore files of p's ancestors, root first
 			filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 				if err != nil {
 					return nil
+				}
+				for len(ignores) > 0 && !within(ignores[len(ignores)-1].dir, filepath.Dir(p)) {
+					ignores = ignores[:len(ignores)-1]
 				}
 				if d.IsDir() {
 					switch d.Name() {
 					case ".git", ".hg", ".svn", "node_modules", "vendor", ".venv", "__pycache__":
 						return filepath.SkipDir
 					}
-					if p != root && s.Ignored(p) {
+					if p != root && (s.Ignored(p) || gitignored(ignores, p, true)) {
 						return filepath.SkipDir
+					}
+					if gi, err := s.File(filepath.Join(p, ".gitignore")); err == nil {
+						ignores = append(ignores, parseGitignore(p, gi.Text))
 					}
 					return nil
 				}
 				if n++; n > maxWalkFiles {
 					return filepath.SkipAll
 				}
-				if !d.Type().IsRegular() || !candidateName(d.Name()) || s.Ignored(p) {
+				if !d.Type().IsRegular() || !candidateName(d.Name()) || s.Ignored(p) || gitignored(ignores, p, false) {
 					return nil
 				}
-				if f, err := s.File(p); err == nil && f.Kind != KindUnknown {
-					add(p)
-				}
+				add(p)
 				return nil
 			})
 		}
-		sort.Strings(out)
-		return out
-	}).([]string)
+	}
+	s.disk.mu.Lock()
+	s.disk.walk = w
+	s.disk.mu.Unlock()
+	return w.paths
 }
 
 type walkKey struct{}
@@ -689,5 +942,65 @@ func (s *Snapshot) Inspect(path string) (any, error) {
 	if fn == nil {
 		return nil, nil
 	}
-	return fn(s, f), nil
+	v := fn(s, f)
+	for _, an := range inspectAnnotators {
+		if key, val := an(s, f); key != "" && v != nil {
+			v = annotate(v, key, val)
+		}
+	}
+	return v, nil
+}
+
+var inspectAnnotators []func(*Snapshot, *File) (string, any)
+
+// RegisterInspectAnnotation adds a function whose (key, value) is added to the inspect output
+// of a file: to the model when it is a JSON object, to each element when it is an array of
+// objects. A function returns key "" to add nothing. Call it from init.
+func RegisterInspectAnnotation(fn func(*Snapshot, *File) (key string, value any)) {
+	inspectAnnotators = append(inspectAnnotators, fn)
+}
+
+// annotate returns v (as JSON) with "key": val added, keeping the model's key order.
+func annotate(v any, key string, val any) any {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	kv, err := json.Marshal(map[string]any{key: val})
+	if err != nil {
+		return v
+	}
+	entry := kv[1 : len(kv)-1]
+	addTo := func(obj []byte) []byte {
+		obj = bytes.TrimSpace(obj)
+		if len(obj) < 2 || obj[0] != '{' {
+			return obj
+		}
+		body := bytes.TrimSpace(obj[1 : len(obj)-1])
+		out := append([]byte{'{'}, body...)
+		if len(body) > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, entry...)
+		return append(out, '}')
+	}
+	data = bytes.TrimSpace(data)
+	switch {
+	case len(data) > 0 && data[0] == '{':
+		return json.RawMessage(addTo(data))
+	case len(data) > 0 && data[0] == '[':
+		var elems []json.RawMessage
+		if json.Unmarshal(data, &elems) != nil {
+			return v
+		}
+		for i := range elems {
+			elems[i] = addTo(elems[i])
+		}
+		out, err := json.Marshal(elems)
+		if err != nil {
+			return v
+		}
+		return json.RawMessage(out)
+	}
+	return v
 }

@@ -93,7 +93,7 @@ func didChangeConfiguration(ctx context.Context, s *Server, params jsonrpc2.RawM
 		go s.pullConfiguration()
 		return
 	}
-	s.applySettings(p.Settings)
+	s.applySettingsInOrder(p.Settings, s.nextSettingsSeq())
 }
 
 // pullConfiguration asks the client for the "nonroot" section and applies it. It runs on its
@@ -102,6 +102,7 @@ func (s *Server) pullConfiguration() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sec := Section
+	seq := s.nextSettingsSeq()
 	var res []json.RawMessage
 	if _, err := s.conn.Call(ctx, protocol.MethodWorkspaceConfiguration, &protocol.ConfigurationParams{Items: []protocol.ConfigurationItem{{Section: &sec}}}, &res); err != nil {
 		s.logf(protocol.MessageTypeWarning, "workspace/configuration: %v", err)
@@ -110,7 +111,7 @@ func (s *Server) pullConfiguration() {
 	if len(res) == 0 {
 		return
 	}
-	s.applySettings(res[0])
+	s.applySettingsInOrder(res[0], seq)
 }
 
 func (s *Server) applySettings(raw []byte) {

@@ -14,6 +14,8 @@ type clientInfo struct {
 	configuration   bool // supports workspace/configuration
 	documentChanges bool // supports versioned documentChanges in WorkspaceEdits
 	markdown        bool // hover contentFormat includes markdown (or is unspecified)
+	watchFiles      bool // supports dynamic registration of workspace/didChangeWatchedFiles
+	progress        bool // supports window/workDoneProgress/create
 }
 
 func init() {
@@ -36,6 +38,10 @@ func initialize(ctx context.Context, s *Server, _ *state, params jsonrpc2.RawMes
 	if w := caps.Workspace; w != nil {
 		s.client.configuration = w.Configuration != nil && *w.Configuration
 		s.client.documentChanges = w.WorkspaceEdit != nil && w.WorkspaceEdit.DocumentChanges != nil && *w.WorkspaceEdit.DocumentChanges
+		s.client.watchFiles = w.DidChangeWatchedFiles != nil && w.DidChangeWatchedFiles.DynamicRegistration != nil && *w.DidChangeWatchedFiles.DynamicRegistration
+	}
+	if w := caps.Window; w != nil {
+		s.client.progress = w.WorkDoneProgress != nil && *w.WorkDoneProgress
 	}
 	if td := caps.TextDocument; td != nil && td.Hover != nil && len(td.Hover.ContentFormat) > 0 {
 		s.client.markdown = false
@@ -75,6 +81,7 @@ func initialized(ctx context.Context, s *Server, _ jsonrpc2.RawMessage) {
 	if s.client.configuration {
 		go s.pullConfiguration()
 	}
+	go s.afterInitialized()
 	for _, fn := range initHooks {
 		go fn(s)
 	}

@@ -103,6 +103,7 @@ func (p *publisher) once(ctx context.Context) {
 			order = append(order, x)
 		}
 	}
+	order = appendDependents(order, st, first)
 	for _, x := range st.openPaths() {
 		if !slices.Contains(order, x) {
 			order = append(order, x)
@@ -125,6 +126,10 @@ func (p *publisher) once(ctx context.Context) {
 			return
 		}
 		d := st.docs[path]
+		if d == nil {
+			p.publishIndexed(ctx, st, path)
+			continue
+		}
 		ds, ok := p.diagnoseWithin(st, path)
 		if !ok {
 			continue

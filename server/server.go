@@ -17,7 +17,7 @@
 // close the connection): problems go to window/logMessage.
 //
 // New LSP features are new files that call [handleRequest], [handleNotification],
-// [addCapabilities] and [afterInitialized] from init, e.g. definition.go:
+// [addCapabilities] and [onInitialized] from init, e.g. definition.go:
 //
 //	func init() {
 //		handleRequest(protocol.MethodTextDocumentDefinition, definition)
@@ -30,7 +30,7 @@
 // new state and republishes diagnostics (e.g. didChangeWatchedFiles: n.snap =
 // n.snap.WithDiskChanges(paths...)). Work that calls the client (client/registerCapability,
 // window/workDoneProgress/create, $/progress) runs on its own goroutine, e.g. from an
-// afterInitialized hook.
+// onInitialized hook.
 package server
 
 import (
@@ -93,9 +93,9 @@ func handleNotification(method string, fn notificationFunc) { notifications[meth
 // initialize's result. Call it from init.
 func addCapabilities(fn func(*protocol.ServerCapabilities)) { capabilities = append(capabilities, fn) }
 
-// afterInitialized registers a function run on its own goroutine once the client has sent
+// onInitialized registers a function run on its own goroutine once the client has sent
 // initialized (dynamic registrations, a first workspace scan with $/progress…). Call it from init.
-func afterInitialized(fn func(*Server)) { initHooks = append(initHooks, fn) }
+func onInitialized(fn func(*Server)) { initHooks = append(initHooks, fn) }
 
 // Server is one language server connection.
 type Server struct {
@@ -118,6 +118,8 @@ type Server struct {
 	client clientInfo // set once by initialize, read-only afterwards
 
 	pub *publisher
+
+	settingsOrder settingsOrder // see applySettingsInOrder
 }
 
 const (

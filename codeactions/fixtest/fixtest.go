@@ -214,11 +214,18 @@ func toCRLF(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
 }
 
-// missingComments returns the comment lines of before that after no longer has.
+// missingComments returns the comment lines of before that after no longer has. A
+// commented-out setting (`# runAsNonRoot: true`, `#   - ALL`) that the fix replaced with the
+// real setting of the same key (`runAsNonRoot: true`, `- ALL`) is not missing: replacing the
+// commented scaffold of `helm create` rather than duplicating it is what such a fix should do.
 func missingComments(before, after string) []string {
 	have := map[string]int{}
+	settings := map[string]bool{}
 	for _, l := range strings.Split(strings.ReplaceAll(after, "\r\n", "\n"), "\n") {
 		have[strings.TrimSpace(l)]++
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			settings[settingKey(t)] = true
+		}
 	}
 	var out []string
 	for _, l := range strings.Split(strings.ReplaceAll(before, "\r\n", "\n"), "\n") {
@@ -227,12 +234,28 @@ func missingComments(before, after string) []string {
 			continue
 		}
 		if have[l] == 0 {
+			if k := settingKey(strings.TrimSpace(strings.TrimPrefix(l, "#"))); k != "" && settings[k] && strings.HasPrefix(strings.TrimSpace(l[1:]), k) {
+				continue
+			}
 			out = append(out, l)
 			continue
 		}
 		have[l]--
 	}
 	return out
+}
+
+// settingKey is the key of a YAML line (`key:` of `key: value`, or `- item`), "" when the
+// line is prose rather than a setting.
+func settingKey(t string) string {
+	if strings.HasPrefix(t, "- ") && len(strings.Fields(t)) == 2 {
+		return t
+	}
+	k, _, ok := strings.Cut(t, ":")
+	if !ok || k == "" || strings.ContainsAny(k, " \t#") {
+		return ""
+	}
+	return k + ":"
 }
 
 func rel(base, p string) string {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -119,6 +120,9 @@ type Stage struct {
 	model   *Model
 	env     []Var
 	workdir string
+
+	permOnce sync.Once  // builds perms (perm.go)
+	perms    *permIndex // the ancestry's path changes by path, for PermOf
 }
 
 // Model returns the stage's model.

@@ -24,6 +24,9 @@ type Run struct {
 	ParseError string
 	// Single is true when the program is exactly one command (no &&, ;, pipes or redirections).
 	Single bool
+
+	umask    int  // the shell's umask after a `umask` command (see perm.go)
+	umaskSet bool // a `umask` command set it
 }
 
 // Command is one simple command of a shell program.
@@ -610,6 +613,14 @@ func (r *Run) record(c *Command) {
 		r.recordUser(c)
 	case "groupadd", "addgroup":
 		r.recordGroup(c)
+	case "umask":
+		// The shell's umask holds for the rest of this RUN (each RUN starts a new shell).
+		if _, pos := parseOpts(c.Args, ""); len(pos) == 1 && pos[0].OK {
+			if n, err := strconv.ParseUint(pos[0].Value, 8, 32); err == nil && n <= 0o777 {
+				r.umask = int(n)
+				r.umaskSet = true
+			}
+		}
 	case "mkdir":
 		opts, pos := parseOpts(c.Args, "m", "mode", "context")
 		mode := opts["m"]
@@ -620,7 +631,7 @@ func (r *Run) record(c *Command) {
 			if !a.OK {
 				continue
 			}
-			p := PathPerm{Path: pathOf(a), Op: "mkdir", Range: c.ArgRange(a), Instr: r.Instr, bits: 0o755}
+			p := PathPerm{Path: pathOf(a), Op: "mkdir", Range: c.ArgRange(a), Instr: r.Instr, bits: r.dirBits()}
 			if mode != "" {
 				p.Mode = mode
 				p.bits = applySymbolic(0o755, mode)

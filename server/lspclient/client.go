@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"go.lsp.dev/jsonrpc2"
@@ -26,6 +27,7 @@ type Client struct {
 	order    []uri.URI // URIs in the order of their publications
 	logs     []string
 	settings json.RawMessage
+	received []Received
 }
 
 // New starts a client over rwc (Content-Length framing).
@@ -44,7 +46,12 @@ func (c *Client) SetSettings(v json.RawMessage) {
 }
 
 func (c *Client) handle(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	c.mu.Lock()
+	c.received = append(c.received, Received{Method: strings.Clone(req.Method()), Params: append(json.RawMessage(nil), req.Params()...)})
+	c.mu.Unlock()
 	switch req.Method() {
+	case protocol.MethodClientRegisterCapability, protocol.MethodWindowWorkDoneProgressCreate:
+		return nil, nil
 	case protocol.MethodTextDocumentPublishDiagnostics:
 		var p protocol.PublishDiagnosticsParams
 		if err := protocol.Unmarshal(req.Params(), &p); err != nil {
@@ -87,6 +94,19 @@ func (c *Client) handle(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		return nil, jsonrpc2.NewError(jsonrpc2.MethodNotFound, req.Method())
 	}
 	return nil, nil
+}
+
+// Received is a request or notification the server sent.
+type Received struct {
+	Method string
+	Params json.RawMessage
+}
+
+// Received returns every request and notification received so far, in order.
+func (c *Client) Received() []Received {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Received(nil), c.received...)
 }
 
 // Call sends a request and decodes its result.

@@ -1,0 +1,74 @@
+package workspace
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// corpusDir returns ../shared/corpus relative to the repository root, skipping when absent.
+func corpusDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("no go.mod above the test")
+		}
+		dir = parent
+	}
+	c := filepath.Join(dir, "..", "shared", "corpus")
+	if _, err := os.Stat(c); err != nil {
+		t.Skipf("corpus not found at %s", c)
+	}
+	return c
+}
+
+// TestCorpusKubeStateMetrics lays out the kube-state-metrics Dockerfile and its standard
+// Deployment as that repository does (Dockerfile at the root, examples/standard/deployment.yaml)
+// in a folder named after the project, and checks the link (the heuristic: the image's last path
+// element is the folder's name) and the findings: none with runAsUser 65534 as shipped, NR301
+// (USER nobody is a name) once runAsUser is taken out.
+func TestCorpusKubeStateMetrics(t *testing.T) {
+	corpus := corpusDir(t)
+	df, err := os.ReadFile(filepath.Join(corpus, "dockerfile", "kube-state-metrics.Dockerfile"))
+	if err != nil {
+		t.Skip(err)
+	}
+	dep, err := os.ReadFile(filepath.Join(corpus, "k8s", "kube-state-metrics-standard-deployment.yaml"))
+	if err != nil {
+		t.Skip(err)
+	}
+	root := filepath.Join(t.TempDir(), "kube-state-metrics")
+	write(t, root, "Dockerfile", string(df))
+	write(t, root, "examples/standard/deployment.yaml", string(dep))
+	s := snap(t, root).WithSettings(onlyWorkspaceRules())
+	g := For(s)
+	l := g.LinkFor("registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0")
+	if l == nil || relT(s, l.Dockerfile) != "Dockerfile" || l.Source != SourceHeuristic || !l.Guess {
+		t.Fatalf("link = %s", describe(s, l))
+	}
+	manifest := filepath.Join(s.Roots()[0], "examples/standard/deployment.yaml")
+	if fs := s.Diagnose(manifest); len(fs) != 0 {
+		t.Fatalf("findings with runAsUser 65534: %v", fs)
+	}
+	without := strings.Replace(string(dep), "runAsUser: 65534", "runAsGroup: 65534", 1)
+	if without == string(dep) {
+		t.Fatal("the corpus Deployment no longer sets runAsUser: 65534")
+	}
+	s = s.WithFile(manifest, 1, "yaml", without)
+	fs := s.Diagnose(manifest)
+	if len(fs) != 1 || fs[0].RuleID != "NR301" || !strings.Contains(fs[0].Message, "non-numeric user (nobody)") {
+		t.Fatalf("findings without runAsUser: %v", fs)
+	}
+	if rel := fs[0].Related[0]; relT(s, rel.File) != "Dockerfile" || rel.Range.Start.Line != 13 {
+		t.Errorf("related = %+v, want the USER nobody line of the Dockerfile", rel)
+	}
+}

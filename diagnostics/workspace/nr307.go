@@ -1,0 +1,102 @@
+package workspace
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
+)
+
+// rootUser reports whether a compose `user:` value is root: "0", "root", "0:…", "root:…".
+func rootUser(v string) bool {
+	u, _, _ := strings.Cut(strings.TrimSpace(v), ":")
+	return u == "0" || u == "root"
+}
+
+// NR307 — a compose service that runs as root.
+var NR307 = &diagnostics.Rule{
+	ID:       "NR307",
+	Title:    "Compose service runs as root",
+	Severity: diagnostics.SeverityWarning,
+	Kinds:    []diagnostics.FileKind{diagnostics.KindCompose},
+	FixTitle: "Set user: \"<uid>:0\" on the service",
+	Doc: diagnostics.Doc{
+		Why:     "A compose service runs as the image's user unless `user:` says otherwise. Its image (built by a Dockerfile of the workspace, or a well-known image) runs as root and the service sets no `user:`, or the service sets `user: \"0\"`/`root` itself.",
+		Runtime: "The container's processes run as uid 0: a compromised process owns the container and whatever it mounts from the host (bind mounts, the Docker socket).",
+		Fix:     "Set `user: \"10001:0\"` on the service (the uid the Dockerfile creates, when it creates one), or add a non-root `USER` to the Dockerfile that builds the image.",
+		Source:  "Compose specification: `user` overrides the user used to run the container process, which otherwise is the image's (Dockerfile USER, root by default).",
+		Bad:     "services:\n  web:\n    build: ./web\n",
+		Good:    "services:\n  web:\n    build: ./web\n    user: \"10001:0\"\n",
+	},
+	Run: func(pass *diagnostics.Pass) {
+		c := ComposeFor(pass.Snapshot, pass.File.Path)
+		g := For(pass.Snapshot)
+		uses := g.UsesIn(pass.File.Path)
+		for _, svc := range c.Services {
+			d := &Data{Compose: c, Service: svc}
+			d.UID, _ = pass.Config.User()
+			if svc.HasUser {
+				if !rootUser(svc.User) {
+					continue
+				}
+				rng := svc.NameRange
+				if svc.UserFile == pass.File.Path {
+					rng = svc.UserRange
+				}
+				pass.Report(diagnostics.Finding{Range: rng, Data: d,
+					Message: fmt.Sprintf("service %q sets user: %q: the container runs as root", svc.Name, svc.User)})
+				continue
+			}
+			var link *Link
+			for _, u := range uses {
+				if u.Service == svc {
+					link = u.Link
+				}
+			}
+			rng := svc.NameRange
+			switch {
+			case svc.Build != nil && svc.Build.File == pass.File.Path:
+				rng = svc.Build.Range
+			case svc.ImageFile == pass.File.Path && svc.Image != "" && !svc.ImageInherited:
+				rng = svc.ImageRange
+			}
+			if link != nil {
+				df, err := dockerfile.For(pass.Snapshot, link.Dockerfile)
+				if err != nil || df.Fatal {
+					continue
+				}
+				st := df.Built(link.Target)
+				if st == nil || st.Windows || st.User().Windows || st.User().Kind != dockerfile.KindRoot {
+					continue
+				}
+				u := st.User()
+				d.Link, d.Model, d.Stage, d.User = link, df, st, u
+				uid, _ := dockerfile.FixUser(st, pass.Config)
+				d.UID = uid
+				pass.Report(diagnostics.Finding{Range: rng, Data: d,
+					Message: fmt.Sprintf("service %q sets no user: and its image, built by %s, runs as root (%s): the container runs as root",
+						svc.Name, builtBy(pass.Snapshot, link), u.From()),
+					Related: append([]diagnostics.Related{userRelated(pass.Snapshot, link, st, u)}, linkRelated(pass.Snapshot, link)...),
+				})
+				continue
+			}
+			if svc.Image == "" {
+				continue
+			}
+			b := dockerfile.LookupBaseImage(svc.Image)
+			if b == nil || b.NonRoot() || !rootUser(b.User) {
+				continue
+			}
+			pass.Report(diagnostics.Finding{Range: rng, Data: d,
+				Message: fmt.Sprintf("service %q sets no user: and image %s runs as root (%s): the container runs as root", svc.Name, svc.Image, baseWhy(b))})
+		}
+	},
+}
+
+func baseWhy(b *dockerfile.BaseImage) string {
+	if b.Why != "" {
+		return b.Why
+	}
+	return "its default user is " + b.User
+}

@@ -1,0 +1,156 @@
+package workspace
+
+import (
+	"path/filepath"
+	"sort"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+)
+
+func init() {
+	diagnostics.RegisterParseCheck(diagnostics.KindBake, func(s *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
+		return bakeDecls(f).problems
+	})
+	diagnostics.RegisterParseCheck(diagnostics.KindSkaffold, func(s *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
+		return skaffoldDecls(f).problems
+	})
+	diagnostics.RegisterParseCheck(diagnostics.KindKustomize, func(s *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
+		return kustomizeDecls(f).problems
+	})
+	diagnostics.RegisterParseCheck(diagnostics.KindCompose, func(s *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
+		if c := ComposeFor(s, f.Path); c.Err != nil {
+			return []diagnostics.Problem{yamlProblem(f, c.Err)}
+		}
+		return nil
+	})
+	diagnostics.RegisterDependents(Dependents)
+	diagnostics.RegisterWorkspaceInspect(func(s *diagnostics.Snapshot) any { return Inspect(s) })
+}
+
+// Dependents returns the files whose NR3xx findings depend on path: for a Dockerfile the
+// manifests and compose files that run its image (and, for a compose/bake/skaffold target, the
+// Dockerfile whose built stage it selects); for a file that declares links (config, compose,
+// skaffold, bake, kustomize, .env) the files that run the images it names and the Dockerfiles
+// it names. Call it on the snapshots before and after a change and re-publish the union.
+func Dependents(s *diagnostics.Snapshot, path string) []string {
+	path = diagnostics.Clean(path)
+	g := For(s)
+	f, err := s.File(path)
+	kind := diagnostics.KindUnknown
+	if err == nil {
+		kind = f.Kind
+	} else if diagnostics.IsDockerfileName(filepath.Base(path)) {
+		kind = diagnostics.KindDockerfile
+	}
+	if filepath.Base(path) == ".env" {
+		return dependentsOfSources(s, g, func(l *Link) bool { return filepath.Dir(l.Evidence.File) == filepath.Dir(path) })
+	}
+	switch kind {
+	case diagnostics.KindDockerfile:
+		return g.ManifestsUsing(path)
+	case diagnostics.KindConfig, diagnostics.KindCompose, diagnostics.KindSkaffold, diagnostics.KindBake, diagnostics.KindKustomize:
+		out := dependentsOfSources(s, g, func(l *Link) bool { return l.Evidence.File == path })
+		if kind == diagnostics.KindConfig {
+			// The config also sets severities and ignores for everything below it.
+			dir := filepath.Dir(path)
+			for _, p := range s.Walk() {
+				if rel, err := filepath.Rel(dir, p); err == nil && filepath.IsLocal(rel) {
+					out = append(out, p)
+				}
+			}
+		}
+		return uniqueSorted(out)
+	}
+	return nil
+}
+
+// dependentsOfSources returns the files running an image whose link (or a rewrite on the way)
+// has its evidence where from says, and the Dockerfiles those links name.
+func dependentsOfSources(s *diagnostics.Snapshot, g *Graph, from func(*Link) bool) []string {
+	var out []string
+	for _, u := range g.Uses {
+		for l := u.Link; l != nil; l = l.Via {
+			if from(l) {
+				out = append(out, u.File, l.Dockerfile)
+				break
+			}
+		}
+	}
+	for _, l := range g.Links {
+		if from(l) {
+			out = append(out, l.Dockerfile)
+		}
+	}
+	for _, c := range g.Conflicts {
+		if from(c.Other) {
+			out = append(out, c.Other.Dockerfile, c.Kept.Dockerfile)
+		}
+	}
+	var kept []string
+	for _, p := range out {
+		if s.Exists(p) {
+			kept = append(kept, p)
+		}
+	}
+	return uniqueSorted(kept)
+}
+
+func uniqueSorted(in []string) []string {
+	sort.Strings(in)
+	out := in[:0]
+	for i, p := range in {
+		if i == 0 || p != in[i-1] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// InspectLink is one link as `nonroot-ls inspect --format json` prints it for a folder.
+type InspectLink struct {
+	Image      string        `json:"image"`
+	From       InspectSource `json:"from"`
+	Dockerfile string        `json:"dockerfile"`
+	Target     string        `json:"target,omitempty"`
+	Evidence   Source        `json:"evidence"`
+	Guess      bool          `json:"guess,omitempty"`
+	// Conflicts are other links for the same image that lost to this one.
+	Conflicts []InspectSource `json:"conflicts,omitempty"`
+}
+
+// InspectSource is a file and 1-based line (paths relative to their workspace root).
+type InspectSource struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+// Inspect lists the workspace's links: declared ones, then those its manifests and compose
+// files resolve through kustomize rewrites and the heuristic.
+func Inspect(s *diagnostics.Snapshot) []InspectLink {
+	g := For(s)
+	relp := func(p string) string {
+		if root := s.Root(p); root != "" {
+			if r, err := filepath.Rel(root, p); err == nil {
+				return filepath.ToSlash(r)
+			}
+		}
+		return p
+	}
+	out := []InspectLink{}
+	for _, l := range g.Links {
+		il := InspectLink{
+			Image: l.Image, Dockerfile: relp(l.Dockerfile), Target: l.Target, Evidence: l.Source, Guess: l.Guess,
+			From: InspectSource{File: relp(l.Evidence.File), Line: l.Evidence.Range.Start.Line + 1},
+		}
+		if l.Evidence.File == "" {
+			il.From = InspectSource{File: "(editor settings)"}
+		}
+		for _, c := range g.Conflicts {
+			if c.Kept == l {
+				il.Conflicts = append(il.Conflicts, InspectSource{File: relp(c.Other.Evidence.File), Line: c.Other.Evidence.Range.Start.Line + 1})
+			}
+		}
+		out = append(out, il)
+	}
+	return out
+}

@@ -1,0 +1,131 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+)
+
+// Workspace index: after initialized the server scans the workspace folders in the
+// background (reporting $/progress when the client supports it) so every Dockerfile,
+// manifest and compose file has its model before it is needed, and it registers a file
+// watcher (workspace/didChangeWatchedFiles) so changes made outside the editor reach the
+// snapshot. Open documents are answered from the state as usual while the scan runs.
+
+func init() {
+	handleNotification(protocol.MethodWorkspaceDidChangeWatchedFiles, didChangeWatchedFiles)
+}
+
+// watchedGlobs are the files whose changes can change what the engine reports.
+var watchedGlobs = []string{
+	"**/{Dockerfile,Containerfile,*.Dockerfile,*.dockerfile,Dockerfile.*,Containerfile.*}",
+	"**/*.{yaml,yml,json,hcl,sh}",
+	"**/{.env,.gitignore,.nonroot-ls.yaml}",
+}
+
+// afterInitialized starts the background work that needs the client: the watcher
+// registration and the workspace scan. It runs on its own goroutine.
+func (s *Server) afterInitialized() {
+	if s.client.watchFiles {
+		s.registerWatchers()
+	}
+	s.scan()
+}
+
+func (s *Server) registerWatchers() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var ws []protocol.FileSystemWatcher
+	for _, g := range watchedGlobs {
+		ws = append(ws, protocol.FileSystemWatcher{GlobPattern: protocol.Pattern(g)})
+	}
+	opts, err := json.Marshal(protocol.DidChangeWatchedFilesRegistrationOptions{Watchers: ws})
+	if err != nil {
+		return
+	}
+	p := &protocol.RegistrationParams{Registrations: []protocol.Registration{{
+		ID: "nonroot-ls-watch", Method: protocol.MethodWorkspaceDidChangeWatchedFiles, RegisterOptions: opts,
+	}}}
+	if _, err := s.conn.Call(ctx, protocol.MethodClientRegisterCapability, p, nil); err != nil {
+		s.logf(protocol.MessageTypeWarning, "registering the file watcher: %v", err)
+	}
+}
+
+// scan diagnoses every file of the workspace on the state current when it starts, which
+// builds and memoises their models (later states share them while the files do not change).
+// Nothing is published: open documents are published as usual, linked files when their
+// links change.
+func (s *Server) scan() {
+	st := s.current()
+	var token protocol.ProgressToken
+	if s.client.progress {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		token = protocol.String(fmt.Sprintf("nonroot-ls-scan-%d", st.seq))
+		if _, err := s.conn.Call(ctx, protocol.MethodWindowWorkDoneProgressCreate, &protocol.WorkDoneProgressCreateParams{Token: token}, nil); err != nil {
+			token = nil
+		}
+		cancel()
+	}
+	progress := func(v any) {
+		if token == nil {
+			return
+		}
+		raw, err := json.Marshal(v)
+		if err == nil {
+			s.conn.Notify(context.Background(), protocol.MethodProgress, &protocol.ProgressParams{Token: token, Value: raw})
+		}
+	}
+	files := st.snap.Walk()
+	pct := uint32(0)
+	msg := fmt.Sprintf("0/%d files", len(files))
+	progress(&protocol.WorkDoneProgressBegin{Kind: "begin", Title: "nonroot-ls: indexing the workspace", Message: &msg, Percentage: &pct})
+	last := time.Now()
+	for i, p := range files {
+		if s.phase.Load() == phaseShutdown {
+			break
+		}
+		st.snap.Diagnose(p)
+		if time.Since(last) > 200*time.Millisecond {
+			last = time.Now()
+			pct, msg = uint32(100*(i+1)/len(files)), fmt.Sprintf("%d/%d files", i+1, len(files))
+			progress(&protocol.WorkDoneProgressReport{Kind: "report", Message: &msg, Percentage: &pct})
+		}
+	}
+	msg = fmt.Sprintf("%d files", len(files))
+	progress(&protocol.WorkDoneProgressEnd{Kind: "end", Message: &msg})
+}
+
+// didChangeWatchedFiles re-reads the changed files from disk and re-publishes the open
+// documents and the files that depend on the changed ones.
+func didChangeWatchedFiles(ctx context.Context, s *Server, params jsonrpc2.RawMessage) {
+	var p protocol.DidChangeWatchedFilesParams
+	if err := protocol.Unmarshal(params, &p); err != nil {
+		s.logf(protocol.MessageTypeWarning, "didChangeWatchedFiles: %v", err)
+		return
+	}
+	var paths []string
+	for _, ch := range p.Changes {
+		if ch.URI.IsFile() {
+			paths = append(paths, uriPath(ch.URI))
+		}
+	}
+	if len(paths) == 0 {
+		return
+	}
+	old := s.current()
+	st := s.update(func(st *state) *state {
+		n := st.clone()
+		n.snap = n.snap.WithDiskChanges(paths...)
+		return n
+	})
+	// A deleted or moved file's dependents are known only to the state before the change.
+	changed := append([]string(nil), paths...)
+	for _, x := range paths {
+		changed = append(changed, old.snap.Dependents(x)...)
+	}
+	s.pub.changed(st, changed)
+}

@@ -1,0 +1,3 @@
+#!/bin/sh
+echo started > /var/lib/app/state
+exec app "$@"
