@@ -39,8 +39,11 @@ type Model struct {
 	lines   *text.Lines
 	sh      *syntax.Parser // reused for every RUN while the model is built
 	byName  map[string]*Stage
-	nlStart []int // byte offset of each '\n'-separated line (BuildKit's numbering)
+	nlStart []int                // byte offset of each '\n'-separated line (BuildKit's numbering)
+	fromExp map[string]expansion // FROM arguments expanded with the global ARGs (while building)
 }
+
+type expansion struct{ val, unresolved string }
 
 // Var is an ARG or ENV variable.
 type Var struct {
@@ -433,7 +436,7 @@ func Parse(path, src string) (m *Model) {
 	}
 	if pf, ok := parseChunked(src); ok {
 		m.build(pf)
-		m.sh = nil
+		m.sh, m.fromExp = nil, nil
 		return m
 	}
 	res, err := parser.Parse(strings.NewReader(src))
@@ -468,7 +471,7 @@ func Parse(path, src string) (m *Model) {
 		pf.errs = append(pf.errs, perr)
 	}
 	m.build(pf)
-	m.sh = nil
+	m.sh, m.fromExp = nil, nil
 	return m
 }
 
@@ -605,9 +608,11 @@ func (m *Model) build(pf parsedFile) {
 	var meta []Var
 	var cur *Stage
 	var early []*parser.Node
+	slab := make([]Instruction, len(pf.nodes)) // one allocation for all instructions
 	for i, node := range pf.nodes {
-		cmd := strings.ToLower(node.Value)
-		in := &Instruction{Cmd: cmd, Node: node}
+		cmd := lowerCmd(node.Value)
+		in := &slab[i]
+		in.Cmd, in.Node = cmd, node
 		parsed, err := pf.parsed[i], pf.errs[i]
 		if err != nil {
 			msg := err.Error()
@@ -658,6 +663,18 @@ func (m *Model) build(pf parsedFile) {
 		m.analyse(st, meta, lex)
 	}
 }
+
+// lowerCmd returns the lower-case instruction keyword without allocating for the usual ones.
+func lowerCmd(v string) string {
+	for _, k := range instructionKeywords {
+		if strings.EqualFold(v, k) {
+			return k
+		}
+	}
+	return strings.ToLower(v)
+}
+
+var instructionKeywords = []string{"run", "copy", "from", "env", "arg", "workdir", "user", "add", "label", "expose", "volume", "entrypoint", "cmd", "shell", "healthcheck", "onbuild", "stopsignal", "maintainer"}
 
 func parseInstruction(node *parser.Node) (v any, err error) {
 	defer func() {
@@ -733,7 +750,16 @@ func (m *Model) newStage(in *Instruction, parsed any, meta []Var, lex *shell.Lex
 		st.Name = strings.ToLower(fs.Name)
 		st.BaseRaw = fs.BaseName
 	}
-	base, unresolved := expand(lex, st.BaseRaw, envView{meta})
+	// Every FROM expands against the same global ARGs: expand each distinct argument once.
+	e, ok := m.fromExp[st.BaseRaw]
+	if !ok {
+		e.val, e.unresolved = expand(lex, st.BaseRaw, envView{meta})
+		if m.fromExp == nil {
+			m.fromExp = map[string]expansion{}
+		}
+		m.fromExp[st.BaseRaw] = e
+	}
+	base, unresolved := e.val, e.unresolved
 	st.BaseName = base
 	st.BaseUnresolved = unresolved != "" || base == ""
 	// Range of the base argument on the FROM line.
@@ -976,6 +1002,29 @@ func (m *Model) analyse(st *Stage, meta []Var, lex *shell.Lex) {
 	}
 	st.Initial = m.initialUser(st)
 	user := st.Initial
+	// Size the per-stage lists once: appending large structs (PathPerm) one by one
+	// reallocates and copies them repeatedly on long stages.
+	var nPaths, nCopies, nRuns int
+	for _, in := range st.Instructions {
+		switch in.Parsed.(type) {
+		case *instructions.WorkdirCommand:
+			nPaths++
+		case *instructions.CopyCommand, *instructions.AddCommand:
+			nPaths++
+			nCopies++
+		case *instructions.RunCommand:
+			nRuns++
+		}
+	}
+	if nPaths > 0 {
+		st.Paths = make([]PathPerm, 0, nPaths)
+	}
+	if nCopies > 0 {
+		st.Copies = make([]*Copy, 0, nCopies)
+	}
+	if nRuns > 0 {
+		st.Runs = make([]*Run, 0, nRuns)
+	}
 	workdir := "/"
 	if st.Parent != nil {
 		workdir = st.Parent.finalWorkdir()
