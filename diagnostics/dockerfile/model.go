@@ -1264,6 +1264,9 @@ func joinPathKeepSlash(dir, p string) string {
 }
 
 func cleanPath(p string) string {
+	if isCleanPath(p) {
+		return p
+	}
 	parts := strings.Split(p, "/")
 	var out []string
 	for _, s := range parts {
@@ -1278,6 +1281,33 @@ func cleanPath(p string) string {
 		}
 	}
 	return "/" + strings.Join(out, "/")
+}
+
+// isCleanPath reports whether cleanPath would return p unchanged: absolute, no empty,
+// "." or ".." element, no trailing slash (except "/").
+func isCleanPath(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if len(p) < 2 || p[0] != '/' || p[len(p)-1] == '/' {
+		return false
+	}
+	for i := 0; i < len(p); {
+		// p[i] == '/': check the element after it.
+		j := strings.IndexByte(p[i+1:], '/')
+		elem := p[i+1:]
+		if j >= 0 {
+			elem = p[i+1 : i+1+j]
+		}
+		if elem == "" || elem == "." || elem == ".." {
+			return false
+		}
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return true
 }
 
 // under reports whether p is dir or inside it.

@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
@@ -76,6 +77,31 @@ func TestEntrypointWrites(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("write %d: got %q, want %q", i, got[i], want[i])
+		}
+	}
+}
+
+func TestCleanPathFastPath(t *testing.T) {
+	for _, p := range []string{"/", "/a", "/a/b", "/a/b/", "//a", "/a//b", "/./a", "/a/.", "/a/..", "/a/../b", "a/b", "", ".", "/..", "/a.b/c..d/.e", "/...", "/a/b/c"} {
+		parts := strings.Split(p, "/")
+		var out []string
+		for _, s := range parts {
+			switch s {
+			case "", ".":
+			case "..":
+				if len(out) > 0 {
+					out = out[:len(out)-1]
+				}
+			default:
+				out = append(out, s)
+			}
+		}
+		want := "/" + strings.Join(out, "/")
+		if got := cleanPath(p); got != want {
+			t.Errorf("cleanPath(%q) = %q, want %q", p, got, want)
+		}
+		if isCleanPath(p) != (p == want) {
+			t.Errorf("isCleanPath(%q) = %v, but cleanPath gives %q", p, isCleanPath(p), want)
 		}
 	}
 }
