@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -724,11 +725,7 @@ func first(a ...string) string {
 // without a value is recorded as "true". Combined short flags ("-Rf", "-DS") are split.
 func parseOpts(args []Arg, withArg string, long ...string) (map[string]string, []Arg) {
 	opts := map[string]string{}
-	var pos []Arg
-	takes := map[string]bool{}
-	for _, l := range long {
-		takes[l] = true
-	}
+	pos := make([]Arg, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i].Value
 		switch {
@@ -738,7 +735,7 @@ func parseOpts(args []Arg, withArg string, long ...string) (map[string]string, [
 		case strings.HasPrefix(a, "--"):
 			k, v, hasV := strings.Cut(a[2:], "=")
 			if !hasV {
-				if takes[k] && i+1 < len(args) {
+				if slices.Contains(long, k) && i+1 < len(args) {
 					v = args[i+1].Value
 					i++
 				} else {
