@@ -993,6 +993,21 @@ func (st *Stage) CreatedUsers() []CreatedUser {
 
 // analyse walks a stage's instructions in order, tracking env, WORKDIR and the user.
 func (m *Model) analyse(st *Stage, meta []Var, lex *shell.Lex) {
+	nEnv := 0
+	for _, in := range st.Instructions {
+		switch p := in.Parsed.(type) {
+		case *instructions.ArgCommand:
+			nEnv += len(p.Args)
+		case *instructions.EnvCommand:
+			nEnv += len(p.Env)
+		}
+	}
+	if st.Parent != nil {
+		nEnv += len(st.Parent.env)
+	}
+	if nEnv > 0 {
+		st.env = make([]Var, 0, nEnv) // the exact size: parent's ENVs, then this stage's ARGs and ENVs
+	}
 	if st.Parent != nil {
 		for _, v := range st.Parent.env {
 			if !v.Arg {
