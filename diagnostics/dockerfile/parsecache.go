@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
@@ -21,6 +22,33 @@ type parsedNode struct {
 type chunkResult struct {
 	nodes []parsedNode
 	ok    bool
+	// placed is the chunk's nodes with absolute lines for the offset it was last seen at:
+	// an edit elsewhere that keeps the line count leaves most chunks where they were, and
+	// their nodes (immutable, like the typed instructions already shared) are reused.
+	placed atomic.Pointer[placedNodes]
+}
+
+type placedNodes struct {
+	offset int
+	nodes  []*parser.Node
+}
+
+// at returns the chunk's nodes with lines shifted by offset.
+func (res *chunkResult) at(offset int) []*parser.Node {
+	if p := res.placed.Load(); p != nil && p.offset == offset {
+		return p.nodes
+	}
+	copies := make([]parser.Node, len(res.nodes))
+	nodes := make([]*parser.Node, len(res.nodes))
+	for i, pn := range res.nodes {
+		n := &copies[i]
+		*n = *pn.node
+		n.StartLine += offset
+		n.EndLine += offset
+		nodes[i] = n
+	}
+	res.placed.Store(&placedNodes{offset: offset, nodes: nodes})
+	return nodes
 }
 
 // chunkCache holds the parses of recently seen chunks (bounded: about 2×512 chunks).
@@ -55,14 +83,9 @@ func parseChunked(src string) (pf parsedFile, ok bool) {
 	pf.nodes = make([]*parser.Node, 0, n)
 	pf.parsed = make([]any, 0, n)
 	pf.errs = make([]error, 0, n)
-	copies := make([]parser.Node, n)
 	for i, res := range results {
+		pf.nodes = append(pf.nodes, res.at(offsets[i])...)
 		for _, pn := range res.nodes {
-			n := &copies[len(pf.nodes)]
-			*n = *pn.node
-			n.StartLine += offsets[i]
-			n.EndLine += offsets[i]
-			pf.nodes = append(pf.nodes, n)
 			pf.parsed = append(pf.parsed, pn.parsed)
 			pf.errs = append(pf.errs, pn.err)
 		}
