@@ -185,11 +185,24 @@ func (r *scanResult) valid(env func(string) (string, bool)) bool {
 // scanCached scans src (a top-level shell text) or reuses an earlier scan of the same text.
 func (sc *shellScanner) scanCached(src string) {
 	if r, ok := scanCache.get(src); ok && r.valid(sc.env) {
+		// The copies are mapped to file offsets by finish: allocate them in two slabs.
 		sc.cmds = make([]*Command, len(r.cmds))
+		slab := make([]Command, len(r.cmds))
+		nArgs := 0
+		for _, c := range r.cmds {
+			nArgs += len(c.Args)
+		}
+		args := make([]Arg, 0, nArgs)
 		for i, c := range r.cmds {
-			cc := *c
-			cc.Args = append([]Arg(nil), c.Args...)
-			sc.cmds[i] = &cc
+			cc := &slab[i]
+			*cc = *c
+			cc.Args = nil
+			if len(c.Args) > 0 {
+				start := len(args)
+				args = append(args, c.Args...)
+				cc.Args = args[start:len(args):len(args)]
+			}
+			sc.cmds[i] = cc
 		}
 		sc.write = append([]Arg(nil), r.write...)
 		sc.err, sc.stmts, sc.calls, sc.redir = r.err, r.stmts, r.calls, r.redir
