@@ -1029,6 +1029,7 @@ func (m *Model) analyse(st *Stage, meta []Var, lex *shell.Lex) {
 			nCopies++
 		case *instructions.RunCommand:
 			nRuns++
+			nPaths += pathCommands(in.Node.Original)
 		}
 	}
 	if nPaths > 0 {
@@ -1116,6 +1117,17 @@ func (m *Model) analyse(st *Stage, meta []Var, lex *shell.Lex) {
 		}
 	}
 	st.workdir = workdir
+}
+
+// pathCommands estimates how many path changes a RUN records (Run.record): the number of
+// mkdir, chown, chgrp and chmod words in it (install -d is rare; "apt-get install" is
+// common). It only sizes Stage.Paths.
+func pathCommands(run string) int {
+	n := 0
+	for _, w := range [...]string{"mkdir", "chown", "chgrp", "chmod"} {
+		n += strings.Count(run, w)
+	}
+	return n
 }
 
 func (st *Stage) finalWorkdir() string {
