@@ -359,6 +359,13 @@ func TestDocsUpToDate(t *testing.T) {
 			t.Errorf("docs/rules/%s belongs to no rule: run `go run ./cmd/nonroot-ls rules --markdown`", name)
 		}
 	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, err := withReadmeTable(string(readme), rs); err != nil || w != string(readme) {
+		t.Errorf("the rule table in README.md is stale (%v): run `go run ./cmd/nonroot-ls rules --markdown`", err)
+	}
 }
 
 func TestUnifiedDiff(t *testing.T) {

@@ -9,8 +9,8 @@
 //
 // Usage (from the repository root):
 //
-//	go run ./cmd/lspbench                 # builds ./cmd/nonroot-ls into a temp dir
-//	go run ./cmd/lspbench -bin ./nonroot-ls -edits 200 -starts 20 -json
+//	go run ./server/lspbench                 # builds ./cmd/nonroot-ls into a temp dir
+//	go run ./server/lspbench -bin ./nonroot-ls -edits 200 -starts 20 -json
 package main
 
 import (
