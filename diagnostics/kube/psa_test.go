@@ -134,7 +134,7 @@ func agreement(t *testing.T, s *diagnostics.Snapshot) (int, int) {
 
 func TestPSAAgreementFixturesAndCorpus(t *testing.T) {
 	var roots []string
-	for _, d := range fixtureDirs(t) {
+	for _, d := range diagtest.Fixtures(t, "NR2") {
 		abs, _ := filepath.Abs(d)
 		roots = append(roots, abs)
 	}
