@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -14,9 +15,16 @@ import (
 func inspect(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("inspect", stderr)
 	format := fs.String("format", "text", "output format: text or json")
+	perFile := fs.Bool("files", false, "for directories, print each file's model instead of the image → Dockerfile links")
 	paths, err := parse(fs, args)
 	if err != nil {
 		return 2
+	}
+	onlyDirs := true
+	for _, p := range paths {
+		if st, err := os.Stat(p); err != nil || !st.IsDir() {
+			onlyDirs = false
+		}
 	}
 	if *format != "text" && *format != "json" {
 		fmt.Fprintf(stderr, "nonroot-ls inspect: --format: unknown format %q (want text or json)\n", *format)
@@ -26,6 +34,9 @@ func inspect(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "nonroot-ls inspect: %v\n", err)
 		return 2
+	}
+	if onlyDirs && !*perFile {
+		return inspectLinks(w, *format, stdout, stderr)
 	}
 	var models []json.RawMessage
 	var names []string
@@ -73,6 +84,46 @@ func inspect(args []string, stdout, stderr io.Writer) int {
 		var v any
 		json.Unmarshal(m, &v)
 		flatten(stdout, "  ", "", v)
+	}
+	return 0
+}
+
+// inspectLinks prints the workspace's image → Dockerfile links with their evidence: what
+// `inspect` shows for directories.
+func inspectLinks(w *workspace, format string, stdout, stderr io.Writer) int {
+	links := []any{}
+	for _, v := range w.snap.InspectWorkspace() {
+		data, err := json.Marshal(v)
+		if err != nil {
+			fmt.Fprintf(stderr, "nonroot-ls inspect: %v\n", err)
+			return 2
+		}
+		var items []any
+		if json.Unmarshal(data, &items) == nil {
+			links = append(links, items...)
+		} else {
+			links = append(links, v)
+		}
+	}
+	if format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(links); err != nil {
+			fmt.Fprintf(stderr, "nonroot-ls inspect: %v\n", err)
+			return 2
+		}
+		return 0
+	}
+	if len(links) == 0 {
+		fmt.Fprintf(stdout, "no image → Dockerfile links in %d file(s) (inspect --files for each file's model)\n", len(w.files))
+		return 0
+	}
+	for i, l := range links {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintf(stdout, "link %d\n", i+1)
+		flatten(stdout, "  ", "", l)
 	}
 	return 0
 }

@@ -49,8 +49,9 @@ Usage:
       --fail-on error|warning|info|hint|off  exit 1 when a finding is at least this severe (default warning)
       --profile kubernetes|openshift|docker  rule profile (overrides .nonroot-ls.yaml)
   nonroot-ls fix [--diff] [paths...]         apply the preferred quick-fixes (--diff: print a unified diff instead)
-  nonroot-ls inspect [--format text|json] [paths...]
-                                             print the models as the engine sees them
+  nonroot-ls inspect [--format text|json] [--files] [paths...]
+                                             print the models as the engine sees them: each file's model,
+                                             or for directories the image → Dockerfile links (--files: each file's)
   nonroot-ls rules [--markdown] [--dir docs/rules]
                                              list the rules (--markdown: write the rule pages)
   nonroot-ls version                         print the version

@@ -301,12 +301,12 @@ func TestInspect(t *testing.T) {
 	if !strings.HasPrefix(out, "{\n  \"file\"") {
 		t.Errorf("file is not the first key:\n%s", out)
 	}
-	out, _, code = runCmd(t, "inspect", "--format", "json", ".")
+	out, _, code = runCmd(t, "inspect", "--format", "json", "--files", ".")
 	var many []map[string]any
 	if err := json.Unmarshal([]byte(out), &many); code != 0 || err != nil || len(many) != 2 || many[0]["file"] != "a/docker-bake.hcl" || many[1]["file"] != "b/docker-bake.hcl" {
 		t.Errorf("several files: %d %v %s", code, err, out)
 	}
-	out, _, code = runCmd(t, "inspect", ".")
+	out, _, code = runCmd(t, "inspect", "--files", ".")
 	if code != 0 || !strings.Contains(out, "a/docker-bake.hcl\n  lines: 2\n  targets[0]: app\n") {
 		t.Errorf("text:\n%s", out)
 	}
@@ -358,6 +358,13 @@ func TestDocsUpToDate(t *testing.T) {
 		if _, ok := want[name]; !ok {
 			t.Errorf("docs/rules/%s belongs to no rule: run `go run ./cmd/nonroot-ls rules --markdown`", name)
 		}
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, err := withReadmeTable(string(readme), rs); err != nil || w != string(readme) {
+		t.Errorf("the rule table in README.md is stale (%v): run `go run ./cmd/nonroot-ls rules --markdown`", err)
 	}
 }
 
@@ -412,5 +419,34 @@ func TestFixRealRule(t *testing.T) {
 	}
 	if _, _, code := runCmd(t, "check", "--fail-on", "error"); code != 0 {
 		t.Errorf("check after fix: exit %d", code)
+	}
+}
+
+// On directories, inspect prints the image → Dockerfile links with their evidence (issue 5).
+func TestInspectLinks(t *testing.T) {
+	tree(t, map[string]string{
+		"compose.yaml":   "services:\n  api:\n    image: ghcr.io/acme/api:1.2\n    build:\n      context: api\n      target: runtime\n",
+		"api/Dockerfile": "FROM alpine AS runtime\nUSER 10001:0\n",
+	})
+	out, _, code := runCmd(t, "inspect", "--format", "json", ".")
+	var links []struct {
+		Image      string `json:"image"`
+		Dockerfile string `json:"dockerfile"`
+		Target     string `json:"target"`
+		Evidence   string `json:"evidence"`
+		From       struct {
+			File string `json:"file"`
+			Line int    `json:"line"`
+		} `json:"from"`
+	}
+	if err := json.Unmarshal([]byte(out), &links); code != 0 || err != nil || len(links) != 1 {
+		t.Fatalf("inspect: %d %v\n%s", code, err, out)
+	}
+	l := links[0]
+	if l.Image != "ghcr.io/acme/api:1.2" || l.Dockerfile != "api/Dockerfile" || l.Target != "runtime" || l.Evidence != "compose" || l.From.File != "compose.yaml" || l.From.Line < 2 {
+		t.Errorf("link %+v", l)
+	}
+	if out, _, code := runCmd(t, "inspect", "."); code != 0 || !strings.Contains(out, "evidence: compose") {
+		t.Errorf("text: %d\n%s", code, out)
 	}
 }

@@ -25,6 +25,7 @@ func rules(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("rules", stderr)
 	markdown := fs.Bool("markdown", false, "write docs/rules/NRxxx.md and docs/rules/README.md")
 	dir := fs.String("dir", docsDir, "directory the Markdown pages are written to")
+	readme := fs.String("readme", "README.md", "README whose rule table (between <!-- rules:begin/end --> markers) is rewritten; \"\" for none")
 	if rest, err := parse(fs, args); err != nil || len(rest) > 0 {
 		if err == nil {
 			fmt.Fprintf(stderr, "nonroot-ls rules: unexpected arguments %q\n", rest)
@@ -60,6 +61,23 @@ func rules(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "wrote %d pages to %s\n", len(pages), *dir)
+	if *readme != "" {
+		old, err := os.ReadFile(*readme)
+		if os.IsNotExist(err) && *readme == "README.md" {
+			return 0 // not run from the repository root: only the pages are written
+		}
+		if err == nil {
+			var updated string
+			if updated, err = withReadmeTable(string(old), diagnostics.Rules()); err == nil && updated != string(old) {
+				err = os.WriteFile(*readme, []byte(updated), 0o644)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "nonroot-ls rules: %s: %v\n", *readme, err)
+			return 2
+		}
+		fmt.Fprintf(stdout, "updated the rule table in %s\n", *readme)
+	}
 	return 0
 }
 
@@ -83,16 +101,39 @@ func indexPage(rs []*diagnostics.Rule) string {
 	b.WriteString("# nonroot-ls rules\n\n")
 	b.WriteString("Every rule nonroot-ls checks, with its default severity, the files it reads and whether a quick-fix exists.\n")
 	b.WriteString("Severities can be changed (or a rule turned off) in `.nonroot-ls.yaml` under `rules:` or in the editor settings (section `nonroot`).\n\n")
+	b.WriteString(ruleTable(rs, ""))
+	b.WriteString("\n" + generatedNote)
+	return b.String()
+}
+
+// ruleTable is the catalog as a Markdown table whose links point at linkDir+"NRxxx.md".
+func ruleTable(rs []*diagnostics.Rule, linkDir string) string {
+	var b bytes.Buffer
 	b.WriteString("| Rule | Severity | Title | Files | Quick-fix |\n| --- | --- | --- | --- | --- |\n")
 	for _, r := range rs {
 		fix := "—"
 		if r.FixTitle != "" {
 			fix = "yes"
 		}
-		fmt.Fprintf(&b, "| [%s](%s.md) | %s | %s | %s | %s |\n", r.ID, r.ID, severityText(r), escapeCell(r.Title), kindsText(r), fix)
+		fmt.Fprintf(&b, "| [%s](%s%s.md) | %s | %s | %s | %s |\n", r.ID, linkDir, r.ID, severityText(r), escapeCell(r.Title), kindsText(r), fix)
 	}
-	b.WriteString("\n" + generatedNote)
 	return b.String()
+}
+
+// The README's rule table sits between these markers; `rules --markdown` rewrites it.
+const (
+	readmeBegin = "<!-- rules:begin -->\n"
+	readmeEnd   = "<!-- rules:end -->"
+)
+
+// withReadmeTable returns readme with the generated rule table between the markers.
+func withReadmeTable(readme string, rs []*diagnostics.Rule) (string, error) {
+	i := strings.Index(readme, readmeBegin)
+	j := strings.Index(readme, readmeEnd)
+	if i < 0 || j < i {
+		return "", fmt.Errorf("README has no %q … %q markers", strings.TrimSpace(readmeBegin), readmeEnd)
+	}
+	return readme[:i+len(readmeBegin)] + ruleTable(rs, docsDir+"/") + readme[j:], nil
 }
 
 func severityText(r *diagnostics.Rule) string {

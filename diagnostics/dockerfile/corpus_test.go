@@ -8,38 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
+
 	"sigs.k8s.io/yaml"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
 )
-
-// corpusDir finds ../shared/corpus relative to the repository root (the dir holding go.mod).
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "labels.yaml")); err != nil {
-		t.Skipf("corpus not found at %s", c)
-	}
-	if real, err := filepath.EvalSymlinks(c); err == nil {
-		c = real // the snapshot resolves its roots; paths must match
-	}
-	return c
-}
 
 // finalUser renders the built stage's effective user the way labels.yaml writes it.
 func finalUser(u dockerfile.User) string {
@@ -61,7 +36,7 @@ func finalUser(u dockerfile.User) string {
 // TestCorpus reads every Dockerfile of the shared corpus: no crash, every rule and the
 // inspect run, and the built stage's effective user equals final_user in labels.yaml.
 func TestCorpus(t *testing.T) {
-	dir := corpusDir(t)
+	dir := diagtest.CorpusDir(t)
 	raw, err := os.ReadFile(filepath.Join(dir, "labels.yaml"))
 	if err != nil {
 		t.Fatal(err)

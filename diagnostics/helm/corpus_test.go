@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
@@ -14,32 +16,6 @@ import (
 	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm"
 )
-
-// corpusDir finds ../shared/corpus next to the repository root (the folder holding go.mod).
-func corpusDir(t testing.TB) string {
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "labels.yaml")); err != nil {
-		t.Skip("corpus not present at ../shared/corpus")
-	}
-	if real, err := filepath.EvalSymlinks(c); err == nil {
-		c = real // the snapshot resolves its roots; paths must agree
-	}
-	return c
-}
 
 type labels struct {
 	Charts map[string]struct {
@@ -82,7 +58,7 @@ func yes(s string) bool { return strings.HasPrefix(strings.ToLower(strings.TrimS
 // render with the default values, the values key each container's securityContext comes
 // from, and the effective security settings.
 func TestCorpusCharts(t *testing.T) {
-	corpus := corpusDir(t)
+	corpus := diagtest.CorpusDir(t)
 	l := readLabels(t, corpus)
 	if len(l.Charts) == 0 {
 		t.Fatal("labels.yaml has no charts")
@@ -276,7 +252,7 @@ func checkEffective(t *testing.T, label string, pod *helm.PodSpec, c helm.Inspec
 // `podSecurityContext: {}` and `securityContext: {}` lines; nothing on the Bitnami charts'
 // values, which are hardened.
 func TestCorpusHelmCreate(t *testing.T) {
-	corpus := corpusDir(t)
+	corpus := diagtest.CorpusDir(t)
 	dir := filepath.Join(corpus, "helm", "helm-create-default")
 	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
 	values := filepath.Join(dir, "values.yaml")
@@ -324,7 +300,7 @@ func TestCorpusHelmCreate(t *testing.T) {
 // security.openshift.io/v1 and Bitnami's common.compatibility.renderSecurityContext drops
 // runAsUser, runAsGroup and fsGroup (labels: render_verified --api-versions).
 func TestCorpusBitnamiOpenShift(t *testing.T) {
-	corpus := corpusDir(t)
+	corpus := diagtest.CorpusDir(t)
 	dir := filepath.Join(corpus, "helm", "bitnami-nginx")
 	for _, profile := range []string{"kubernetes", "openshift"} {
 		s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{Profile: profile})
@@ -353,7 +329,7 @@ func TestCorpusBitnamiOpenShift(t *testing.T) {
 // quick-fixes, applied one at a time) leaves a chart whose rendered manifests pass
 // NR201–NR206. Needs the Kubernetes rules in the catalog.
 func TestCorpusHelmCreateFixAll(t *testing.T) {
-	corpus := corpusDir(t)
+	corpus := diagtest.CorpusDir(t)
 	if diagnostics.RuleByID("NR201") == nil {
 		t.Skip("the Kubernetes rules (NR2xx) are not in this build")
 	}

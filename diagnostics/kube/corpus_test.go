@@ -9,30 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
+
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	yaml "go.yaml.in/yaml/v3"
 )
-
-// corpusDir finds ../shared/corpus from the repository root (the directory holding go.mod).
-func corpusDir(t testing.TB) string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "labels.yaml")); err != nil {
-		t.Skip("corpus absent: ", c)
-	}
-	return c
-}
 
 type labelWorkload struct {
 	Kind            string   `yaml:"kind"`
@@ -45,7 +27,7 @@ type labelWorkload struct {
 // TestCorpusLabels compares the model's effective securityContext of every container in the
 // corpus manifests with the hand-written facts in labels.yaml.
 func TestCorpusLabels(t *testing.T) {
-	corpus := corpusDir(t)
+	corpus := diagtest.CorpusDir(t)
 	data, err := os.ReadFile(filepath.Join(corpus, "labels.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +169,7 @@ func listOrNone(l []string) string {
 
 // TestCorpusDiagnose runs every rule on the corpus manifests: no NR001 from a rule, no panic.
 func TestCorpusDiagnose(t *testing.T) {
-	corpus := corpusDir(t)
+	corpus := diagtest.CorpusDir(t)
 	s := diagnostics.NewSnapshot([]string{filepath.Join(corpus, "k8s"), filepath.Join(corpus, "openshift")}, diagnostics.Config{})
 	n := 0
 	for _, p := range s.Walk() {

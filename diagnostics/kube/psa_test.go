@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
@@ -134,15 +134,14 @@ func agreement(t *testing.T, s *diagnostics.Snapshot) (int, int) {
 
 func TestPSAAgreementFixturesAndCorpus(t *testing.T) {
 	var roots []string
-	for _, d := range fixtureDirs(t) {
+	for _, d := range diagtest.Fixtures(t, "NR2") {
 		abs, _ := filepath.Abs(d)
 		roots = append(roots, abs)
 	}
 	agree, total := agreement(t, diagnostics.NewSnapshot(roots, diagnostics.Config{}))
 	t.Logf("fixtures: %d of %d workload×check decisions agree with pod-security-admission", agree, total)
-	dir, _ := os.Getwd()
-	corpus := filepath.Join(dir, "..", "..", "..", "shared", "corpus")
-	if _, err := os.Stat(corpus); err == nil {
+	corpus := diagtest.CorpusDir(t)
+	{
 		agree, total = agreement(t, diagnostics.NewSnapshot([]string{filepath.Join(corpus, "k8s"), filepath.Join(corpus, "openshift")}, diagnostics.Config{}))
 		t.Logf("corpus: %d of %d workload×check decisions agree with pod-security-admission", agree, total)
 	}

@@ -7,34 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
+
 	"sigs.k8s.io/yaml"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/openshift"
 )
-
-// corpusDir returns ../shared/corpus relative to the repository root, or skips.
-func corpusDir(t testing.TB) string {
-	dir, _ := filepath.Abs(".")
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "labels.yaml")); err != nil {
-		t.Skip("corpus not present at ../shared/corpus")
-	}
-	if real, err := filepath.EvalSymlinks(c); err == nil {
-		c = real
-	}
-	return c
-}
 
 type labels struct {
 	Files map[string]struct {
@@ -71,7 +50,7 @@ var corpusSkip = map[string]string{}
 // TestCorpusReadiness: for every Dockerfile in corpus/dockerfile, the openshift profile's
 // group-0 readiness verdict agrees with openshift_ready in labels.yaml.
 func TestCorpusReadiness(t *testing.T) {
-	dir := corpusDir(t)
+	dir := diagtest.CorpusDir(t)
 	l := readLabels(t, dir)
 	files, _ := filepath.Glob(filepath.Join(dir, "dockerfile", "*Dockerfile"))
 	if len(files) == 0 {
@@ -108,7 +87,7 @@ func TestCorpusReadiness(t *testing.T) {
 // TestCorpusTemplates: both OpenShift templates pass or fail NR503/NR504 as their labels'
 // restricted_v2_check says.
 func TestCorpusTemplates(t *testing.T) {
-	dir := corpusDir(t)
+	dir := diagtest.CorpusDir(t)
 	l := readLabels(t, dir)
 	files, _ := filepath.Glob(filepath.Join(dir, "openshift", "*.json"))
 	if len(files) != 2 {
@@ -143,7 +122,7 @@ func TestCorpusTemplates(t *testing.T) {
 // exactly when the label lists violations, and NR503 exactly when it lists conditional
 // (fixed-id) admissions.
 func TestCorpusManifests(t *testing.T) {
-	dir := corpusDir(t)
+	dir := diagtest.CorpusDir(t)
 	l := readLabels(t, dir)
 	snap := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
 	n := 0
@@ -198,7 +177,7 @@ func TestCorpusManifests(t *testing.T) {
 // defaults to auto) lose their NR503 findings; with adaptSecurityContext: disabled (an extra
 // values file) they keep them, reported at the values keys through NR404.
 func TestCorpusBitnamiAdapts(t *testing.T) {
-	dir := corpusDir(t)
+	dir := diagtest.CorpusDir(t)
 	for _, chart := range []string{"bitnami-nginx", "bitnami-node-exporter"} {
 		t.Run(chart, func(t *testing.T) {
 			chartDir := filepath.Join(dir, "helm", chart)

@@ -5,31 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// corpusDir returns ../shared/corpus relative to the repository root, skipping when absent.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(c); err != nil {
-		t.Skipf("corpus not found at %s", c)
-	}
-	return c
-}
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
+)
 
 // TestCorpusKubeStateMetrics lays out the kube-state-metrics Dockerfile and its standard
 // Deployment as that repository does (Dockerfile at the root, examples/standard/deployment.yaml)
@@ -37,7 +15,7 @@ func corpusDir(t *testing.T) string {
 // element is the folder's name) and the findings: none with runAsUser 65534 as shipped, NR301
 // (USER nobody is a name) once runAsUser is taken out.
 func TestCorpusKubeStateMetrics(t *testing.T) {
-	corpus := corpusDir(t)
+	corpus := diagtest.CorpusDir(t)
 	df, err := os.ReadFile(filepath.Join(corpus, "dockerfile", "kube-state-metrics.Dockerfile"))
 	if err != nil {
 		t.Skip(err)

@@ -2,8 +2,11 @@ package main
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 )
 
 func TestPercentiles(t *testing.T) {
@@ -35,5 +38,17 @@ func TestProcReaders(t *testing.T) {
 	rss, err := peakRSS(os.Getpid())
 	if err != nil || rss <= 0 {
 		t.Errorf("peakRSS = %v, %v", rss, err)
+	}
+}
+
+func TestGenerateManifest(t *testing.T) {
+	for _, n := range []int{84, 3000} {
+		src := generateManifest(n)
+		if got := strings.Count(src, "\n"); got < n || got > n+42 {
+			t.Errorf("generateManifest(%d) has %d lines", n, got)
+		}
+		if !diagnostics.LooksLikeManifest([]byte(src)) {
+			t.Errorf("generateManifest(%d) is not read as a manifest", n)
+		}
 	}
 }

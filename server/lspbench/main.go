@@ -9,8 +9,8 @@
 //
 // Usage (from the repository root):
 //
-//	go run ./cmd/lspbench                 # builds ./cmd/nonroot-ls into a temp dir
-//	go run ./cmd/lspbench -bin ./nonroot-ls -edits 200 -starts 20 -json
+//	go run ./server/lspbench                 # builds ./cmd/nonroot-ls into a temp dir
+//	go run ./server/lspbench -bin ./nonroot-ls -edits 200 -starts 20 -json
 package main
 
 import (
@@ -38,8 +38,13 @@ func main() {
 	edits := flag.Int("edits", 200, "edits per document size")
 	starts := flag.Int("starts", 20, "process starts for the initialize+first-diagnostics measure")
 	asJSON := flag.Bool("json", false, "print the results as JSON")
+	manifests := flag.Bool("manifests", false, "measure Kubernetes manifests (an 84-line Deployment, a 3,000-line multi-document file) instead of Dockerfiles")
 	flag.Parse()
-	if err := run(*bin, *edits, *starts, *asJSON, os.Stdout); err != nil {
+	doc := dockerfileDoc
+	if *manifests {
+		doc = manifestDoc
+	}
+	if err := run(*bin, doc, *edits, *starts, *asJSON, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "lspbench: %v\n", err)
 		os.Exit(1)
 	}
@@ -65,7 +70,75 @@ type Latency struct {
 	CPU float64 `json:"server_cpu_per_edit_ms"`
 }
 
-func run(bin string, edits, starts int, asJSON bool, out io.Writer) error {
+// docKind is what the bench opens: its language ID, file name, the two sizes measured, a
+// generator of an n-line document, and the line whose end the edits toggle a space at.
+type docKind struct {
+	languageID, name string
+	sizes            [2]int
+	generate         func(n int) string
+	editLine         func(n int) int
+}
+
+var dockerfileDoc = docKind{"dockerfile", "Dockerfile", [2]int{60, 2000}, lspclient.GenerateDockerfile, lspclient.EditLine}
+
+var manifestDoc = docKind{"yaml", "deploy.yaml", [2]int{84, 3000}, generateManifest, func(int) int { return 0 }}
+
+// generateManifest returns about n lines of Deployments (one document per 42 lines), each with
+// a pod and a container securityContext that leave a few findings.
+func generateManifest(n int) string {
+	var b strings.Builder
+	b.WriteString("# nonroot-ls bench\n")
+	for i := 0; b.Len() == 0 || strings.Count(b.String(), "\n") < n-1; i++ {
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		fmt.Fprintf(&b, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web-%d
+  labels: {app: web-%d}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web-%d}
+  template:
+    metadata:
+      labels: {app: web-%d}
+    spec:
+      securityContext:
+        runAsNonRoot: true
+        fsGroup: 10001
+      volumes:
+        - name: data
+          persistentVolumeClaim: {claimName: data-%d}
+      containers:
+        - name: app
+          image: registry.example.com/web:%d
+          ports:
+            - containerPort: 8080
+          securityContext:
+            allowPrivilegeEscalation: false
+            capabilities:
+              drop: [ALL]
+          volumeMounts:
+            - name: data
+              mountPath: /data
+        - name: sidecar
+          image: registry.example.com/sidecar:1
+          ports:
+            - containerPort: 80
+          securityContext:
+            runAsUser: 0
+      initContainers:
+        - name: init
+          image: busybox:1.36
+          command: [sh, -c, "chown -R 10001 /data"]
+`, i, i, i, i, i, i)
+	}
+	return b.String()
+}
+
+func run(bin string, doc docKind, edits, starts int, asJSON bool, out io.Writer) error {
 	if bin == "" {
 		dir, err := os.MkdirTemp("", "lspbench")
 		if err != nil {
@@ -86,7 +159,7 @@ func run(bin string, edits, starts int, asJSON bool, out io.Writer) error {
 
 	var inits, cpus []time.Duration
 	for i := 0; i < starts; i++ {
-		d, cpu, err := initAndFirst(bin, ws)
+		d, cpu, err := initAndFirst(bin, ws, doc)
 		if err != nil {
 			return err
 		}
@@ -101,12 +174,12 @@ func run(bin string, edits, starts int, asJSON bool, out io.Writer) error {
 		return err
 	}
 	defer s.kill()
-	for _, n := range []int{60, 2000} {
+	for _, n := range doc.sizes {
 		cpu0, err := cpuTime(s.cmd.Process.Pid)
 		if err != nil {
 			return err
 		}
-		ds, lat, err := editLatency(s, ws, n, edits)
+		ds, lat, err := editLatency(s, ws, doc, n, edits)
 		if err != nil {
 			return err
 		}
@@ -132,8 +205,9 @@ func run(bin string, edits, starts int, asJSON bool, out io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	fmt.Fprintf(out, "initialize + first publishDiagnostics (incl. process start, 60 lines, %d runs): p50 %.2f ms, p95 %.2f ms; server CPU p50 %.0f ms\n", starts, res.InitFirstDiagP50, res.InitFirstDiagP95, res.InitCPUP50)
-	for _, k := range []string{"60-lines", "2000-lines"} {
+	fmt.Fprintf(out, "initialize + first publishDiagnostics (incl. process start, %d-line %s, %d runs): p50 %.2f ms, p95 %.2f ms; server CPU p50 %.0f ms\n", doc.sizes[0], doc.name, starts, res.InitFirstDiagP50, res.InitFirstDiagP95, res.InitCPUP50)
+	for _, n := range doc.sizes {
+		k := strconv.Itoa(n) + "-lines"
 		l := res.Edits[k]
 		fmt.Fprintf(out, "edit → publishDiagnostics, %s (%d diagnostics), %d edits: p50 %.3f ms, p95 %.3f ms, max %.3f ms; server CPU %.3f ms/edit\n", k, res.Diagnostics[k], l.N, l.P50, l.P95, l.Max, l.CPU)
 	}
@@ -210,14 +284,14 @@ func (p *proc) shutdown() error {
 
 // initAndFirst measures process start → initialize → didOpen → first publishDiagnostics,
 // and the server's CPU time until then.
-func initAndFirst(bin, ws string) (time.Duration, time.Duration, error) {
+func initAndFirst(bin, ws string, doc docKind) (time.Duration, time.Duration, error) {
 	t0 := time.Now()
 	s, err := startServer(bin, ws)
 	if err != nil {
 		return 0, 0, err
 	}
-	u := uri.File(filepath.Join(ws, "start", "Dockerfile"))
-	s.c.Open(s.ctx, u, "dockerfile", 1, lspclient.GenerateDockerfile(60))
+	u := uri.File(filepath.Join(ws, "start", doc.name))
+	s.c.Open(s.ctx, u, doc.languageID, 1, doc.generate(doc.sizes[0]))
 	if _, err := s.c.Diagnostics(s.ctx, u, 1); err != nil {
 		s.kill()
 		return 0, 0, err
@@ -231,16 +305,16 @@ func initAndFirst(bin, ws string) (time.Duration, time.Duration, error) {
 	return d, cpu, s.shutdown()
 }
 
-// editLatency opens an n-line Dockerfile and times edits until each one's diagnostics arrive.
-func editLatency(s *proc, ws string, n, edits int) (int, []time.Duration, error) {
-	u := uri.File(filepath.Join(ws, strconv.Itoa(n), "Dockerfile"))
-	src := lspclient.GenerateDockerfile(n)
-	s.c.Open(s.ctx, u, "dockerfile", 1, src)
+// editLatency opens an n-line document and times edits until each one's diagnostics arrive.
+func editLatency(s *proc, ws string, doc docKind, n, edits int) (int, []time.Duration, error) {
+	u := uri.File(filepath.Join(ws, strconv.Itoa(n), doc.name))
+	src := doc.generate(n)
+	s.c.Open(s.ctx, u, doc.languageID, 1, src)
 	first, err := s.c.Diagnostics(s.ctx, u, 1)
 	if err != nil {
 		return 0, nil, err
 	}
-	line := uint32(lspclient.EditLine(n))
+	line := uint32(doc.editLine(n))
 	end := uint32(len(strings.Split(src, "\n")[line]))
 	var lat []time.Duration
 	for i := 0; i < edits; i++ {
