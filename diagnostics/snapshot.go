@@ -714,7 +714,7 @@ var NR001 = &Rule{
 		}
 		if f.Kind == KindConfig {
 			if pc := f.Memo(configKey{}, func() any { return parseConfigFile(f) }).(*parsedConfig); pc.err != nil {
-				pass.Reportf(f.Lines().LineRange(errorLine(pc.err.Error())), "invalid %s: %v", ConfigFileName, pc.err)
+				pass.Reportf(f.Lines().LineRange(ErrorLine(pc.err.Error())), "invalid %s: %v", ConfigFileName, pc.err)
 			}
 			return
 		}
@@ -726,8 +726,8 @@ var NR001 = &Rule{
 	},
 }
 
-// errorLine extracts the 0-based line from a "line N" in a parser's error message.
-func errorLine(msg string) int {
+// ErrorLine extracts the 0-based line from a "line N" in a parser's error message (0 when none).
+func ErrorLine(msg string) int {
 	i := strings.Index(msg, "line ")
 	if i < 0 {
 		return 0

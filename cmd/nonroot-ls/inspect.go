@@ -64,13 +64,7 @@ func inspect(args []string, stdout, stderr io.Writer) int {
 		} else if models == nil {
 			out = []json.RawMessage{}
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			fmt.Fprintf(stderr, "nonroot-ls inspect: %v\n", err)
-			return 2
-		}
-		return 0
+		return printInspectJSON(out, stdout, stderr)
 	}
 	if len(models) == 0 {
 		fmt.Fprintf(stdout, "no models in %d file(s)\n", len(w.files))
@@ -84,6 +78,17 @@ func inspect(args []string, stdout, stderr io.Writer) int {
 		var v any
 		json.Unmarshal(m, &v)
 		flatten(stdout, "  ", "", v)
+	}
+	return 0
+}
+
+// printInspectJSON prints v as indented JSON; it returns the exit code.
+func printInspectJSON(v any, stdout, stderr io.Writer) int {
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(stderr, "nonroot-ls inspect: %v\n", err)
+		return 2
 	}
 	return 0
 }
@@ -106,13 +111,7 @@ func inspectLinks(w *workspace, format string, stdout, stderr io.Writer) int {
 		}
 	}
 	if format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(links); err != nil {
-			fmt.Fprintf(stderr, "nonroot-ls inspect: %v\n", err)
-			return 2
-		}
-		return 0
+		return printInspectJSON(links, stdout, stderr)
 	}
 	if len(links) == 0 {
 		fmt.Fprintf(stdout, "no image → Dockerfile links in %d file(s) (inspect --files for each file's model)\n", len(w.files))

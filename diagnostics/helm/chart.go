@@ -137,7 +137,7 @@ func load(s *diagnostics.Snapshot, dir string) *Chart {
 		Type string `yaml:"type"`
 	}
 	if err := yaml.Unmarshal([]byte(cf.Text), &meta); err != nil {
-		c.problem(cf.Path, diagnostics.Problem{Range: cf.Lines().LineRange(yamlErrorLine(err)), Message: "invalid Chart.yaml: " + strings.TrimPrefix(err.Error(), "yaml: ")})
+		c.problem(cf.Path, diagnostics.Problem{Range: cf.Lines().LineRange(diagnostics.ErrorLine(err.Error())), Message: "invalid Chart.yaml: " + strings.TrimPrefix(err.Error(), "yaml: ")})
 	} else if meta.Name == "" {
 		c.problem(cf.Path, diagnostics.Problem{Range: cf.Lines().LineRange(0), Message: "invalid Chart.yaml: `name` is required; Helm refuses to load the chart"})
 	}

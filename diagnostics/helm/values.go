@@ -73,7 +73,7 @@ func ParseValues(f *diagnostics.File) *Values {
 	v := &Values{File: f, byPath: map[string]*Key{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(f.Text), &doc); err != nil {
-		v.Err = &diagnostics.Problem{Range: f.Lines().LineRange(yamlErrorLine(err)), Message: "invalid values file: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+		v.Err = &diagnostics.Problem{Range: f.Lines().LineRange(diagnostics.ErrorLine(err.Error())), Message: "invalid values file: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 		return v
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
@@ -171,25 +171,6 @@ func tokenLen(s string, n *yaml.Node) int {
 		}
 	}
 	return len(strings.TrimRight(s, " \t"))
-}
-
-func yamlErrorLine(err error) int {
-	msg := err.Error()
-	i := strings.Index(msg, "line ")
-	if i < 0 {
-		return 0
-	}
-	n := 0
-	for _, c := range msg[i+5:] {
-		if c < '0' || c > '9' {
-			break
-		}
-		n = n*10 + int(c-'0')
-	}
-	if n > 0 {
-		return n - 1
-	}
-	return 0
 }
 
 // isSecurityContextKey reports whether a values key holds a security context by its name:
