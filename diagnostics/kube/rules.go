@@ -7,6 +7,7 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"k8s.io/pod-security-admission/policy"
 )
 
 // Data is the payload of an NR2xx finding (Finding.Data), for the quick-fix planners.
@@ -77,24 +78,16 @@ var NR201 = &diagnostics.Rule{
 		Good:    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n  - name: web\n    image: nginxinc/nginx-unprivileged\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		m, ws := workloadsOf(pass)
-		for _, w := range ws {
-			v := w.Verdicts()
-			for i, c := range w.Containers {
-				r := v.Containers[i][CheckRunAsNonRoot]
-				if r.Allowed {
-					continue
+		eachFailingContainer(pass, CheckRunAsNonRoot, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult) {
+			if f := c.Own.RunAsNonRoot; f != nil {
+				if b, ok := f.Bool(); ok && !b {
+					return // explicitly false: NR202
 				}
-				if f := c.Own.RunAsNonRoot; f != nil {
-					if b, ok := f.Bool(); ok && !b {
-						continue // explicitly false: NR202
-					}
-				}
-				report(pass, c.Anchor(m.Lines), &Data{Manifest: m, Workload: w, Container: c, Check: CheckRunAsNonRoot},
-					"%s of %s may run as root: runAsNonRoot is set at neither pod nor container level, so the image's user decides; %s",
-					c.Label(), objLabel(w), Violation(CheckRunAsNonRoot, r))
 			}
-		}
+			report(pass, c.Anchor(m.Lines), &Data{Manifest: m, Workload: w, Container: c, Check: CheckRunAsNonRoot},
+				"%s of %s may run as root: runAsNonRoot is set at neither pod nor container level, so the image's user decides; %s",
+				c.Label(), objLabel(w), Violation(CheckRunAsNonRoot, r))
+		})
 	},
 }
 
@@ -160,23 +153,15 @@ var NR203 = &diagnostics.Rule{
 		Good:    "containers:\n- name: app\n  image: app\n  securityContext:\n    allowPrivilegeEscalation: false\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		m, ws := workloadsOf(pass)
-		for _, w := range ws {
-			v := w.Verdicts()
-			for i, c := range w.Containers {
-				r := v.Containers[i][CheckAllowPrivilegeEscalation]
-				if r.Allowed {
-					continue
-				}
-				f := c.Own.AllowPrivilegeEscalation
-				what := "allowPrivilegeEscalation is not set"
-				if f != nil {
-					what = "allowPrivilegeEscalation: " + f.Value
-				}
-				report(pass, fieldRange(m, f, c.Anchor(m.Lines)), &Data{Manifest: m, Workload: w, Container: c, Check: CheckAllowPrivilegeEscalation, Field: f},
-					"%s: setuid binaries in %s can regain root; %s", what, c.Label(), Violation(CheckAllowPrivilegeEscalation, r))
+		eachFailingContainer(pass, CheckAllowPrivilegeEscalation, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult) {
+			f := c.Own.AllowPrivilegeEscalation
+			what := "allowPrivilegeEscalation is not set"
+			if f != nil {
+				what = "allowPrivilegeEscalation: " + f.Value
 			}
-		}
+			report(pass, fieldRange(m, f, c.Anchor(m.Lines)), &Data{Manifest: m, Workload: w, Container: c, Check: CheckAllowPrivilegeEscalation, Field: f},
+				"%s: setuid binaries in %s can regain root; %s", what, c.Label(), Violation(CheckAllowPrivilegeEscalation, r))
+		})
 	},
 }
 
@@ -196,40 +181,32 @@ var NR204 = &diagnostics.Rule{
 		Good:    "containers:\n- name: app\n  image: app\n  securityContext:\n    capabilities:\n      drop: [ALL]\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		m, ws := workloadsOf(pass)
-		for _, w := range ws {
-			v := w.Verdicts()
-			for i, c := range w.Containers {
-				r := v.Containers[i][CheckCapabilities]
-				if r.Allowed {
-					continue
-				}
-				d := &Data{Manifest: m, Workload: w, Container: c, Check: CheckCapabilities}
-				dropsAll := false
-				for _, f := range c.Own.CapabilitiesDrop {
-					if f.Value == "ALL" {
-						dropsAll = true
-					}
-				}
-				if !dropsAll {
-					rng := c.Anchor(m.Lines)
-					switch {
-					case c.Own.CapabilitiesDropKey != nil:
-						rng = c.Own.CapabilitiesDropKey.KeyRange
-					case c.Own.Capabilities != nil:
-						rng = c.Own.Capabilities.KeyRange
-					}
-					report(pass, rng, d, "%s keeps the runtime's default capabilities (capabilities.drop lacks ALL); %s", c.Label(), Violation(CheckCapabilities, r))
-				}
-				for _, f := range c.Own.CapabilitiesAdd {
-					if f.Value != "NET_BIND_SERVICE" {
-						dd := *d
-						dd.Field = f
-						report(pass, f.Range, &dd, "capability %s added to %s gives it privileges beyond NET_BIND_SERVICE; %s", f.Value, c.Label(), Violation(CheckCapabilities, r))
-					}
+		eachFailingContainer(pass, CheckCapabilities, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult) {
+			d := &Data{Manifest: m, Workload: w, Container: c, Check: CheckCapabilities}
+			dropsAll := false
+			for _, f := range c.Own.CapabilitiesDrop {
+				if f.Value == "ALL" {
+					dropsAll = true
 				}
 			}
-		}
+			if !dropsAll {
+				rng := c.Anchor(m.Lines)
+				switch {
+				case c.Own.CapabilitiesDropKey != nil:
+					rng = c.Own.CapabilitiesDropKey.KeyRange
+				case c.Own.Capabilities != nil:
+					rng = c.Own.Capabilities.KeyRange
+				}
+				report(pass, rng, d, "%s keeps the runtime's default capabilities (capabilities.drop lacks ALL); %s", c.Label(), Violation(CheckCapabilities, r))
+			}
+			for _, f := range c.Own.CapabilitiesAdd {
+				if f.Value != "NET_BIND_SERVICE" {
+					dd := *d
+					dd.Field = f
+					report(pass, f.Range, &dd, "capability %s added to %s gives it privileges beyond NET_BIND_SERVICE; %s", f.Value, c.Label(), Violation(CheckCapabilities, r))
+				}
+			}
+		})
 	},
 }
 
@@ -249,19 +226,11 @@ var NR205 = &diagnostics.Rule{
 		Good:    "containers:\n- name: app\n  image: app\n  securityContext:\n    allowPrivilegeEscalation: false\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		m, ws := workloadsOf(pass)
-		for _, w := range ws {
-			v := w.Verdicts()
-			for i, c := range w.Containers {
-				r := v.Containers[i][CheckPrivileged]
-				if r.Allowed {
-					continue
-				}
-				f := c.Own.Privileged
-				report(pass, fieldRange(m, f, c.Anchor(m.Lines)), &Data{Manifest: m, Workload: w, Container: c, Check: CheckPrivileged, Field: f},
-					"privileged: true gives %s every capability and the host's devices: root in it is root on the node; %s", c.Label(), Violation(CheckPrivileged, r))
-			}
-		}
+		eachFailingContainer(pass, CheckPrivileged, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult) {
+			f := c.Own.Privileged
+			report(pass, fieldRange(m, f, c.Anchor(m.Lines)), &Data{Manifest: m, Workload: w, Container: c, Check: CheckPrivileged, Field: f},
+				"privileged: true gives %s every capability and the host's devices: root in it is root on the node; %s", c.Label(), Violation(CheckPrivileged, r))
+		})
 	},
 }
 
@@ -520,4 +489,18 @@ func HasOpenShiftObjects(s *diagnostics.Snapshot) bool {
 		}
 		return false
 	}).(bool)
+}
+
+// eachFailingContainer calls fn for every container of the pass's workloads whose own
+// pod-security-admission verdict on check fails.
+func eachFailingContainer(pass *diagnostics.Pass, check string, fn func(m *Manifest, w *Workload, c *Container, r policy.CheckResult)) {
+	m, ws := workloadsOf(pass)
+	for _, w := range ws {
+		v := w.Verdicts()
+		for i, c := range w.Containers {
+			if r := v.Containers[i][check]; !r.Allowed {
+				fn(m, w, c, r)
+			}
+		}
+	}
 }
