@@ -12,16 +12,17 @@ import (
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/dockerfiletest"
 	"github.com/nonroot-ls/nonroot-ls/server/lspclient"
 )
 
 func TestGenerateDockerfile(t *testing.T) {
 	for _, n := range []int{60, 2000} {
-		src := lspclient.GenerateDockerfile(n)
+		src := dockerfiletest.Generate(n)
 		if got := strings.Count(src, "\n"); got != n {
 			t.Errorf("%d lines asked, %d generated", n, got)
 		}
-		if l := strings.Split(src, "\n")[lspclient.EditLine(n)]; !strings.HasPrefix(l, "RUN ") {
+		if l := strings.Split(src, "\n")[dockerfiletest.EditLine(n)]; !strings.HasPrefix(l, "RUN ") {
 			t.Errorf("edit line %q", l)
 		}
 	}
@@ -46,12 +47,12 @@ func BenchmarkEditToPublish(b *testing.B) {
 				b.Fatal(err)
 			}
 			u := uri.File(filepath.Join(dir, "Dockerfile"))
-			src := lspclient.GenerateDockerfile(n)
+			src := dockerfiletest.Generate(n)
 			c.Open(ctx, u, "dockerfile", 1, src)
 			if _, err := c.Diagnostics(ctx, u, 1); err != nil {
 				b.Fatal(err)
 			}
-			line := uint32(lspclient.EditLine(n))
+			line := uint32(dockerfiletest.EditLine(n))
 			end := uint32(len(strings.Split(src, "\n")[line]))
 			wctx, wcancel := context.WithTimeout(ctx, 5*time.Minute)
 			defer wcancel()

@@ -4,41 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-)
 
-// layered is a multi-stage Dockerfile of about n lines shaped like lspbench's: a build stage,
-// a stage creating the user, then stages of RUN/ENV/LABEL/COPY lines (a new one every 200).
-func layered(n int) (src string, editLine int) {
-	out := []string{"# syntax=docker/dockerfile:1", "ARG GO_VERSION=1.22", "FROM golang:${GO_VERSION} AS build",
-		"WORKDIR /src", "COPY go.mod go.sum ./", "RUN go mod download", "COPY . .", "RUN CGO_ENABLED=0 go build -o /out/app ./cmd/app", "",
-		"FROM debian:bookworm-slim AS runtime-deps", "RUN groupadd -g 10001 app && useradd -u 10001 -g 0 -m app", "",
-		"FROM runtime-deps AS final", "COPY --from=build --chown=10001:0 /out/app /usr/local/bin/app"}
-	for i := 0; len(out) < n-5; i++ {
-		if i > 0 && i%200 == 0 {
-			out = append(out, fmt.Sprintf("FROM final AS layer%d", i/200))
-			continue
-		}
-		switch i % 6 {
-		case 0:
-			out = append(out, fmt.Sprintf("RUN mkdir -p /app/data%d && chown 10001:0 /app/data%d && chmod g=u /app/data%d", i, i, i))
-			if editLine == 0 && len(out) > n/2 {
-				editLine = len(out) - 1
-			}
-		case 1:
-			out = append(out, fmt.Sprintf("ENV APP_OPTION_%d=value-%d", i, i))
-		case 2:
-			out = append(out, fmt.Sprintf(`LABEL org.example.key%d="value %d"`, i, i))
-		case 3:
-			out = append(out, fmt.Sprintf("# step %d: configuration", i))
-		case 4:
-			out = append(out, fmt.Sprintf("COPY --chown=10001:0 conf/%d.yaml /etc/app/%d.yaml", i, i))
-		case 5:
-			out = append(out, fmt.Sprintf("RUN set -eux; test -d /app/data%d || exit 1", i-5))
-		}
-	}
-	out = append(out, "WORKDIR /app", "VOLUME /app/data", "EXPOSE 8080", "USER 10001:0", `ENTRYPOINT ["/usr/local/bin/app"]`)
-	return strings.Join(out, "\n") + "\n", editLine
-}
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/dockerfiletest"
+)
 
 // dumpModel renders everything the rules read from a model, with positions.
 func dumpModel(m *Model) string {
@@ -80,7 +48,7 @@ func dumpModel(m *Model) string {
 // lines, edits in the middle and at both ends) with the parse caches warm, and checks each
 // model against a parse of the same text with empty caches.
 func TestCachedParseEqualsFresh(t *testing.T) {
-	src, edit := layered(600)
+	src, edit := dockerfiletest.Generate(600), dockerfiletest.EditLine(600)
 	lines := strings.Split(src, "\n")
 	var versions []string
 	versions = append(versions, src)

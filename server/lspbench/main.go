@@ -30,6 +30,7 @@ import (
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/dockerfiletest"
 	"github.com/nonroot-ls/nonroot-ls/server/lspclient"
 )
 
@@ -79,7 +80,7 @@ type docKind struct {
 	editLine         func(n int) int
 }
 
-var dockerfileDoc = docKind{"dockerfile", "Dockerfile", [2]int{60, 2000}, lspclient.GenerateDockerfile, lspclient.EditLine}
+var dockerfileDoc = docKind{"dockerfile", "Dockerfile", [2]int{60, 2000}, dockerfiletest.Generate, dockerfiletest.EditLine}
 
 var manifestDoc = docKind{"yaml", "deploy.yaml", [2]int{84, 3000}, generateManifest, func(int) int { return 0 }}
 

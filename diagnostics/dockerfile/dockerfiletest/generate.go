@@ -1,15 +1,16 @@
-package lspclient
+// Package dockerfiletest generates the Dockerfiles the benchmarks and cache tests edit.
+package dockerfiletest
 
 import (
 	"fmt"
 	"strings"
 )
 
-// GenerateDockerfile returns a realistic multi-stage Dockerfile of exactly lines lines
+// Generate returns a realistic multi-stage Dockerfile of exactly lines lines
 // (at least 20): a build stage, a runtime-deps stage creating the user, and a final stage
 // padded with RUN/ENV/LABEL/COPY/comment lines (a new intermediate stage every 200 lines).
 // The benchmarks edit line EditLine(lines).
-func GenerateDockerfile(lines int) string {
+func Generate(lines int) string {
 	lines = max(lines, 20)
 	head := []string{
 		"# syntax=docker/dockerfile:1",
@@ -64,7 +65,7 @@ func GenerateDockerfile(lines int) string {
 
 // EditLine is the line the benchmarks edit: a RUN line in the middle of the final stage.
 func EditLine(lines int) int {
-	l := strings.Split(GenerateDockerfile(lines), "\n")
+	l := strings.Split(Generate(lines), "\n")
 	for n := len(l) / 2; n < len(l); n++ {
 		if strings.HasPrefix(l[n], "RUN mkdir") {
 			return n
