@@ -2,31 +2,17 @@ package dockerfile_test
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
-func snapshotWith(t *testing.T, files map[string]string) (*diagnostics.Snapshot, string) {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}), dir
-}
-
 func TestInspectJSON(t *testing.T) {
-	s, dir := snapshotWith(t, map[string]string{
+	s, dir := diagtest.Workspace(t, map[string]string{
 		"Dockerfile": `FROM debian:bookworm-slim AS base
 RUN groupadd -r -g 1001 app && useradd -r -u 1001 -g app app
 FROM base
@@ -70,7 +56,7 @@ ENTRYPOINT ["docker-entrypoint.sh"]
 		t.Errorf("writable path %v", w)
 	}
 	// Unknown values are null, not absent or zero.
-	s2, dir2 := snapshotWith(t, map[string]string{"Dockerfile": "FROM php:8-apache\n"})
+	s2, dir2 := diagtest.Workspace(t, map[string]string{"Dockerfile": "FROM php:8-apache\n"})
 	v, _ = s2.Inspect(filepath.Join(dir2, "Dockerfile"))
 	b, _ = json.Marshal(v)
 	if !strings.Contains(string(b), `"user":{"kind":"unknown","uid":null,"gid":null,"name":null,"line":null,"source":"base-image","image":"php:8-apache"}`) {
@@ -80,7 +66,7 @@ ENTRYPOINT ["docker-entrypoint.sh"]
 
 func TestHover(t *testing.T) {
 	src := "FROM alpine:3.20 AS base\nUSER 10001:0\nFROM base\nVOLUME /data\nEXPOSE 80\n"
-	s, dir := snapshotWith(t, map[string]string{"Dockerfile": src})
+	s, dir := diagtest.Workspace(t, map[string]string{"Dockerfile": src})
 	p := filepath.Join(dir, "Dockerfile")
 	cases := []struct {
 		line int
@@ -112,7 +98,7 @@ func TestHover(t *testing.T) {
 }
 
 func TestPrivilegeDropsScript(t *testing.T) {
-	s, dir := snapshotWith(t, map[string]string{
+	s, dir := diagtest.Workspace(t, map[string]string{
 		"Dockerfile":     "FROM debian\nCOPY scripts/run.sh /run.sh\nCMD [\"/run.sh\"]\n",
 		"scripts/run.sh": "#!/bin/bash\nif [ \"$(id -u)\" = 0 ]; then\n  exec setpriv --reuid=1000 --regid=1000 --init-groups \"$0\"\nfi\nchroot --userspec=app:app / true\n",
 	})

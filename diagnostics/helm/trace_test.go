@@ -1,13 +1,13 @@
 package helm
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 )
 
 func withFakeRules(t *testing.T) {
@@ -124,18 +124,6 @@ func TestOverlayRerender(t *testing.T) {
 	}
 }
 
-func writeChart(t *testing.T, files map[string]string) string {
-	dir := t.TempDir()
-	for name, body := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // Hostile charts end in a located NR001, within the time limit, never a crash.
 func TestBadCharts(t *testing.T) {
 	old := RenderTimeout
@@ -163,7 +151,7 @@ func TestBadCharts(t *testing.T) {
 			for k, v := range c.extra {
 				files[k] = v
 			}
-			dir := writeChart(t, files)
+			dir := diagtest.WriteFiles(t, files)
 			s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
 			start := time.Now()
 			var all []diagnostics.Finding
@@ -206,7 +194,7 @@ func TestBadCharts(t *testing.T) {
 // controlled by a key they set is reported in them.
 func TestValuesFilesFromConfig(t *testing.T) {
 	withFakeRules(t)
-	dir := writeChart(t, map[string]string{
+	dir := diagtest.WriteFiles(t, map[string]string{
 		"Chart.yaml":          "apiVersion: v2\nname: app\nversion: 0.1.0\n",
 		".nonroot-ls.yaml":    "helm:\n  valuesFiles: [values-prod.yaml]\n",
 		"values.yaml":         "podSecurityContext: {}\nsecurityContext: {}\n",

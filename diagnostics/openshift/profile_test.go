@@ -8,29 +8,17 @@ import (
 	"testing"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/openshift"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
-
-func workspace(t *testing.T, files map[string]string) (*diagnostics.Snapshot, string) {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}), dir
-}
 
 const route = "apiVersion: route.openshift.io/v1\nkind: Route\nmetadata:\n  name: frontend\nspec:\n  to:\n    kind: Service\n    name: frontend\n"
 
 const namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  annotations:\n    openshift.io/sa.scc.uid-range: 1000940000/10000\n"
 
 func TestWhy(t *testing.T) {
-	s, dir := workspace(t, map[string]string{"app/Dockerfile": "FROM alpine\n", "deploy/route.yaml": route})
+	s, dir := diagtest.Workspace(t, map[string]string{"app/Dockerfile": "FROM alpine\n", "deploy/route.yaml": route})
 	r := openshift.Why(s, filepath.Join(dir, "app/Dockerfile"))
 	if r.Profile != diagnostics.ProfileOpenShift || r.Because != "openshift-objects" || r.Source != "deploy/route.yaml" || r.Line != 2 || r.Object != "Route/frontend" {
 		t.Errorf("detected: %+v", r)
@@ -39,7 +27,7 @@ func TestWhy(t *testing.T) {
 		t.Errorf("detected: %q", got)
 	}
 
-	s, dir = workspace(t, map[string]string{"Dockerfile": "FROM alpine\n", ".nonroot-ls.yaml": "profile: openshift\n"})
+	s, dir = diagtest.Workspace(t, map[string]string{"Dockerfile": "FROM alpine\n", ".nonroot-ls.yaml": "profile: openshift\n"})
 	if r := openshift.Why(s, filepath.Join(dir, "Dockerfile")); r.Because != "configuration" || r.Source != ".nonroot-ls.yaml" {
 		t.Errorf("configured: %+v", r)
 	}
@@ -50,14 +38,14 @@ func TestWhy(t *testing.T) {
 		t.Errorf("settings: %+v", r)
 	}
 
-	s, dir = workspace(t, map[string]string{"Dockerfile": "FROM alpine\n"})
+	s, dir = diagtest.Workspace(t, map[string]string{"Dockerfile": "FROM alpine\n"})
 	if r := openshift.Why(s, filepath.Join(dir, "Dockerfile")); r.Profile != diagnostics.ProfileKubernetes || r.Because != "default" {
 		t.Errorf("default: %+v", r)
 	}
 }
 
 func TestHoverExplainsArbitraryUID(t *testing.T) {
-	s, dir := workspace(t, map[string]string{
+	s, dir := diagtest.Workspace(t, map[string]string{
 		"Dockerfile":     "FROM alpine:3.20\nUSER 10001:0\nCMD [\"app\"]\n",
 		"route.yaml":     route,
 		"namespace.yaml": namespace,
@@ -80,14 +68,14 @@ func TestHoverExplainsArbitraryUID(t *testing.T) {
 	}
 
 	// Not under the kubernetes profile.
-	s, dir = workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nUSER 10001:0\nCMD [\"app\"]\n"})
+	s, dir = diagtest.Workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nUSER 10001:0\nCMD [\"app\"]\n"})
 	if h := s.Hover(filepath.Join(dir, "Dockerfile"), text.Pos{Line: 1, Col: 2}); h != nil && strings.Contains(h.Markdown, "arbitrary uid in group 0") {
 		t.Errorf("openshift hover under the kubernetes profile:\n%s", h.Markdown)
 	}
 }
 
 func TestInspectSaysWhyProfileIsOn(t *testing.T) {
-	s, dir := workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nUSER 10001:0\n", "route.yaml": route})
+	s, dir := diagtest.Workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nUSER 10001:0\n", "route.yaml": route})
 	v, err := s.Inspect(filepath.Join(dir, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +94,7 @@ func TestInspectSaysWhyProfileIsOn(t *testing.T) {
 		t.Errorf("inspect: %s", data)
 	}
 	// The kubernetes profile adds nothing.
-	s, dir = workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nUSER 10001:0\n"})
+	s, dir = diagtest.Workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nUSER 10001:0\n"})
 	v, _ = s.Inspect(filepath.Join(dir, "Dockerfile"))
 	if data, _ := json.Marshal(v); strings.Contains(string(data), `"profile"`) {
 		t.Errorf("kubernetes inspect has a profile: %s", data)
