@@ -6,6 +6,7 @@ import (
 	_ "github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/codeactions/fixtest"
 	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"
+	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/helm/helmrender" // charts render with Helm's engine in-process
 )
 
 // TestFixes checks every quick-fix case under testdata/fixes against its golden files and

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/server/lspclient"
 )
 
 // These tests run real editor clients (Neovim, Emacs eglot, VS Code's protocol stack on Node)
@@ -69,16 +69,10 @@ func server(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		binPath = filepath.Join(buildDir, "nonroot-ls")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/nonroot-ls")
-		cmd.Dir = root
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = errors.New(string(out) + err.Error())
-		}
+		binPath, buildErr = lspclient.Build(buildDir)
 	})
 	if buildErr != nil {
-		t.Fatalf("go build ./cmd/nonroot-ls: %v", buildErr)
+		t.Fatal(buildErr)
 	}
 	return binPath
 }

@@ -8,7 +8,8 @@ import (
 
 	"go.lsp.dev/protocol"
 
-	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all" // the Helm group renders through the Kubernetes rules
+	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"             // the Helm group renders through the Kubernetes rules
+	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/helm/helmrender" // charts render with Helm's engine in-process
 )
 
 // TestHelmSession: a chart through the server — values.yaml shows NR401/NR404 at the keys that

@@ -23,6 +23,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm"
 	"github.com/nonroot-ls/nonroot-ls/server"
 )
 
@@ -62,6 +63,7 @@ changes to make (fix --diff), 2 usage or I/O error.
 `
 
 func main() {
+	helm.SetRenderer(findHelper().Render)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

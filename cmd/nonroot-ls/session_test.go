@@ -36,6 +36,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if mode := os.Getenv(fakeHelperEnv); mode != "" {
+		fakeHelper(mode) // this test binary plays nonroot-ls-helm (helmhelper_test.go)
+		return
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
@@ -43,7 +47,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildBinary builds nonroot-ls (once per test binary) and returns its path.
+// buildBinary builds nonroot-ls and nonroot-ls-helm (once per test binary) and returns its path.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
@@ -51,10 +55,7 @@ func buildBinary(t *testing.T) string {
 		if binErr != nil {
 			return
 		}
-		binPath = filepath.Join(binDir, "nonroot-ls")
-		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		binPath, binErr = lspclient.Build(binDir)
 	})
 	if binErr != nil {
 		t.Fatal(binErr)

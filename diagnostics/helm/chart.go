@@ -2,8 +2,9 @@
 //
 // A chart is read only through the [diagnostics.Snapshot], so the editor's unsaved text of
 // values.yaml and of templates is what gets rendered, and vendored subcharts under charts/
-// (a Bitnami chart's charts/common) take part. It is rendered in-process with Helm's Go engine
-// (helm.sh/helm/v4: its chart loader and template engine), from the chart's default values plus
+// (a Bitnami chart's charts/common) take part. It is rendered with Helm's Go engine
+// (helm.sh/helm/v4: its chart loader and template engine; see [SetRenderer] for where it runs),
+// from the chart's default values plus
 // the values files named in `helm.valuesFiles` of the configuration, with no cluster, no
 // network, `lookup` returning nothing, and bounds on time and output size.
 //

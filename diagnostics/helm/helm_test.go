@@ -6,6 +6,7 @@ import (
 
 	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
+	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/helm/helmrender" // Helm's engine, in-process
 )
 
 // TestRules runs every fixture workspace under testdata/rules/NR4xx.

@@ -30,7 +30,7 @@ func hoverValues(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *di
 	// The security context the key is (or is inside).
 	sc := -1
 	for i := len(k.Path) - 1; i >= 0; i-- {
-		if isSecurityContextKey(k.Path[i]) {
+		if IsSecurityContextKey(k.Path[i]) {
 			sc = i
 			break
 		}

@@ -11,35 +11,102 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"text/template"
 	"time"
-
-	"helm.sh/helm/v4/pkg/chart/common"
-	"helm.sh/helm/v4/pkg/chart/common/util"
-	"helm.sh/helm/v4/pkg/chart/loader/archive"
-	chart "helm.sh/helm/v4/pkg/chart/v2"
-	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
-	"helm.sh/helm/v4/pkg/engine"
 )
 
 // Render bounds. A render that exceeds them yields a [RenderError] instead of manifests.
 var (
-	// RenderTimeout bounds one render of a chart. Go templates cannot be interrupted, so a
-	// render that runs over is abandoned (its result is discarded) and the chart reported.
+	// RenderTimeout bounds one render of a chart. A renderer stops a render that runs over
+	// (the helper process is killed) and the chart is reported.
 	RenderTimeout = 3 * time.Second
 	// MaxRenderedBytes bounds the total size of a chart's rendered manifests.
 	MaxRenderedBytes = 16 << 20
-	// maxRangeLen bounds the lists that until/untilStep/seq may build.
-	maxRangeLen = 100000
 )
-
-// Release is the release the chart is rendered as (what `helm template` uses by default).
-var Release = common.ReleaseOptions{Name: "release-name", Namespace: "default", IsInstall: true, Revision: 1}
 
 // MarkerKey is the key added to every security-context mapping of the values in the marked
 // render; its value names the values file and key (see [Marker]).
 const MarkerKey = "nonroot-ls.values-key"
+
+// RenderRequest is one render of a chart as plain data, so that it can cross the boundary
+// to the process that runs Helm's engine (see [SetRenderer]).
+type RenderRequest struct {
+	// Files are the chart's and its subcharts' files by slash path relative to the chart.
+	Files map[string]string `json:"files"`
+	// Values are the extra values files, merged in order like repeated `helm template -f`.
+	Values []ValuesFile `json:"values,omitempty"`
+	// OpenShift adds the OpenShift API groups to the capabilities.
+	OpenShift bool `json:"openshift,omitempty"`
+	// Marks, when not nil, asks for the marked render: the values of the chart (prefix "")
+	// and of each subchart (its values prefix, a.b) get [MarkerKey] markers naming the
+	// source index given here.
+	Marks map[string]int `json:"marks,omitempty"`
+	// Timeout bounds the render (RenderTimeout when zero).
+	Timeout time.Duration `json:"timeout,omitempty"`
+}
+
+// ValuesFile is an extra values file of a [RenderRequest].
+type ValuesFile struct {
+	Name   string `json:"name"` // chart-relative, for messages
+	Text   string `json:"text"`
+	Source int    `json:"source"` // index into Chart.AllValues, for markers
+}
+
+// RenderResponse is a renderer's answer on the wire: the rendered templates by Helm's
+// template name (chart/templates/x.yaml), or why the chart did not render.
+type RenderResponse struct {
+	Manifests map[string]string `json:"manifests,omitempty"`
+	Err       *RenderError      `json:"error,omitempty"`
+}
+
+// NewRenderResponse packs a renderer's result for the wire.
+func NewRenderResponse(m map[string]string, err error) *RenderResponse {
+	if err == nil {
+		return &RenderResponse{Manifests: m}
+	}
+	var re *RenderError
+	if !errors.As(err, &re) {
+		re = &RenderError{Message: err.Error()}
+	}
+	return &RenderResponse{Err: re}
+}
+
+// Result unpacks a response into what a [RenderFunc] returns.
+func (r *RenderResponse) Result() (map[string]string, error) {
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	return r.Manifests, nil
+}
+
+// RenderFunc renders a chart with Helm's engine. It returns the rendered templates by Helm's
+// template name, or an error: a [RenderError] when it already knows the file at fault,
+// otherwise Helm's own error, whose template locations [Chart.Render] maps back to files.
+type RenderFunc func(ctx context.Context, req *RenderRequest) (map[string]string, error)
+
+var renderer struct {
+	sync.RWMutex
+	fn RenderFunc
+}
+
+// SetRenderer installs the renderer. Helm's engine (and the Kubernetes client types it
+// links) is not part of the language server's binary: cmd/nonroot-ls installs a renderer that
+// talks to the nonroot-ls-helm helper process; the helmrender package installs Helm's engine
+// in-process when imported (the helper and tests do that).
+func SetRenderer(fn RenderFunc) {
+	renderer.Lock()
+	renderer.fn = fn
+	renderer.Unlock()
+	cache.Lock()
+	cache.m = map[[32]byte]*cacheEntry{}
+	cache.order = nil
+	cache.Unlock()
+}
+
+func currentRenderer() RenderFunc {
+	renderer.RLock()
+	defer renderer.RUnlock()
+	return renderer.fn
+}
 
 // Rendered is the output of one render of a chart.
 type Rendered struct {
@@ -62,10 +129,10 @@ func (r *Rendered) Templates() []string {
 
 // RenderError is why a chart did not render, at the template location Helm names.
 type RenderError struct {
-	File    string // chart-relative path ("" when Helm names no file)
-	Line    int    // 1-based; 0 when unknown
-	Col     int    // 1-based; 0 when unknown
-	Message string
+	File    string `json:"file,omitempty"` // chart-relative path ("" when Helm names no file)
+	Line    int    `json:"line,omitempty"` // 1-based; 0 when unknown
+	Col     int    `json:"col,omitempty"`  // 1-based; 0 when unknown
+	Message string `json:"message"`
 }
 
 func (e *RenderError) Error() string {
@@ -151,7 +218,12 @@ func (c *Chart) render(opt RenderOptions) *Rendered {
 				ch <- result{err: fmt.Errorf("helm failed: %v", v)}
 			}
 		}()
-		m, err := c.renderHelm(ctx, opt)
+		fn := currentRenderer()
+		if fn == nil {
+			ch <- result{err: &RenderError{Message: "the chart is not rendered: this program has no Helm renderer installed"}}
+			return
+		}
+		m, err := fn(ctx, c.request(opt))
 		ch <- result{m, err}
 	}()
 	var res result
@@ -202,123 +274,27 @@ func stripComments(s string) string {
 	return b.String()
 }
 
-// renderHelm loads the chart with Helm's loader from the snapshot's files and renders it.
-func (c *Chart) renderHelm(ctx context.Context, opt RenderOptions) (map[string]string, error) {
-	var files []*archive.BufferedFile
-	names := make([]string, 0, len(c.Files))
-	for k := range c.Files {
-		names = append(names, k)
+// request is the render of c with opt as plain data.
+func (c *Chart) request(opt RenderOptions) *RenderRequest {
+	req := &RenderRequest{Files: make(map[string]string, len(c.Files)), OpenShift: opt.OpenShift, Timeout: RenderTimeout}
+	for rel, f := range c.Files {
+		req.Files[rel] = f.Text
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		files = append(files, &archive.BufferedFile{Name: n, Data: []byte(c.Files[n].Text)})
-	}
-	chrt, err := loader.LoadFiles(files)
-	if err != nil {
-		return nil, err
-	}
-	if err := chrt.Validate(); err != nil {
-		return nil, &RenderError{File: "Chart.yaml", Message: "invalid Chart.yaml: " + err.Error()}
-	}
-	instrument(chrt)
-	if opt.Marked {
-		markChart(chrt, c, "")
-	}
-	// Extra values files, merged in order like repeated `helm template -f`.
-	vals := map[string]any{}
 	for _, v := range c.Extra {
-		m, err := common.ReadValues([]byte(v.File.Text))
-		if err != nil {
-			return nil, &RenderError{File: c.Rel(v.File.Path), Message: "invalid values file: " + err.Error()}
+		req.Values = append(req.Values, ValuesFile{Name: c.Rel(v.File.Path), Text: v.File.Text, Source: c.sourceIndex(v)})
+	}
+	if opt.Marked {
+		req.Marks = map[string]int{}
+		if c.Values != nil {
+			req.Marks[""] = 0
 		}
-		if opt.Marked {
-			markValues(m, strconv.Itoa(c.sourceIndex(v))+"#", nil)
+		for i, v := range c.AllValues() {
+			if v.Prefix != "" {
+				req.Marks[v.Prefix] = i
+			}
 		}
-		vals = loader.MergeMaps(vals, m)
 	}
-	if err := chartutil.ProcessDependencies(chrt, vals); err != nil {
-		return nil, err
-	}
-	caps := common.DefaultCapabilities.Copy()
-	if opt.OpenShift {
-		caps.APIVersions = append(append(common.VersionSet(nil), caps.APIVersions...), "security.openshift.io/v1", "route.openshift.io/v1", "apps.openshift.io/v1")
-	}
-	rv, err := util.ToRenderValuesWithSchemaValidation(chrt, vals, Release, caps, true)
-	if err != nil {
-		return nil, err
-	}
-	funcs := boundedFuncs()
-	ticks := 0
-	funcs[tickFunc] = func() (string, error) {
-		if ticks++; ticks > maxTicks {
-			return "", fmt.Errorf("nonroot-ls: the templates loop more than %d times; rendering stopped", maxTicks)
-		}
-		if ticks%1024 == 0 && ctx.Err() != nil {
-			return "", fmt.Errorf("nonroot-ls: rendering took longer than %s and was stopped", RenderTimeout)
-		}
-		return "", nil
-	}
-	e := engine.Engine{CustomTemplateFuncs: funcs}
-	return e.RenderWithContext(ctx, chrt, rv)
-}
-
-// boundedFuncs replaces the template functions that can allocate without limit.
-func boundedFuncs() template.FuncMap {
-	tooLong := func(n int) error {
-		return fmt.Errorf("nonroot-ls: a list of %d elements is more than the %d it renders", n, maxRangeLen)
-	}
-	m := template.FuncMap{
-		"until": func(n int) ([]int, error) {
-			if n > maxRangeLen {
-				return nil, tooLong(n)
-			}
-			out := make([]int, 0, max(n, 0))
-			for i := 0; i < n; i++ {
-				out = append(out, i)
-			}
-			return out, nil
-		},
-		"untilStep": func(start, stop, step int) ([]int, error) {
-			if step == 0 {
-				return []int{}, nil
-			}
-			if n := (stop - start) / step; n > maxRangeLen {
-				return nil, tooLong(n)
-			}
-			var out []int
-			if step > 0 {
-				for i := start; i < stop; i += step {
-					out = append(out, i)
-				}
-			} else {
-				for i := start; i > stop; i += step {
-					out = append(out, i)
-				}
-			}
-			return out, nil
-		},
-		"repeat": func(count int, s string) (string, error) {
-			if count < 0 || count*max(len(s), 1) > MaxRenderedBytes {
-				return "", fmt.Errorf("nonroot-ls: repeat of %d would exceed the output limit", count)
-			}
-			return strings.Repeat(s, count), nil
-		},
-		"lookup": func(string, string, string, string) (map[string]any, error) { return map[string]any{}, nil },
-	}
-	// Key and certificate generation (genCA, genSignedCert…) costs an RSA key per call, ~100 ms
-	// each, for output no rule reads: placeholders keep templates that use .Cert/.Key working.
-	cert := func(...any) map[string]any {
-		return map[string]any{"Cert": placeholderPEM("CERTIFICATE"), "Key": placeholderPEM("RSA PRIVATE KEY")}
-	}
-	for _, name := range []string{"genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert", "genSignedCertWithKey", "buildCustomCert"} {
-		m[name] = cert
-	}
-	m["genPrivateKey"] = func(...any) string { return placeholderPEM("PRIVATE KEY") }
-	return m
-}
-
-func placeholderPEM(kind string) string {
-	return "-----BEGIN " + kind + "-----\nbm9ucm9vdC1scyBwbGFjZWhvbGRlcg==\n-----END " + kind + "-----\n"
+	return req
 }
 
 // Marker says which values file and key a marked security context came from.
@@ -348,50 +324,6 @@ func ParseMarker(s string) (Marker, bool) {
 		return Marker{}, false
 	}
 	return Marker{Source: n, Path: p}, true
-}
-
-// markChart adds markers to the chart's default values and, recursively, its subcharts'.
-func markChart(chrt *chart.Chart, c *Chart, prefix string) {
-	src := -1
-	if prefix == "" {
-		if c.Values != nil {
-			src = 0
-		}
-	} else {
-		for i, v := range c.AllValues() {
-			if v.Prefix == prefix {
-				src = i
-			}
-		}
-	}
-	if src >= 0 && chrt.Values != nil {
-		markValues(chrt.Values, strconv.Itoa(src)+"#", nil)
-	}
-	for _, dep := range chrt.Dependencies() {
-		p := dep.Name()
-		if prefix != "" {
-			p = prefix + "." + p
-		}
-		markChart(dep, c, p)
-	}
-}
-
-// markValues adds MarkerKey to every mapping under a key named *securityContext.
-func markValues(m map[string]any, src string, path []string) {
-	for k, v := range m {
-		p := append(append([]string(nil), path...), k)
-		if isSecurityContextKey(k) {
-			switch sc := v.(type) {
-			case map[string]any:
-				sc[MarkerKey] = src + strings.Join(p, ".")
-			case nil:
-				m[k] = map[string]any{MarkerKey: src + strings.Join(p, ".")}
-			}
-		}
-		if sub, ok := m[k].(map[string]any); ok {
-			markValues(sub, src, p)
-		}
-	}
 }
 
 // templateRel turns Helm's template name (mychart/charts/common/templates/x.tpl) into a
@@ -472,34 +404,4 @@ func cleanHelmMessage(msg string) string {
 	msg = helmLocPrefixRE.ReplaceAllString(msg, "")
 	msg = strings.TrimPrefix(msg, "executing ")
 	return msg
-}
-
-// tickFunc is called at the start of every range iteration and every defined template, so
-// a render that loops too long stops itself (Go templates cannot be interrupted otherwise).
-const tickFunc = "nonrootLsTick"
-
-// maxTicks bounds the loop iterations and template calls of one render.
-const maxTicks = 300_000
-
-var loopActionRE = regexp.MustCompile(`\{\{-?\s*(?:range|define)\b(?:[^}"]|"(?:[^"\\]|\\.)*"|\}[^}])*?(-?)\}\}`)
-
-// instrument inserts a tick call after every range and define action of the chart's
-// templates, keeping the output byte for byte: `{{ range … -}}` gets `{{ tick -}}` so the
-// whitespace it trimmed stays trimmed.
-func instrument(chrt *chart.Chart) {
-	for _, t := range chrt.Templates {
-		if t == nil {
-			continue
-		}
-		t.Data = loopActionRE.ReplaceAllFunc(t.Data, func(m []byte) []byte {
-			trim := ""
-			if sub := loopActionRE.FindSubmatch(m); len(sub) > 1 && len(sub[1]) > 0 {
-				trim = " -"
-			}
-			return append(append([]byte(nil), m...), []byte("{{ "+tickFunc+trim+"}}")...)
-		})
-	}
-	for _, d := range chrt.Dependencies() {
-		instrument(d)
-	}
 }

@@ -101,7 +101,7 @@ var NR404 = &diagnostics.Rule{
 	Kinds:    []diagnostics.FileKind{diagnostics.KindHelmValues, diagnostics.KindHelmTemplate},
 	FixTitle: "Apply the underlying rule's fix to values.yaml",
 	Doc: diagnostics.Doc{
-		Why: "What runs is the chart rendered with its values, not the template text. nonroot-ls renders the chart in-process with Helm's " +
+		Why: "What runs is the chart rendered with its values, not the template text. nonroot-ls renders the chart with Helm's " +
 			"engine (default values plus `helm.valuesFiles`), checks the manifests with the Kubernetes rules (NR2xx, NR3xx), and reports " +
 			"each finding at the values key that controls the field, or else at the template line that writes it.",
 		Runtime: "As the underlying rule says: the kubelet refuses or starts the container as root, Pod Security admission rejects the pod, " +
@@ -171,7 +171,7 @@ func chartNameLine(f *diagnostics.File) text.Range {
 func scKeys(v *Values) []*Key {
 	var out []*Key
 	for _, k := range v.Keys {
-		if !isSecurityContextKey(k.Path[len(k.Path)-1]) {
+		if !IsSecurityContextKey(k.Path[len(k.Path)-1]) {
 			continue
 		}
 		if k.Value.Kind != yaml.MappingNode && !(k.Value.Kind == yaml.ScalarNode && k.Value.Tag == "!!null") {
@@ -255,7 +255,7 @@ func siblingNonRoot(v *Values, k *Key) bool {
 	}
 	for i := 0; i+1 < len(parent.Content); i += 2 {
 		kn, vn := parent.Content[i], parent.Content[i+1]
-		if kn == k.Key || !isSecurityContextKey(kn.Value) || isFalse(mapGet(vn, "enabled")) {
+		if kn == k.Key || !IsSecurityContextKey(kn.Value) || isFalse(mapGet(vn, "enabled")) {
 			continue
 		}
 		if isTrue(mapGet(vn, "runAsNonRoot")) {
@@ -475,7 +475,7 @@ func runNR404(pass *diagnostics.Pass) {
 		if k := cf.Origin.Key; k != nil {
 			data.Path = k.Path
 			sc := k.Path
-			for len(sc) > 0 && !isSecurityContextKey(sc[len(sc)-1]) {
+			for len(sc) > 0 && !IsSecurityContextKey(sc[len(sc)-1]) {
 				sc = sc[:len(sc)-1]
 			}
 			if len(sc) > 0 {

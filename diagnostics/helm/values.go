@@ -173,9 +173,9 @@ func tokenLen(s string, n *yaml.Node) int {
 	return len(strings.TrimRight(s, " \t"))
 }
 
-// isSecurityContextKey reports whether a values key holds a security context by its name:
+// IsSecurityContextKey reports whether a values key holds a security context by its name:
 // securityContext, podSecurityContext, containerSecurityContext and the like.
-func isSecurityContextKey(name string) bool {
+func IsSecurityContextKey(name string) bool {
 	return strings.HasSuffix(strings.ToLower(name), "securitycontext")
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
+	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/helm/helmrender" // charts render with Helm's engine in-process
 
 	"sigs.k8s.io/yaml"
 
