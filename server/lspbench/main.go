@@ -9,8 +9,9 @@
 //
 // Usage (from the repository root):
 //
-//	go run ./server/lspbench                 # builds ./cmd/nonroot-ls into a temp dir
+//	go run ./server/lspbench                 # builds ./cmd/nonroot-ls (+ nonroot-ls-helm) into a temp dir
 //	go run ./server/lspbench -bin ./nonroot-ls -edits 200 -starts 20 -json
+//	go run ./server/lspbench -chart ../shared/corpus/helm/bitnami-nginx  # a Helm chart: values.yaml
 package main
 
 import (
@@ -40,15 +41,33 @@ func main() {
 	starts := flag.Int("starts", 20, "process starts for the initialize+first-diagnostics measure")
 	asJSON := flag.Bool("json", false, "print the results as JSON")
 	manifests := flag.Bool("manifests", false, "measure Kubernetes manifests (an 84-line Deployment, a 3,000-line multi-document file) instead of Dockerfiles")
+	chart := flag.String("chart", "", "measure a Helm chart folder instead: didOpen of its values.yaml → diagnostics, values edits, RSS of server + helper")
 	flag.Parse()
-	doc := dockerfileDoc
-	if *manifests {
-		doc = manifestDoc
-	}
-	if err := run(*bin, doc, *edits, *starts, *asJSON, os.Stdout); err != nil {
+	if err := benchmark(*bin, *chart, *manifests, *edits, *starts, *asJSON); err != nil {
 		fmt.Fprintf(os.Stderr, "lspbench: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+func benchmark(bin, chart string, manifests bool, edits, starts int, asJSON bool) error {
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "lspbench")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if bin, err = lspclient.Build(dir); err != nil {
+			return err
+		}
+	}
+	if chart != "" {
+		return runChart(bin, chart, edits, starts, asJSON, os.Stdout)
+	}
+	doc := dockerfileDoc
+	if manifests {
+		doc = manifestDoc
+	}
+	return run(bin, doc, edits, starts, asJSON, os.Stdout)
 }
 
 // Result is what the bench reports (durations in milliseconds).
@@ -140,17 +159,6 @@ spec:
 }
 
 func run(bin string, doc docKind, edits, starts int, asJSON bool, out io.Writer) error {
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "lspbench")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		bin = filepath.Join(dir, "nonroot-ls")
-		if b, err := exec.Command("go", "build", "-o", bin, "./cmd/nonroot-ls").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build ./cmd/nonroot-ls (run from the repository root): %v\n%s", err, b)
-		}
-	}
 	ws, err := os.MkdirTemp("", "lspbench-ws")
 	if err != nil {
 		return err
@@ -202,9 +210,7 @@ func run(bin string, doc docKind, edits, starts int, asJSON bool, out io.Writer)
 	}
 
 	if asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return jsonOut(out, res)
 	}
 	fmt.Fprintf(out, "initialize + first publishDiagnostics (incl. process start, %d-line %s, %d runs): p50 %.2f ms, p95 %.2f ms; server CPU p50 %.0f ms\n", doc.sizes[0], doc.name, starts, res.InitFirstDiagP50, res.InitFirstDiagP95, res.InitCPUP50)
 	for _, n := range doc.sizes {
@@ -213,10 +219,20 @@ func run(bin string, doc docKind, edits, starts int, asJSON bool, out io.Writer)
 		fmt.Fprintf(out, "edit → publishDiagnostics, %s (%d diagnostics), %d edits: p50 %.3f ms, p95 %.3f ms, max %.3f ms; server CPU %.3f ms/edit\n", k, res.Diagnostics[k], l.N, l.P50, l.P95, l.Max, l.CPU)
 	}
 	fmt.Fprintf(out, "peak RSS (VmHWM): %.1f MiB\n", res.PeakRSSMiB)
+	loadavg(out)
+	return nil
+}
+
+func jsonOut(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func loadavg(out io.Writer) {
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		fmt.Fprintf(out, "load average during the run: %s", b)
 	}
-	return nil
 }
 
 type proc struct {

@@ -142,7 +142,7 @@ export function resolveServerPath(
 }
 
 /** The command users run to install the server. */
-export const INSTALL_COMMAND = "go install github.com/nonroot-ls/nonroot-ls/cmd/nonroot-ls@latest";
+export const INSTALL_COMMAND = "go install github.com/nonroot-ls/nonroot-ls/cmd/...@latest";
 
 /** Arguments that start the language server over stdio. */
 export const SERVE_ARGS = ["serve"];

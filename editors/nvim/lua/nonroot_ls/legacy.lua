@@ -97,7 +97,7 @@ function M.setup(opts)
   end
   if vim.fn.executable(config.cmd[1]) == 0 then
     vim.notify('nonroot-ls: ' .. config.cmd[1] .. ' not found; install it with '
-      .. 'go install github.com/nonroot-ls/nonroot-ls/cmd/nonroot-ls@latest', vim.log.levels.WARN)
+      .. 'go install github.com/nonroot-ls/nonroot-ls/cmd/...@latest', vim.log.levels.WARN)
     return config
   end
   local group = vim.api.nvim_create_augroup('nonroot_ls', { clear = true })
