@@ -7,10 +7,16 @@
 //     60-line multi-stage Dockerfile and a generated 2,000-line one;
 //   - the server's peak RSS (VmHWM from /proc/<pid>/status) after all of it.
 //
+// With -workspace it measures instead, for each size, a fresh server's cold index of a
+// generated workspace (1 Dockerfile and 9 linked Deployments per 10 files): process start →
+// the end of the index's $/progress, the server's CPU time and peak RSS then, and the
+// Dockerfile edit → re-publication of the 5 (not open) manifests linked to it.
+//
 // Usage (from the repository root):
 //
 //	go run ./server/lspbench                 # builds ./cmd/nonroot-ls into a temp dir
 //	go run ./server/lspbench -bin ./nonroot-ls -edits 200 -starts 20 -json
+//	go run ./server/lspbench -workspace 1000,5000,10000   # cold index of generated workspaces
 package main
 
 import (
@@ -40,7 +46,19 @@ func main() {
 	starts := flag.Int("starts", 20, "process starts for the initialize+first-diagnostics measure")
 	asJSON := flag.Bool("json", false, "print the results as JSON")
 	manifests := flag.Bool("manifests", false, "measure Kubernetes manifests (an 84-line Deployment, a 3,000-line multi-document file) instead of Dockerfiles")
+	wsSizes := flag.String("workspace", "", "measure the cold index of generated workspaces of these sizes (comma-separated file counts, e.g. 1000,5000,10000) and the re-publication of 5 linked manifests after -edits Dockerfile edits, instead")
 	flag.Parse()
+	if *wsSizes != "" {
+		sizes, err := parseSizes(*wsSizes)
+		if err == nil {
+			err = withBinary(*bin, func(bin string) error { return runWorkspace(bin, sizes, *edits, *asJSON, os.Stdout) })
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "lspbench: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	doc := dockerfileDoc
 	if *manifests {
 		doc = manifestDoc
@@ -139,18 +157,28 @@ spec:
 	return b.String()
 }
 
-func run(bin string, doc docKind, edits, starts int, asJSON bool, out io.Writer) error {
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "lspbench")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		bin = filepath.Join(dir, "nonroot-ls")
-		if b, err := exec.Command("go", "build", "-o", bin, "./cmd/nonroot-ls").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build ./cmd/nonroot-ls (run from the repository root): %v\n%s", err, b)
-		}
+// withBinary calls fn with bin, or with ./cmd/nonroot-ls built into a temp dir when bin is "".
+func withBinary(bin string, fn func(bin string) error) error {
+	if bin != "" {
+		return fn(bin)
 	}
+	dir, err := os.MkdirTemp("", "lspbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin = filepath.Join(dir, "nonroot-ls")
+	if b, err := exec.Command("go", "build", "-o", bin, "./cmd/nonroot-ls").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/nonroot-ls (run from the repository root): %v\n%s", err, b)
+	}
+	return fn(bin)
+}
+
+func run(bin string, doc docKind, edits, starts int, asJSON bool, out io.Writer) error {
+	return withBinary(bin, func(bin string) error { return runWith(bin, doc, edits, starts, asJSON, out) })
+}
+
+func runWith(bin string, doc docKind, edits, starts int, asJSON bool, out io.Writer) error {
 	ws, err := os.MkdirTemp("", "lspbench-ws")
 	if err != nil {
 		return err
