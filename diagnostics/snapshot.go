@@ -2,6 +2,7 @@ package diagnostics
 
 import (
 	"bytes"
+	"container/list"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +38,7 @@ type File struct {
 	linesOnce sync.Once
 	lines     *text.Lines
 	memo      memo
+	cached    *list.Element // the file's place in the model cache (guarded by models.mu)
 }
 
 // Lines returns the file's line index.
@@ -45,8 +47,18 @@ func (f *File) Lines() *text.Lines {
 	return f.lines
 }
 
-// Memo returns the value fn computes for key on this file, computing it once.
-func (f *File) Memo(key any, fn func() any) any { return f.memo.get(key, fn) }
+// Memo returns the value fn computes for key on this file, computing it once while it is
+// kept. fn must depend on the file alone. The values of an open document are kept as long as
+// the file; those of a file read from disk are kept in a bounded cache of the files used most
+// recently (see [KeepMemo] for the small summaries that workspace-wide analyses read and that
+// are always kept), so a workspace index does not hold every file's full model.
+func (f *File) Memo(key any, fn func() any) any {
+	v := f.memo.get(key, fn)
+	if !f.Open && !keptMemo[key] {
+		models.touch(f)
+	}
+	return v
+}
 
 // Binary reports whether the file looks binary (a NUL byte in its first 8 KiB).
 func (f *File) Binary() bool {
@@ -99,6 +111,17 @@ func (m *memo) peek(key any) (any, bool) {
 		return e.v, true
 	}
 	return nil, false
+}
+
+// dropExcept forgets the values whose keys keep does not name.
+func (m *memo) dropExcept(keep map[any]bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.m {
+		if !keep[k] {
+			delete(m.m, k)
+		}
+	}
 }
 
 func (m *memo) empty() bool {
@@ -336,8 +359,12 @@ func (s *Snapshot) File(path string) (*File, error) {
 	}
 	f, err := s.readDisk(path)
 	s.disk.mu.Lock()
+	defer s.disk.mu.Unlock()
+	if e, ok := s.disk.files[path]; ok {
+		// Read meanwhile by another goroutine: one File per path, so its models are shared.
+		return e.f, e.err
+	}
 	s.disk.files[path] = diskEntry{f, err}
-	s.disk.mu.Unlock()
 	return f, err
 }
 
@@ -835,17 +862,73 @@ func (s *Snapshot) ProfileFor(path string) Profile {
 	if c.Profile != "" {
 		return c.ProfileOrDefault()
 	}
-	if profileDetector != nil && profileDetector(s) {
+	if len(s.openShiftFiles()) > 0 {
 		return ProfileOpenShift
 	}
 	return ProfileKubernetes
 }
 
-var profileDetector func(*Snapshot) bool
+var profileDetector func(*File) bool
 
-// RegisterOpenShiftDetector sets the function that says whether the workspace holds
-// OpenShift objects (Route, DeploymentConfig, SCC, ImageStream, BuildConfig).
-func RegisterOpenShiftDetector(fn func(*Snapshot) bool) { profileDetector = fn }
+// RegisterOpenShiftDetector sets the function that says whether a manifest holds OpenShift
+// objects (Route, DeploymentConfig, SCC, ImageStream, BuildConfig). Its answer is kept for
+// each file, so a new snapshot only asks it about the files that changed.
+func RegisterOpenShiftDetector(fn func(*File) bool) { profileDetector = fn }
+
+type openshiftKey struct{}
+
+type openshiftFileKey struct{}
+
+// openShiftFiles returns the manifests of the walk that hold OpenShift objects, sorted.
+func (s *Snapshot) openShiftFiles() []string {
+	if profileDetector == nil {
+		return nil
+	}
+	return s.MemoDerived(openshiftKey{}, func(prev any, changed []string, all bool) any {
+		if !all {
+			if out, ok := s.openShiftUpdate(prev.([]string), changed); ok {
+				return out
+			}
+		}
+		var out []string
+		for _, p := range s.Walk() {
+			if s.holdsOpenShift(p) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}).([]string)
+}
+
+// openShiftUpdate brings an earlier snapshot's openShiftFiles up to date: each changed path
+// is taken out and put back if it is still walked and holds OpenShift objects. It declines
+// (false) when the walk may have changed beyond the changed paths (an ignore file, a folder).
+func (s *Snapshot) openShiftUpdate(prev, changed []string) ([]string, bool) {
+	walk := s.Walk()
+	out := slices.Clone(prev)
+	for _, p := range changed {
+		if base := filepath.Base(p); base == ".gitignore" || base == ConfigFileName {
+			return nil, false
+		}
+		if st, err := os.Lstat(p); err == nil && st.IsDir() {
+			return nil, false
+		}
+		out = slices.DeleteFunc(out, func(x string) bool { return x == p })
+		if _, walked := slices.BinarySearch(walk, p); walked && s.holdsOpenShift(p) {
+			i, _ := slices.BinarySearch(out, p)
+			out = slices.Insert(out, i, p)
+		}
+	}
+	return out, true
+}
+
+func (s *Snapshot) holdsOpenShift(p string) bool {
+	f, err := s.File(p)
+	if err != nil || f.Kind != KindManifest {
+		return false
+	}
+	return f.Memo(openshiftFileKey{}, func() any { return profileDetector(f) }).(bool)
+}
 
 // Hover is Markdown about a range of a file.
 type Hover struct {
