@@ -141,3 +141,37 @@ func TestOpenShiftFilesUpdateEqualsFresh(t *testing.T) {
 		}
 	}
 }
+
+// The walk reads files GOMAXPROCS at a time, resolving each folder once: every file reads and
+// classifies as File reads it alone.
+func TestWalkReadsAsFile(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "chart/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n")
+	write(t, dir, "chart/values.yaml", "image: x\n")
+	write(t, dir, "chart/templates/deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\n")
+	write(t, dir, "chart/templates/sub/pod.yaml", "apiVersion: v1\nkind: Pod\n")
+	write(t, dir, "k8s/deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\n")
+	write(t, dir, "svc/Dockerfile", "FROM x\n")
+	write(t, dir, "svc/a/b/c/Containerfile", "FROM y\n")
+	if err := os.Symlink(filepath.Join(dir, "svc"), filepath.Join(dir, "linked")); err != nil {
+		t.Skip(err)
+	}
+	walked := NewSnapshot([]string{dir}, Config{})
+	paths := walked.Walk()
+	if len(paths) != 7 {
+		t.Fatalf("walk = %v", paths)
+	}
+	for _, p := range paths {
+		w, err := walked.File(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := NewSnapshot([]string{dir}, Config{}).File(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Kind != f.Kind || w.Text != f.Text || w.Path != f.Path {
+			t.Errorf("%s: walked %v %q, read alone %v %q", p, w.Kind, w.Text, f.Kind, f.Text)
+		}
+	}
+}

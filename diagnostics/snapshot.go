@@ -3,6 +3,7 @@ package diagnostics
 import (
 	"bytes"
 	"container/list"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -346,7 +347,11 @@ func (s *Snapshot) ReadFile(path string) ([]byte, error) {
 }
 
 // File returns the file at path (open document or disk).
-func (s *Snapshot) File(path string) (*File, error) {
+func (s *Snapshot) File(path string) (*File, error) { return s.file(path, nil) }
+
+// file is File; dirs, when not nil, remembers for one walk what reading a file asks about
+// its folder (its real path, its chart root), shared by the files of the folder.
+func (s *Snapshot) file(path string, dirs *dirMemo) (*File, error) {
 	path = Clean(path)
 	if f := s.overlays[path]; f != nil {
 		return f, nil
@@ -357,7 +362,7 @@ func (s *Snapshot) File(path string) (*File, error) {
 	if ok {
 		return e.f, e.err
 	}
-	f, err := s.readDisk(path)
+	f, err := s.readDisk(path, dirs)
 	s.disk.mu.Lock()
 	defer s.disk.mu.Unlock()
 	if e, ok := s.disk.files[path]; ok {
@@ -368,20 +373,21 @@ func (s *Snapshot) File(path string) (*File, error) {
 	return f, err
 }
 
-func (s *Snapshot) readDisk(path string) (*File, error) {
+func (s *Snapshot) readDisk(path string, dirs *dirMemo) (*File, error) {
 	if s.Root(path) == "" {
 		return nil, fmt.Errorf("%s: %w", path, ErrOutsideWorkspace)
 	}
-	real, err := filepath.EvalSymlinks(path)
+	real, st, err := dirs.evalSymlinks(path)
 	if err != nil {
 		return nil, err
 	}
 	if s.Root(real) == "" {
 		return nil, fmt.Errorf("%s: symlink leads %w", path, ErrOutsideWorkspace)
 	}
-	st, err := os.Stat(real)
-	if err != nil {
-		return nil, err
+	if st == nil {
+		if st, err = os.Stat(real); err != nil {
+			return nil, err
+		}
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
@@ -394,8 +400,71 @@ func (s *Snapshot) readDisk(path string) (*File, error) {
 		return nil, err
 	}
 	f := &File{Path: path, Text: string(data)}
-	f.Kind = DetectKind(path, "", data, s.ChartRoot(path))
+	f.Kind = DetectKind(path, "", data, dirs.chartRoot(s, path))
 	return f, nil
+}
+
+// dirMemo remembers, for one walk, the real path and the chart root of each folder (nil:
+// nothing is remembered).
+type dirMemo struct {
+	mu    sync.Mutex
+	real  map[string]dirReal
+	chart map[string]string
+}
+
+type dirReal struct {
+	path string
+	err  error
+}
+
+// evalSymlinks is filepath.EvalSymlinks, resolving each folder once. When the file itself is
+// not a symlink it also returns what Lstat said about it (else nil).
+func (m *dirMemo) evalSymlinks(path string) (string, fs.FileInfo, error) {
+	if m == nil {
+		real, err := filepath.EvalSymlinks(path)
+		return real, nil, err
+	}
+	dir := filepath.Dir(path)
+	m.mu.Lock()
+	r, ok := m.real[dir]
+	m.mu.Unlock()
+	if !ok {
+		r.path, r.err = filepath.EvalSymlinks(dir)
+		m.mu.Lock()
+		m.real[dir] = r
+		m.mu.Unlock()
+	}
+	if r.err != nil {
+		return "", nil, r.err
+	}
+	real := filepath.Join(r.path, filepath.Base(path))
+	st, err := os.Lstat(real)
+	if err != nil {
+		return "", nil, err
+	}
+	if st.Mode()&fs.ModeSymlink != 0 {
+		real, err = filepath.EvalSymlinks(real)
+		return real, nil, err
+	}
+	return real, st, nil
+}
+
+// chartRoot is Snapshot.ChartRoot, asking once per folder.
+func (m *dirMemo) chartRoot(s *Snapshot, path string) string {
+	if m == nil {
+		return s.ChartRoot(path)
+	}
+	dir := filepath.Dir(Clean(path))
+	m.mu.Lock()
+	root, ok := m.chart[dir]
+	m.mu.Unlock()
+	if !ok {
+		root = s.ChartRoot(path)
+		m.mu.Lock()
+		m.chart[dir] = root
+		m.mu.Unlock()
+	}
+	return root
 }
 
 // Exists reports whether path is an open document or a regular file inside the roots.
@@ -588,11 +657,18 @@ func (s *Snapshot) walkFull() []string {
 				add(p)
 			}
 		}
-		for _, p := range s.diskCandidates() {
-			if s.overlays[p] != nil {
-				continue
+		// Read and classify the files on disk GOMAXPROCS at a time.
+		cands := s.diskCandidates()
+		known := make([]bool, len(cands))
+		dirs := &dirMemo{real: map[string]dirReal{}, chart: map[string]string{}}
+		parallel(context.Background(), len(cands), func(i int) {
+			if s.overlays[cands[i]] == nil {
+				f, err := s.file(cands[i], dirs)
+				known[i] = err == nil && f.Kind != KindUnknown
 			}
-			if f, err := s.File(p); err == nil && f.Kind != KindUnknown {
+		})
+		for i, p := range cands {
+			if known[i] {
 				add(p)
 			}
 		}
