@@ -407,6 +407,7 @@ func (s *Snapshot) readDisk(path string, dirs *dirMemo) (*File, error) {
 // dirMemo remembers, for one walk, the real path and the chart root of each folder (nil:
 // nothing is remembered).
 type dirMemo struct {
+	root  string // the walk's root (real)
 	mu    sync.Mutex
 	real  map[string]dirReal
 	chart map[string]string
@@ -417,27 +418,18 @@ type dirReal struct {
 	err  error
 }
 
-// evalSymlinks is filepath.EvalSymlinks, resolving each folder once. When the file itself is
-// not a symlink it also returns what Lstat said about it (else nil).
+// evalSymlinks is filepath.EvalSymlinks, resolving each folder below the root once. When the
+// file itself is not a symlink it also returns what Lstat said about it (else nil).
 func (m *dirMemo) evalSymlinks(path string) (string, fs.FileInfo, error) {
-	if m == nil {
+	if m == nil || !within(m.root, path) {
 		real, err := filepath.EvalSymlinks(path)
 		return real, nil, err
 	}
-	dir := filepath.Dir(path)
-	m.mu.Lock()
-	r, ok := m.real[dir]
-	m.mu.Unlock()
-	if !ok {
-		r.path, r.err = filepath.EvalSymlinks(dir)
-		m.mu.Lock()
-		m.real[dir] = r
-		m.mu.Unlock()
+	dir, err := m.realDir(filepath.Dir(path))
+	if err != nil {
+		return "", nil, err
 	}
-	if r.err != nil {
-		return "", nil, r.err
-	}
-	real := filepath.Join(r.path, filepath.Base(path))
+	real := filepath.Join(dir, filepath.Base(path))
 	st, err := os.Lstat(real)
 	if err != nil {
 		return "", nil, err
@@ -449,21 +441,56 @@ func (m *dirMemo) evalSymlinks(path string) (string, fs.FileInfo, error) {
 	return real, st, nil
 }
 
-// chartRoot is Snapshot.ChartRoot, asking once per folder.
+// realDir resolves a folder inside the root from its parent's real path: one Lstat per folder.
+func (m *dirMemo) realDir(dir string) (string, error) {
+	if dir == m.root {
+		return dir, nil
+	}
+	m.mu.Lock()
+	r, ok := m.real[dir]
+	m.mu.Unlock()
+	if ok {
+		return r.path, r.err
+	}
+	if parent, err := m.realDir(filepath.Dir(dir)); err != nil {
+		r.err = err
+	} else if st, err := os.Lstat(filepath.Join(parent, filepath.Base(dir))); err != nil {
+		r.err = err
+	} else if st.Mode()&fs.ModeSymlink != 0 {
+		r.path, r.err = filepath.EvalSymlinks(filepath.Join(parent, filepath.Base(dir)))
+	} else {
+		r.path = filepath.Join(parent, filepath.Base(dir))
+	}
+	m.mu.Lock()
+	m.real[dir] = r
+	m.mu.Unlock()
+	return r.path, r.err
+}
+
+// chartRoot is Snapshot.ChartRoot, looking for a Chart.yaml once per folder.
 func (m *dirMemo) chartRoot(s *Snapshot, path string) string {
-	if m == nil {
+	if m == nil || !within(m.root, path) || s.Root(path) != m.root {
 		return s.ChartRoot(path)
 	}
-	dir := filepath.Dir(Clean(path))
+	return m.chartDir(s, filepath.Dir(Clean(path)))
+}
+
+func (m *dirMemo) chartDir(s *Snapshot, dir string) string {
 	m.mu.Lock()
 	root, ok := m.chart[dir]
 	m.mu.Unlock()
-	if !ok {
-		root = s.ChartRoot(path)
-		m.mu.Lock()
-		m.chart[dir] = root
-		m.mu.Unlock()
+	if ok {
+		return root
 	}
+	_, open := s.overlays[filepath.Join(dir, "Chart.yaml")]
+	if st, err := os.Stat(filepath.Join(dir, "Chart.yaml")); open || (err == nil && st.Mode().IsRegular()) {
+		root = dir
+	} else if dir != m.root {
+		root = m.chartDir(s, filepath.Dir(dir))
+	}
+	m.mu.Lock()
+	m.chart[dir] = root
+	m.mu.Unlock()
 	return root
 }
 
@@ -660,10 +687,13 @@ func (s *Snapshot) walkFull() []string {
 		// Read and classify the files on disk GOMAXPROCS at a time.
 		cands := s.diskCandidates()
 		known := make([]bool, len(cands))
-		dirs := &dirMemo{real: map[string]dirReal{}, chart: map[string]string{}}
+		dirs := map[string]*dirMemo{}
+		for _, r := range s.roots {
+			dirs[r] = &dirMemo{root: r, real: map[string]dirReal{}, chart: map[string]string{}}
+		}
 		parallel(context.Background(), len(cands), func(i int) {
 			if s.overlays[cands[i]] == nil {
-				f, err := s.file(cands[i], dirs)
+				f, err := s.file(cands[i], dirs[s.Root(cands[i])])
 				known[i] = err == nil && f.Kind != KindUnknown
 			}
 		})
