@@ -104,7 +104,7 @@ func (s *Snapshot) Index(ctx context.Context, progress func(done, total int)) {
 	if ctx.Err() != nil {
 		return
 	}
-	s.openShiftFiles()
+	s.OpenShiftFiles()
 	for _, fn := range workspaceIndexers {
 		fn(s)
 	}

@@ -102,8 +102,8 @@ func TestOpenShiftFilesUpdateEqualsFresh(t *testing.T) {
 		paths = append(paths, write(t, dir, fmt.Sprintf("d%d/m%d.yaml", i%3, i), manifest(i, i == 4)))
 	}
 	s := NewSnapshot([]string{dir}, Config{})
-	if got := s.openShiftFiles(); !slices.Equal(got, paths[4:5]) {
-		t.Fatalf("openShiftFiles = %v", got)
+	if got := s.OpenShiftFiles(); !slices.Equal(got, paths[4:5]) {
+		t.Fatalf("OpenShiftFiles = %v", got)
 	}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for step := range 300 {
@@ -125,7 +125,7 @@ func TestOpenShiftFilesUpdateEqualsFresh(t *testing.T) {
 			s = s.WithDiskChanges(p)
 		}
 		asked = 0
-		got := s.openShiftFiles()
+		got := s.OpenShiftFiles()
 		if asked > 1 {
 			t.Fatalf("step %d: the detector was asked about %d files, want at most the changed one", step, asked)
 		}
@@ -133,7 +133,7 @@ func TestOpenShiftFilesUpdateEqualsFresh(t *testing.T) {
 		for q, f := range s.overlays {
 			fresh = fresh.WithFile(q, f.Version, f.LanguageID, f.Text)
 		}
-		if want := fresh.openShiftFiles(); !slices.Equal(got, want) {
+		if want := fresh.OpenShiftFiles(); !slices.Equal(got, want) {
 			t.Fatalf("step %d: updated %v, fresh %v", step, got, want)
 		}
 		if got, want := s.ProfileFor(p), fresh.ProfileFor(p); got != want {

@@ -968,7 +968,7 @@ func (s *Snapshot) ProfileFor(path string) Profile {
 	if c.Profile != "" {
 		return c.ProfileOrDefault()
 	}
-	if len(s.openShiftFiles()) > 0 {
+	if len(s.OpenShiftFiles()) > 0 {
 		return ProfileOpenShift
 	}
 	return ProfileKubernetes
@@ -985,8 +985,10 @@ type openshiftKey struct{}
 
 type openshiftFileKey struct{}
 
-// openShiftFiles returns the manifests of the walk that hold OpenShift objects, sorted.
-func (s *Snapshot) openShiftFiles() []string {
+// OpenShiftFiles returns the manifests of the walk that hold OpenShift objects (as the
+// registered detector says), sorted. Memoised on the snapshot and brought up to date from the
+// previous snapshot's: only changed files are asked about.
+func (s *Snapshot) OpenShiftFiles() []string {
 	if profileDetector == nil {
 		return nil
 	}
@@ -1006,7 +1008,7 @@ func (s *Snapshot) openShiftFiles() []string {
 	}).([]string)
 }
 
-// openShiftUpdate brings an earlier snapshot's openShiftFiles up to date: each changed path
+// openShiftUpdate brings an earlier snapshot's OpenShiftFiles up to date: each changed path
 // is taken out and put back if it is still walked and holds OpenShift objects. It declines
 // (false) when the walk may have changed beyond the changed paths (an ignore file, a folder).
 func (s *Snapshot) openShiftUpdate(prev, changed []string) ([]string, bool) {
