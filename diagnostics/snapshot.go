@@ -2,6 +2,8 @@ package diagnostics
 
 import (
 	"bytes"
+	"container/list"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +39,7 @@ type File struct {
 	linesOnce sync.Once
 	lines     *text.Lines
 	memo      memo
+	cached    *list.Element // the file's place in the model cache (guarded by models.mu)
 }
 
 // Lines returns the file's line index.
@@ -45,8 +48,18 @@ func (f *File) Lines() *text.Lines {
 	return f.lines
 }
 
-// Memo returns the value fn computes for key on this file, computing it once.
-func (f *File) Memo(key any, fn func() any) any { return f.memo.get(key, fn) }
+// Memo returns the value fn computes for key on this file, computing it once while it is
+// kept. fn must depend on the file alone. The values of an open document are kept as long as
+// the file; those of a file read from disk are kept in a bounded cache of the files used most
+// recently (see [KeepMemo] for the small summaries that workspace-wide analyses read and that
+// are always kept), so a workspace index does not hold every file's full model.
+func (f *File) Memo(key any, fn func() any) any {
+	v := f.memo.get(key, fn)
+	if !f.Open && !keptMemo[key] {
+		models.touch(f)
+	}
+	return v
+}
 
 // Binary reports whether the file looks binary (a NUL byte in its first 8 KiB).
 func (f *File) Binary() bool {
@@ -99,6 +112,17 @@ func (m *memo) peek(key any) (any, bool) {
 		return e.v, true
 	}
 	return nil, false
+}
+
+// dropExcept forgets the values whose keys keep does not name.
+func (m *memo) dropExcept(keep map[any]bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.m {
+		if !keep[k] {
+			delete(m.m, k)
+		}
+	}
 }
 
 func (m *memo) empty() bool {
@@ -323,7 +347,11 @@ func (s *Snapshot) ReadFile(path string) ([]byte, error) {
 }
 
 // File returns the file at path (open document or disk).
-func (s *Snapshot) File(path string) (*File, error) {
+func (s *Snapshot) File(path string) (*File, error) { return s.file(path, nil) }
+
+// file is File; dirs, when not nil, remembers for one walk what reading a file asks about
+// its folder (its real path, its chart root), shared by the files of the folder.
+func (s *Snapshot) file(path string, dirs *dirMemo) (*File, error) {
 	path = Clean(path)
 	if f := s.overlays[path]; f != nil {
 		return f, nil
@@ -334,27 +362,32 @@ func (s *Snapshot) File(path string) (*File, error) {
 	if ok {
 		return e.f, e.err
 	}
-	f, err := s.readDisk(path)
+	f, err := s.readDisk(path, dirs)
 	s.disk.mu.Lock()
+	defer s.disk.mu.Unlock()
+	if e, ok := s.disk.files[path]; ok {
+		// Read meanwhile by another goroutine: one File per path, so its models are shared.
+		return e.f, e.err
+	}
 	s.disk.files[path] = diskEntry{f, err}
-	s.disk.mu.Unlock()
 	return f, err
 }
 
-func (s *Snapshot) readDisk(path string) (*File, error) {
+func (s *Snapshot) readDisk(path string, dirs *dirMemo) (*File, error) {
 	if s.Root(path) == "" {
 		return nil, fmt.Errorf("%s: %w", path, ErrOutsideWorkspace)
 	}
-	real, err := filepath.EvalSymlinks(path)
+	real, st, err := dirs.evalSymlinks(path)
 	if err != nil {
 		return nil, err
 	}
 	if s.Root(real) == "" {
 		return nil, fmt.Errorf("%s: symlink leads %w", path, ErrOutsideWorkspace)
 	}
-	st, err := os.Stat(real)
-	if err != nil {
-		return nil, err
+	if st == nil {
+		if st, err = os.Stat(real); err != nil {
+			return nil, err
+		}
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
@@ -367,8 +400,98 @@ func (s *Snapshot) readDisk(path string) (*File, error) {
 		return nil, err
 	}
 	f := &File{Path: path, Text: string(data)}
-	f.Kind = DetectKind(path, "", data, s.ChartRoot(path))
+	f.Kind = DetectKind(path, "", data, dirs.chartRoot(s, path))
 	return f, nil
+}
+
+// dirMemo remembers, for one walk, the real path and the chart root of each folder (nil:
+// nothing is remembered).
+type dirMemo struct {
+	root  string // the walk's root (real)
+	mu    sync.Mutex
+	real  map[string]dirReal
+	chart map[string]string
+}
+
+type dirReal struct {
+	path string
+	err  error
+}
+
+// evalSymlinks is filepath.EvalSymlinks, resolving each folder below the root once. When the
+// file itself is not a symlink it also returns what Lstat said about it (else nil).
+func (m *dirMemo) evalSymlinks(path string) (string, fs.FileInfo, error) {
+	if m == nil || !within(m.root, path) {
+		real, err := filepath.EvalSymlinks(path)
+		return real, nil, err
+	}
+	dir, err := m.realDir(filepath.Dir(path))
+	if err != nil {
+		return "", nil, err
+	}
+	real := filepath.Join(dir, filepath.Base(path))
+	st, err := os.Lstat(real)
+	if err != nil {
+		return "", nil, err
+	}
+	if st.Mode()&fs.ModeSymlink != 0 {
+		real, err = filepath.EvalSymlinks(real)
+		return real, nil, err
+	}
+	return real, st, nil
+}
+
+// realDir resolves a folder inside the root from its parent's real path: one Lstat per folder.
+func (m *dirMemo) realDir(dir string) (string, error) {
+	if dir == m.root {
+		return dir, nil
+	}
+	m.mu.Lock()
+	r, ok := m.real[dir]
+	m.mu.Unlock()
+	if ok {
+		return r.path, r.err
+	}
+	if parent, err := m.realDir(filepath.Dir(dir)); err != nil {
+		r.err = err
+	} else if st, err := os.Lstat(filepath.Join(parent, filepath.Base(dir))); err != nil {
+		r.err = err
+	} else if st.Mode()&fs.ModeSymlink != 0 {
+		r.path, r.err = filepath.EvalSymlinks(filepath.Join(parent, filepath.Base(dir)))
+	} else {
+		r.path = filepath.Join(parent, filepath.Base(dir))
+	}
+	m.mu.Lock()
+	m.real[dir] = r
+	m.mu.Unlock()
+	return r.path, r.err
+}
+
+// chartRoot is Snapshot.ChartRoot, looking for a Chart.yaml once per folder.
+func (m *dirMemo) chartRoot(s *Snapshot, path string) string {
+	if m == nil || !within(m.root, path) || s.Root(path) != m.root {
+		return s.ChartRoot(path)
+	}
+	return m.chartDir(s, filepath.Dir(Clean(path)))
+}
+
+func (m *dirMemo) chartDir(s *Snapshot, dir string) string {
+	m.mu.Lock()
+	root, ok := m.chart[dir]
+	m.mu.Unlock()
+	if ok {
+		return root
+	}
+	_, open := s.overlays[filepath.Join(dir, "Chart.yaml")]
+	if st, err := os.Stat(filepath.Join(dir, "Chart.yaml")); open || (err == nil && st.Mode().IsRegular()) {
+		root = dir
+	} else if dir != m.root {
+		root = m.chartDir(s, filepath.Dir(dir))
+	}
+	m.mu.Lock()
+	m.chart[dir] = root
+	m.mu.Unlock()
+	return root
 }
 
 // Exists reports whether path is an open document or a regular file inside the roots.
@@ -561,11 +684,21 @@ func (s *Snapshot) walkFull() []string {
 				add(p)
 			}
 		}
-		for _, p := range s.diskCandidates() {
-			if s.overlays[p] != nil {
-				continue
+		// Read and classify the files on disk GOMAXPROCS at a time.
+		cands := s.diskCandidates()
+		known := make([]bool, len(cands))
+		dirs := map[string]*dirMemo{}
+		for _, r := range s.roots {
+			dirs[r] = &dirMemo{root: r, real: map[string]dirReal{}, chart: map[string]string{}}
+		}
+		parallel(context.Background(), len(cands), func(i int) {
+			if s.overlays[cands[i]] == nil {
+				f, err := s.file(cands[i], dirs[s.Root(cands[i])])
+				known[i] = err == nil && f.Kind != KindUnknown
 			}
-			if f, err := s.File(p); err == nil && f.Kind != KindUnknown {
+		})
+		for i, p := range cands {
+			if known[i] {
 				add(p)
 			}
 		}
@@ -835,17 +968,75 @@ func (s *Snapshot) ProfileFor(path string) Profile {
 	if c.Profile != "" {
 		return c.ProfileOrDefault()
 	}
-	if profileDetector != nil && profileDetector(s) {
+	if len(s.OpenShiftFiles()) > 0 {
 		return ProfileOpenShift
 	}
 	return ProfileKubernetes
 }
 
-var profileDetector func(*Snapshot) bool
+var profileDetector func(*File) bool
 
-// RegisterOpenShiftDetector sets the function that says whether the workspace holds
-// OpenShift objects (Route, DeploymentConfig, SCC, ImageStream, BuildConfig).
-func RegisterOpenShiftDetector(fn func(*Snapshot) bool) { profileDetector = fn }
+// RegisterOpenShiftDetector sets the function that says whether a manifest holds OpenShift
+// objects (Route, DeploymentConfig, SCC, ImageStream, BuildConfig). Its answer is kept for
+// each file, so a new snapshot only asks it about the files that changed.
+func RegisterOpenShiftDetector(fn func(*File) bool) { profileDetector = fn }
+
+type openshiftKey struct{}
+
+type openshiftFileKey struct{}
+
+// OpenShiftFiles returns the manifests of the walk that hold OpenShift objects (as the
+// registered detector says), sorted. Memoised on the snapshot and brought up to date from the
+// previous snapshot's: only changed files are asked about.
+func (s *Snapshot) OpenShiftFiles() []string {
+	if profileDetector == nil {
+		return nil
+	}
+	return s.MemoDerived(openshiftKey{}, func(prev any, changed []string, all bool) any {
+		if !all {
+			if out, ok := s.openShiftUpdate(prev.([]string), changed); ok {
+				return out
+			}
+		}
+		var out []string
+		for _, p := range s.Walk() {
+			if s.holdsOpenShift(p) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}).([]string)
+}
+
+// openShiftUpdate brings an earlier snapshot's OpenShiftFiles up to date: each changed path
+// is taken out and put back if it is still walked and holds OpenShift objects. It declines
+// (false) when the walk may have changed beyond the changed paths (an ignore file, a folder).
+func (s *Snapshot) openShiftUpdate(prev, changed []string) ([]string, bool) {
+	walk := s.Walk()
+	out := slices.Clone(prev)
+	for _, p := range changed {
+		if base := filepath.Base(p); base == ".gitignore" || base == ConfigFileName {
+			return nil, false
+		}
+		if st, err := os.Lstat(p); err == nil && st.IsDir() {
+			return nil, false
+		}
+		out = slices.DeleteFunc(out, func(x string) bool { return x == p })
+		if _, walked := slices.BinarySearch(walk, p); walked && s.holdsOpenShift(p) {
+			i, _ := slices.BinarySearch(out, p)
+			out = slices.Insert(out, i, p)
+		}
+	}
+	return out, true
+}
+
+func (s *Snapshot) holdsOpenShift(p string) bool {
+	f, err := s.File(p)
+	if err != nil || f.Kind != KindManifest {
+		return false
+	}
+	return f.Memo(openshiftFileKey{}, func() any { return profileDetector(f) }).(bool)
+}
 
 // Hover is Markdown about a range of a file.
 type Hover struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.lsp.dev/jsonrpc2"
@@ -55,10 +56,10 @@ func (s *Server) registerWatchers() {
 	}
 }
 
-// scan diagnoses every file of the workspace on the state current when it starts, which
-// builds and memoises their models (later states share them while the files do not change).
-// Nothing is published: open documents are published as usual, linked files when their
-// links change.
+// scan indexes the workspace on the state current when it starts (Snapshot.Index: the
+// summaries of every file and the workspace graph they make, memoised on the files, so later
+// states share them while the files do not change), reporting $/progress. Nothing is
+// published: open documents are published as usual, linked files when their links change.
 func (s *Server) scan() {
 	st := s.current()
 	var token protocol.ProgressToken
@@ -79,23 +80,27 @@ func (s *Server) scan() {
 			s.conn.Notify(context.Background(), protocol.MethodProgress, &protocol.ProgressParams{Token: token, Value: raw})
 		}
 	}
-	files := st.snap.Walk()
+	files := len(st.snap.Walk())
 	pct := uint32(0)
-	msg := fmt.Sprintf("0/%d files", len(files))
+	msg := fmt.Sprintf("0/%d files", files)
 	progress(&protocol.WorkDoneProgressBegin{Kind: "begin", Title: "nonroot-ls: indexing the workspace", Message: &msg, Percentage: &pct})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
 	last := time.Now()
-	for i, p := range files {
+	st.snap.Index(ctx, func(done, total int) {
 		if s.phase.Load() == phaseShutdown {
-			break
+			cancel()
 		}
-		st.snap.Diagnose(p)
+		mu.Lock()
+		defer mu.Unlock()
 		if time.Since(last) > 200*time.Millisecond {
 			last = time.Now()
-			pct, msg = uint32(100*(i+1)/len(files)), fmt.Sprintf("%d/%d files", i+1, len(files))
+			pct, msg := uint32(100*done/total), fmt.Sprintf("%d/%d files", done, total)
 			progress(&protocol.WorkDoneProgressReport{Kind: "report", Message: &msg, Percentage: &pct})
 		}
-	}
-	msg = fmt.Sprintf("%d files", len(files))
+	})
+	msg = fmt.Sprintf("%d files", files)
 	progress(&protocol.WorkDoneProgressEnd{Kind: "end", Message: &msg})
 }
 

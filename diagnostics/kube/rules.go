@@ -463,32 +463,22 @@ func init() {
 	diagnostics.RegisterOpenShiftDetector(HasOpenShiftObjects)
 }
 
-type openshiftKey struct{}
-
 // OpenShiftKinds are the kinds whose presence in a workspace turns the openshift profile on.
 var OpenShiftKinds = map[string]bool{"Route": true, "DeploymentConfig": true, "SecurityContextConstraints": true, "ImageStream": true, "BuildConfig": true}
 
-// HasOpenShiftObjects reports whether any manifest of the snapshot holds an OpenShift object
-// (Route, DeploymentConfig, SecurityContextConstraints, ImageStream, BuildConfig), Template
-// objects included. Memoised on the snapshot.
-func HasOpenShiftObjects(s *diagnostics.Snapshot) bool {
-	return s.Memo(openshiftKey{}, func() any {
-		for _, p := range s.Walk() {
-			f, err := s.File(p)
-			if err != nil || f.Kind != diagnostics.KindManifest {
-				continue
-			}
-			if !strings.Contains(f.Text, "kind") {
-				continue
-			}
-			for _, o := range ForFile(f).Objects {
-				if OpenShiftKinds[o.Kind] {
-					return true
-				}
-			}
-		}
+// HasOpenShiftObjects reports whether a manifest holds an OpenShift object (Route,
+// DeploymentConfig, SecurityContextConstraints, ImageStream, BuildConfig), Template objects
+// included. The snapshot keeps its answer per file ([diagnostics.RegisterOpenShiftDetector]).
+func HasOpenShiftObjects(f *diagnostics.File) bool {
+	if !strings.Contains(f.Text, "kind") {
 		return false
-	}).(bool)
+	}
+	for _, o := range ForFile(f).Objects {
+		if OpenShiftKinds[o.Kind] {
+			return true
+		}
+	}
+	return false
 }
 
 // eachFailingContainer calls fn for every container of the pass's workloads whose own

@@ -87,7 +87,7 @@ type firstObjectKey struct{}
 // the workspace's manifests, in path order, or nil. Memoised on the snapshot.
 func FirstOpenShiftObject(s *diagnostics.Snapshot) *ProfileReason {
 	r, _ := s.Memo(firstObjectKey{}, func() any {
-		for _, p := range s.Walk() {
+		for _, p := range s.OpenShiftFiles() {
 			f, err := s.File(p)
 			if err != nil || f.Kind != diagnostics.KindManifest {
 				continue

@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,55 +13,47 @@ import (
 	"time"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
-	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
-	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/workspace/workspacetest"
 )
 
-// genWorkspace writes a workspace of n files: n/10 services, each a folder with a Dockerfile,
-// and 9 manifests per service under deploy/ that run its image (with a registry, a tag and,
-// for every third, a digest).
 func genWorkspace(tb testing.TB, dir string, n int) {
 	tb.Helper()
-	services := n / 10
-	for i := 0; i < services; i++ {
-		name := fmt.Sprintf("svc%05d", i)
-		write(tb, dir, filepath.Join("services", name, "Dockerfile"),
-			"FROM alpine:3.21 AS build\nRUN adduser -D -u 10001 app\nFROM alpine:3.21\nCOPY --from=build /etc/passwd /etc/passwd\nUSER app\nENTRYPOINT [\"/app\"]\n")
-		for j := 0; j < 9; j++ {
-			ref := "registry.example.com:5000/acme/" + name + ":v" + strconv.Itoa(j)
-			if j%3 == 0 {
-				ref += "@sha256:" + strings.Repeat("ab", 32)
-			}
-			write(tb, dir, filepath.Join("deploy", name, fmt.Sprintf("deploy-%d.yaml", j)),
-				"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: "+name+"\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsNonRoot: true\n      containers:\n        - name: app\n          image: "+ref+"\n          ports:\n            - containerPort: 8080\n")
-		}
+	if err := workspacetest.Generate(dir, n); err != nil {
+		tb.Fatal(err)
 	}
 }
 
-// BenchmarkColdIndex is a cold index of generated workspaces: a new snapshot (nothing read),
-// the walk, every file read and classified, and the graph linking each manifest to its
-// Dockerfile. Reports the linked uses and the peak RSS of the process.
+// BenchmarkColdIndex is the language server's cold index of generated workspaces
+// (Snapshot.Index): a new snapshot (nothing read), the walk, every file read and classified,
+// its summaries, and the graph linking each manifest to its Dockerfile. Reports the linked
+// uses, the live heap after it (the snapshot kept) and the peak RSS of the process (which
+// includes the smaller sizes and the generation before it).
 func BenchmarkColdIndex(b *testing.B) {
 	for _, n := range []int{1000, 5000, 10000} {
 		dir := b.TempDir()
 		genWorkspace(b, dir, n)
 		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
-			var linked int
+			var s *diagnostics.Snapshot
 			for b.Loop() {
-				s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
-				g := For(s)
-				linked = 0
-				for _, u := range g.Uses {
-					if u.Link != nil {
-						linked++
-					}
+				s = diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+				s.Index(context.Background(), nil)
+			}
+			linked := 0
+			for _, u := range For(s).Uses {
+				if u.Link != nil {
+					linked++
 				}
 			}
 			if linked != n/10*9 {
 				b.Fatalf("linked %d uses, want %d", linked, n/10*9)
 			}
 			b.ReportMetric(float64(linked), "links")
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "live-heap-MiB")
 			b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
+			runtime.KeepAlive(s)
 		})
 	}
 }
@@ -115,52 +108,17 @@ func reportPercentiles(b *testing.B, times []time.Duration) {
 	b.ReportMetric(p(0.95), "p95-ms")
 }
 
-// BenchmarkColdIndexModels is the cold index with every model built: the graph, plus the
-// Dockerfile model of each Dockerfile and the workload model of each manifest.
-func BenchmarkColdIndexModels(b *testing.B) {
-	for _, n := range []int{1000, 5000, 10000} {
-		dir := b.TempDir()
-		genWorkspace(b, dir, n)
-		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
-			var s *diagnostics.Snapshot
-			for b.Loop() {
-				s = diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
-				For(s)
-				for _, p := range s.Walk() {
-					f, _ := s.File(p)
-					switch f.Kind {
-					case diagnostics.KindDockerfile:
-						dockerfile.Of(f)
-					case diagnostics.KindManifest:
-						kube.ForFile(f)
-					}
-				}
-			}
-			b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
-			runtime.GC()
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "live-heap-MiB")
-			runtime.KeepAlive(s)
-		})
-	}
-}
-
 // BenchmarkEditRepublish is the re-publication after a Dockerfile edit in an indexed 10k-file
 // workspace: the new snapshot, the files that depend on the Dockerfile (5 manifests run its
 // image), and their diagnostics with every rule. Unrelated files are not analysed again.
 func BenchmarkEditRepublish(b *testing.B) {
 	dir := b.TempDir()
 	genWorkspace(b, dir, 10000)
-	write(b, dir, "services/hot/Dockerfile", "FROM alpine:3.21\nRUN adduser -D -u 10001 app\nUSER app\n")
-	for i := 0; i < 5; i++ {
-		write(b, dir, fmt.Sprintf("deploy/hot/deploy-%d.yaml", i),
-			"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: hot\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsNonRoot: true\n      containers:\n        - name: app\n          image: ghcr.io/acme/hot:v"+strconv.Itoa(i)+"\n")
+	if _, _, err := workspacetest.GenerateHot(dir); err != nil {
+		b.Fatal(err)
 	}
 	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
-	for _, p := range s.Walk() {
-		s.Diagnose(p)
-	}
+	s.Index(context.Background(), nil)
 	df := filepath.Join(s.Roots()[0], "services", "hot", "Dockerfile")
 	users := []string{"app", "10001"}
 	var times []time.Duration
@@ -169,7 +127,7 @@ func BenchmarkEditRepublish(b *testing.B) {
 	for b.Loop() {
 		start := time.Now()
 		v++
-		s = s.WithFile(df, v, "dockerfile", "FROM alpine:3.21\nRUN adduser -D -u 10001 app\nUSER "+users[v%2]+"\n")
+		s = s.WithFile(df, v, "dockerfile", workspacetest.HotDockerfile(users[v%2]))
 		deps := s.Dependents(df)
 		if len(deps) != 5 {
 			b.Fatalf("dependents = %v", deps)

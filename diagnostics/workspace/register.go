@@ -23,8 +23,30 @@ func init() {
 		}
 		return nil
 	})
+	diagnostics.KeepMemo(usesKey{})
+	diagnostics.KeepMemo(declsKey{})
+	diagnostics.RegisterIndexer(indexFile, func(s *diagnostics.Snapshot) { For(s) })
 	diagnostics.RegisterDependents(Dependents)
 	diagnostics.RegisterWorkspaceInspect(func(s *diagnostics.Snapshot) any { return Inspect(s) })
+}
+
+// indexFile builds what the graph reads of f: a manifest's image uses, a link source's
+// declarations, a compose file's services.
+func indexFile(s *diagnostics.Snapshot, f *diagnostics.File) {
+	switch f.Kind {
+	case diagnostics.KindManifest:
+		manifestUses(f)
+	case diagnostics.KindConfig:
+		configDecls(f)
+	case diagnostics.KindSkaffold:
+		skaffoldDecls(f)
+	case diagnostics.KindBake:
+		bakeDecls(f)
+	case diagnostics.KindKustomize:
+		kustomizeDecls(f)
+	case diagnostics.KindCompose:
+		ComposeFor(s, f.Path)
+	}
 }
 
 // Dependents returns the files whose NR3xx findings depend on path: for a Dockerfile the

@@ -7,11 +7,17 @@
 //     60-line multi-stage Dockerfile and a generated 2,000-line one;
 //   - the server's peak RSS (VmHWM from /proc/<pid>/status) after all of it.
 //
+// With -workspace it measures instead, for each size, a fresh server's cold index of a
+// generated workspace (1 Dockerfile and 9 linked Deployments per 10 files): process start →
+// the end of the index's $/progress, the server's CPU time and peak RSS then, and the
+// Dockerfile edit → re-publication of the 5 (not open) manifests linked to it.
+//
 // Usage (from the repository root):
 //
 //	go run ./server/lspbench                 # builds ./cmd/nonroot-ls (+ nonroot-ls-helm) into a temp dir
 //	go run ./server/lspbench -bin ./nonroot-ls -edits 200 -starts 20 -json
 //	go run ./server/lspbench -chart ../shared/corpus/helm/bitnami-nginx  # a Helm chart: values.yaml
+//	go run ./server/lspbench -workspace 1000,5000,10000   # cold index of generated workspaces
 package main
 
 import (
@@ -42,14 +48,22 @@ func main() {
 	asJSON := flag.Bool("json", false, "print the results as JSON")
 	manifests := flag.Bool("manifests", false, "measure Kubernetes manifests (an 84-line Deployment, a 3,000-line multi-document file) instead of Dockerfiles")
 	chart := flag.String("chart", "", "measure a Helm chart folder instead: didOpen of its values.yaml → diagnostics, values edits, RSS of server + helper")
+	wsSizes := flag.String("workspace", "", "measure the cold index of generated workspaces of these sizes (comma-separated file counts, e.g. 1000,5000,10000) and the re-publication of 5 linked manifests after -edits Dockerfile edits, instead")
 	flag.Parse()
-	if err := benchmark(*bin, *chart, *manifests, *edits, *starts, *asJSON); err != nil {
+	if err := benchmark(*bin, *chart, *wsSizes, *manifests, *edits, *starts, *asJSON); err != nil {
 		fmt.Fprintf(os.Stderr, "lspbench: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func benchmark(bin, chart string, manifests bool, edits, starts int, asJSON bool) error {
+func benchmark(bin, chart, wsSizes string, manifests bool, edits, starts int, asJSON bool) error {
+	var sizes []int
+	if wsSizes != "" {
+		var err error
+		if sizes, err = parseSizes(wsSizes); err != nil {
+			return err
+		}
+	}
 	if bin == "" {
 		dir, err := os.MkdirTemp("", "lspbench")
 		if err != nil {
@@ -60,8 +74,11 @@ func benchmark(bin, chart string, manifests bool, edits, starts int, asJSON bool
 			return err
 		}
 	}
-	if chart != "" {
+	switch {
+	case chart != "":
 		return runChart(bin, chart, edits, starts, asJSON, os.Stdout)
+	case sizes != nil:
+		return runWorkspace(bin, sizes, edits, asJSON, os.Stdout)
 	}
 	doc := dockerfileDoc
 	if manifests {

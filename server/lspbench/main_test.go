@@ -52,3 +52,15 @@ func TestGenerateManifest(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSizes(t *testing.T) {
+	got, err := parseSizes("1000, 5000,10000")
+	if err != nil || len(got) != 3 || got[0] != 1000 || got[1] != 5000 || got[2] != 10000 {
+		t.Errorf("parseSizes = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "1k", "5", "100,"} {
+		if _, err := parseSizes(bad); err == nil {
+			t.Errorf("parseSizes(%q) accepted", bad)
+		}
+	}
+}

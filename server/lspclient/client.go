@@ -147,6 +147,24 @@ func (c *Client) Diagnostics(ctx context.Context, u uri.URI, version int32) (*pr
 	}
 }
 
+// Published waits until at least n publications for u have arrived (versioned or not) and
+// returns the newest one.
+func (c *Client) Published(ctx context.Context, u uri.URI, n int) (*protocol.PublishDiagnosticsParams, error) {
+	for {
+		c.mu.Lock()
+		p, got, ch := c.latest[u], c.count[u], c.changed
+		c.mu.Unlock()
+		if got >= n {
+			return p, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for publication %d of %s (%d arrived): %w", n, u, got, ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
 // Latest returns the newest publication for u (nil when none) and how many arrived.
 func (c *Client) Latest(u uri.URI) (*protocol.PublishDiagnosticsParams, int) {
 	c.mu.Lock()

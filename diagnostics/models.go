@@ -1,0 +1,145 @@
+package diagnostics
+
+import (
+	"container/list"
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// keptMemo are the File.Memo keys whose values are kept for every file (registered by
+// KeepMemo from init, read-only afterwards).
+var keptMemo = map[any]bool{configKey{}: true, openshiftFileKey{}: true}
+
+// KeepMemo registers a File.Memo key whose values are small summaries that workspace-wide
+// analyses read for every file (an index of image uses, link declarations): they are kept as
+// long as the file, instead of in the bounded model cache. Call it from init.
+func KeepMemo(key any) { keptMemo[key] = true }
+
+// modelCacheBudget bounds the files whose models (the File.Memo values not kept by KeepMemo)
+// stay memoised when they are not open: the sum over those files of their text's length plus
+// modelCacheFileCost. Models take some 20–40 times the bytes of their text.
+const (
+	modelCacheBudget   = 1 << 20
+	modelCacheFileCost = 2 << 10
+)
+
+// SetModelCacheBudget bounds the model cache (see [File.Memo]): the sum, over the files read
+// from disk whose models are memoised, of their text's length plus 2 KiB. 0 keeps the models
+// of the file used last only. It returns the previous bound.
+func SetModelCacheBudget(n int) int {
+	models.mu.Lock()
+	defer models.mu.Unlock()
+	old := models.budget
+	models.budget = n
+	return old
+}
+
+// models is the process's model cache: files read from disk, most recently used first.
+var models = &modelCache{budget: modelCacheBudget}
+
+type modelCache struct {
+	mu     sync.Mutex
+	lru    list.List // of *File
+	cost   int
+	budget int
+}
+
+func fileCost(f *File) int { return len(f.Text) + modelCacheFileCost }
+
+// touch marks f as used now and, beyond the budget, forgets the models of the files used
+// least recently (never f's own).
+func (c *modelCache) touch(f *File) {
+	c.mu.Lock()
+	if f.cached != nil {
+		c.lru.MoveToFront(f.cached)
+		c.mu.Unlock()
+		return
+	}
+	f.cached = c.lru.PushFront(f)
+	c.cost += fileCost(f)
+	for c.cost > c.budget && c.lru.Len() > 1 {
+		old := c.lru.Remove(c.lru.Back()).(*File)
+		old.cached = nil
+		c.cost -= fileCost(old)
+		old.memo.dropExcept(keptMemo)
+	}
+	c.mu.Unlock()
+}
+
+var (
+	fileIndexers      []func(*Snapshot, *File)
+	workspaceIndexers []func(*Snapshot)
+)
+
+// RegisterIndexer adds what [Snapshot.Index] builds: file, for each file of the walk, its
+// summaries (memoised on the file with a key registered by [KeepMemo]); workspace, after
+// every file, the workspace-wide analysis that reads them. Either may be nil. Call it from init.
+func RegisterIndexer(file func(*Snapshot, *File), workspace func(*Snapshot)) {
+	if file != nil {
+		fileIndexers = append(fileIndexers, file)
+	}
+	if workspace != nil {
+		workspaceIndexers = append(workspaceIndexers, workspace)
+	}
+}
+
+// Index builds what workspace-wide analyses read, so that the first edit or request does not
+// wait for it: the summaries of every file of the walk (the workspace graph's image uses and
+// link declarations, whether a manifest holds OpenShift objects), GOMAXPROCS files at a time,
+// then the analyses themselves (the workspace graph, the profile). Full models are not kept
+// for files that are not open (see [File.Memo]), so the index's memory grows with the
+// summaries only. progress, when not nil, is called after each file with the count done so
+// far and the total (from several goroutines). Index returns early when ctx is done.
+func (s *Snapshot) Index(ctx context.Context, progress func(done, total int)) {
+	files := s.Walk()
+	var done atomic.Int64
+	parallel(ctx, len(files), func(i int) {
+		s.indexFile(files[i])
+		if progress != nil {
+			progress(int(done.Add(1)), len(files))
+		}
+	})
+	if ctx.Err() != nil {
+		return
+	}
+	s.OpenShiftFiles()
+	for _, fn := range workspaceIndexers {
+		fn(s)
+	}
+}
+
+func (s *Snapshot) indexFile(p string) {
+	f, err := s.File(p)
+	if err != nil {
+		return
+	}
+	for _, fn := range fileIndexers {
+		fn(s, f)
+	}
+	if profileDetector != nil {
+		s.holdsOpenShift(p)
+	}
+}
+
+// parallel calls fn(0) … fn(n-1) from GOMAXPROCS goroutines, and returns when they have
+// returned; it starts no new call once ctx is done.
+func parallel(ctx context.Context, n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
