@@ -158,7 +158,9 @@ func TestBadCharts(t *testing.T) {
 			for _, p := range s.Walk() {
 				all = append(all, s.Diagnose(p)...)
 			}
-			if el := time.Since(start); el > 3*time.Second {
+			// Unbounded, these run for minutes; the bound is loose so that a loaded machine
+			// does not fail it.
+			if el := time.Since(start); el > 15*time.Second {
 				t.Errorf("took %v", el)
 			}
 			var nr001 []diagnostics.Finding
