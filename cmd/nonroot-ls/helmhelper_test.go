@@ -76,7 +76,7 @@ func TestHelperHangIsKilled(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "took longer than") {
 		t.Fatalf("hanging helper: %v", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 30*time.Second { // the fake hangs for an hour: a guard, not a budget
 		t.Fatalf("hanging helper stopped after %s", d)
 	}
 	if h.cmd != nil {
