@@ -142,6 +142,7 @@ type Workload struct {
 
 	typedOK  bool         // the typed decoding reported no problem (so it can be reused)
 	verdicts *verdictCell // shared with the same workload of earlier versions of the file
+	found    foundMemo    // what each NR2xx rule found on it (see eachWorkload)
 }
 
 // verdictCell holds a workload's PSA verdicts, computed once. The verdicts depend only on the
