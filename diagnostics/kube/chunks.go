@@ -20,9 +20,11 @@ import (
 //
 // A chunk decodes exactly as its documents do inside the whole stream, except for comments
 // on the document boundaries (which no rule reads) and for aliases to anchors of earlier
-// documents (the chunk then fails to decode). Whenever a chunk fails to decode, the file has
-// a directive (%YAML, %TAG) or too many documents, the whole text goes through the stream
-// decoder instead, so errors are exactly yaml.v3's.
+// documents (the chunk then fails to decode). A chunk that fails to decode is decoded again
+// after as many line breaks as precede it, so its error is the one the stream decoder stops
+// at, word for word; the model ends there, as the stream decoder's does. When that error is an
+// unknown anchor, the file has a directive (%YAML, %TAG), a line break other than LF and CRLF
+// or too many documents, the whole text goes through the stream decoder instead.
 
 // chunk is one chunk's part of the model, placed at a line and document index.
 type chunk struct {
@@ -76,13 +78,18 @@ func (m *Manifest) parseChunked(src string, cached bool) bool {
 	if !ok {
 		return false
 	}
+	starts := make([]int, len(texts))
+	for i := 1; i < len(texts); i++ {
+		starts[i] = starts[i-1] + len(texts[i-1])
+	}
 	var prev map[string]*chunk
 	if cached {
 		prev = lastChunks(m.Path)
 	}
 	next := make(map[string]*chunk, len(texts))
-	chunks := make([]*chunk, len(texts))
+	chunks := make([]*chunk, 0, len(texts))
 	docs := 0
+	var failed error // the error the stream decoder stops at
 	for i, t := range texts {
 		old := next[t]
 		if old == nil {
@@ -91,14 +98,38 @@ func (m *Manifest) parseChunked(src string, cached bool) bool {
 		if old != nil && old.templated != m.Templated {
 			old = nil
 		}
-		c, ok := m.placeChunk(old, t, lines[i], docs)
-		if !ok {
-			return false
+		c, err := m.placeChunk(old, t, lines[i], docs)
+		if err != nil {
+			end := -1
+			if i+1 < len(lines) {
+				end = lines[i+1]
+			}
+			// Decode from this chunk or, when that yields no document before the error, from
+			// an earlier one: the stream decoder looks a few tokens ahead, so an error just
+			// past a "---" also fails the document before it (and documents with no tokens
+			// between do not stop the look-ahead).
+			for j := i; ; j-- {
+				doc := docs
+				if j < i {
+					doc = chunks[j].doc
+				}
+				c, failed = m.failedChunk(src[starts[j]:], lines[j], end, doc)
+				if c == nil {
+					return false
+				}
+				if len(c.docs) > 0 || j == 0 {
+					docs, chunks = doc, chunks[:j]
+					break
+				}
+			}
 		}
 		if docs += len(c.docs); docs >= maxDocuments {
 			return false // the stream decoder reports the limit
 		}
-		chunks[i] = c
+		chunks = append(chunks, c)
+		if failed != nil {
+			break // the stream decoder reads no further
+		}
 		next[t] = c
 	}
 	nObj, nWl, nProb := 0, 0, 0
@@ -115,8 +146,15 @@ func (m *Manifest) parseChunked(src string, cached bool) bool {
 	if nWl > 0 {
 		m.Workloads = make([]*Workload, 0, nWl)
 	}
+	reportFailed := failed != nil && !m.Templated
+	if reportFailed {
+		nProb++
+	}
 	if nProb > 0 {
 		m.Problems = make([]diagnostics.Problem, 0, nProb)
+	}
+	if reportFailed {
+		m.yamlError(failed) // first, as the stream decoder reports it before the documents' problems
 	}
 	for _, c := range chunks {
 		m.Docs = append(m.Docs, c.docs...)
@@ -124,50 +162,80 @@ func (m *Manifest) parseChunked(src string, cached bool) bool {
 		m.Workloads = append(m.Workloads, c.workloads...)
 		m.Problems = append(m.Problems, c.problems...)
 	}
-	if cached {
+	if cached && failed == nil {
+		// After an error the last table stays: the chunks past the error come back when
+		// it is fixed.
 		keepChunks(m.Path, next)
 	}
 	return true
 }
 
 // placeChunk returns the chunk of text t at the given line and document index: old itself
-// when it is already there, else old's nodes moved there, else t decoded afresh. ok is false
-// when t does not decode.
-func (m *Manifest) placeChunk(old *chunk, t string, line, doc int) (*chunk, bool) {
+// when it is already there, else old's nodes moved there, else t decoded afresh. The error is
+// t's decoding error.
+func (m *Manifest) placeChunk(old *chunk, t string, line, doc int) (*chunk, error) {
 	if old != nil && old.line == line && old.doc == doc {
-		return old, true
+		return old, nil
 	}
 	c := &chunk{line: line, doc: doc, templated: m.Templated}
-	var reuse []*Workload
-	moved := false
 	if old != nil {
 		if docs, ok := shiftedDocs(old.docs, line-old.line); ok {
-			c.docs, reuse, moved = docs, old.workloads, true
+			c.docs = docs
+			c.build(m, old.workloads)
+			return c, nil
 		}
 	}
-	if !moved {
-		dec := yaml.NewDecoder(strings.NewReader(t))
-		for {
-			var d yaml.Node
-			err := dec.Decode(&d)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, false
-			}
-			if line != 0 {
-				shiftInPlace(&d, line)
-			}
-			c.docs = append(c.docs, &d)
+	dec := yaml.NewDecoder(strings.NewReader(t))
+	for {
+		var d yaml.Node
+		err := dec.Decode(&d)
+		if errors.Is(err, io.EOF) {
+			break
 		}
+		if err != nil {
+			return nil, err
+		}
+		if line != 0 {
+			shiftInPlace(&d, line)
+		}
+		c.docs = append(c.docs, &d)
 	}
+	c.build(m, nil)
+	return c, nil
+}
+
+// failedChunk decodes the rest of the text from a chunk's start (a chunk that does not decode
+// on its own, or one before it) the way the stream decoder meets it: after as many line breaks
+// as lines precede it, so that the error names the same line, and followed by the rest of the
+// text, so that a quote or bracket left open meets the next "---" as it does there. It keeps
+// the documents before the error. end is the line the chunk after the failing one starts at
+// (-1 when none). It returns nil when the failure is not the stream decoder's: an alias to an
+// anchor of a document before the chunk, no error at all, or none in the failing chunk.
+func (m *Manifest) failedChunk(rest string, line, end, doc int) (*chunk, error) {
+	dec := yaml.NewDecoder(io.MultiReader(strings.NewReader(strings.Repeat("\n", line)), strings.NewReader(rest)))
+	c := &chunk{line: line, doc: doc, templated: m.Templated}
+	for {
+		var d yaml.Node
+		err := dec.Decode(&d)
+		if errors.Is(err, io.EOF) || (err != nil && strings.Contains(err.Error(), "unknown anchor")) || (err == nil && end >= 0 && d.Line > end) {
+			return nil, nil
+		}
+		if err != nil {
+			c.build(m, nil)
+			return c, err
+		}
+		c.docs = append(c.docs, &d)
+	}
+}
+
+// build builds the model of the chunk's documents, taking over the typed specs of reuse (the
+// workloads the same text built before, in order).
+func (c *chunk) build(m *Manifest, reuse []*Workload) {
 	cm := &Manifest{Path: m.Path, Lines: m.Lines, Templated: m.Templated, reuse: reuse}
 	for i, d := range c.docs {
-		cm.document(d, doc+i)
+		cm.document(d, c.doc+i)
 	}
 	c.objects, c.workloads, c.problems = cm.Objects, cm.Workloads, cm.Problems
-	return c, true
 }
 
 // splitDocuments cuts src before each line that starts with "---" followed by a blank or the

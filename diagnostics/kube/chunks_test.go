@@ -180,7 +180,7 @@ func TestChunkedParseEqualsFresh(t *testing.T) {
 	if testing.Short() {
 		steps = 15
 	}
-	var reusedAsIs, moved, parses, chunked int
+	var reusedAsIs, moved, parses, chunked, errors int
 	for si, seed := range chunkSeeds(t) {
 		r := rand.New(rand.NewSource(int64(si)))
 		path := filepath.Join(t.TempDir(), "m.yaml")
@@ -200,6 +200,9 @@ func TestChunkedParseEqualsFresh(t *testing.T) {
 			byChunks := (&Manifest{Lines: fresh.Lines, Templated: fresh.Templated}).parseChunked(src, false)
 			if byChunks {
 				chunked++
+			}
+			if invalid(fresh) {
+				errors++
 			}
 			whole := parse(path, src, nil, parseWhole)
 			seen := map[*yaml.Node]bool{}
@@ -233,17 +236,26 @@ func TestChunkedParseEqualsFresh(t *testing.T) {
 				}
 			}
 			prev = cached
-			if byChunks {
+			if byChunks && !invalid(fresh) {
 				good = src
 			} else if good != "" && r.Intn(4) > 0 {
-				src = good // mostly go on editing a file that parses by chunks
+				src = good // mostly go on editing a valid file that parses by chunks
 			}
 		}
 	}
-	t.Logf("%d parses (%d by chunks): %d documents reused in place, %d workloads moved with their typed spec", parses, chunked, reusedAsIs, moved)
+	t.Logf("%d parses (%d by chunks, %d with a YAML error): %d documents reused in place, %d workloads moved with their typed spec", parses, chunked, errors, reusedAsIs, moved)
 	if reusedAsIs == 0 || moved == 0 {
 		t.Errorf("the cache was not exercised: %d reused in place, %d moved", reusedAsIs, moved)
 	}
+}
+
+func invalid(m *Manifest) bool {
+	for _, p := range m.Problems {
+		if strings.HasPrefix(p.Message, "invalid YAML") {
+			return true
+		}
+	}
+	return false
 }
 
 func TestSplitDocuments(t *testing.T) {
@@ -322,4 +334,29 @@ func TestDiagnoseReusedEqualsFresh(t *testing.T) {
 	if reused == 0 {
 		t.Errorf("no finding was reused")
 	}
+}
+
+// FuzzChunkedParse: for any text, the chunked parse equals the whole-stream decode (comments
+// aside), and a parse reusing the chunks of another version equals a fresh one.
+func FuzzChunkedParse(f *testing.F) {
+	for _, seed := range []string{anchored, multi, kubetest.Generate(40), "a: 1\n---\nb: *x\n", "--- |\n x\n---\n- a\n"} {
+		f.Add(seed, anchored)
+	}
+	path := filepath.Join(f.TempDir(), "m.yaml")
+	f.Fuzz(func(t *testing.T, src, before string) {
+		parse(path, before, nil, parseCached)
+		cached := settle(parse(path, src, nil, parseCached))
+		fresh := settle(parse(path, src, nil, parseChunks))
+		if !reflect.DeepEqual(cached, fresh) {
+			t.Fatalf("cached parse differs from a fresh one")
+		}
+		whole := settle(parse(path, src, nil, parseWhole))
+		seen := map[*yaml.Node]bool{}
+		for _, d := range append(append([]*yaml.Node(nil), fresh.Docs...), whole.Docs...) {
+			stripComments(d, seen)
+		}
+		if !reflect.DeepEqual(whole, fresh) {
+			t.Fatalf("chunked parse differs from the whole stream's")
+		}
+	})
 }

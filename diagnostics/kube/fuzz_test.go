@@ -222,18 +222,13 @@ func BenchmarkDiagnose3000(b *testing.B) { benchDiagnose(b, kubetest.Generate(30
 
 // benchEdits measures edit → diagnostics: each iteration edits the file (a new snapshot, as
 // the server makes on didChange) and diagnoses it; it reports the p95. The edits alternate
-// between two versions: with newline, a line break is added and removed in the first
-// document (every later document moves), else a character of its replicas changes.
-func benchEdits(b *testing.B, src string, newline bool) {
+// between the file and the version edit makes of it.
+func benchEdits(b *testing.B, src string, edit func(string) string) {
 	dir := b.TempDir()
 	p := filepath.Join(dir, "m.yaml")
 	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(p, 0, "yaml", src)
 	s.Diagnose(p)
-	at := strings.Index(src, "replicas: 2") + len("replicas: ")
-	versions := [2]string{src[:at] + "3" + src[at+1:], src}
-	if newline {
-		versions[0] = src[:at] + "2\n" + src[at+1:]
-	}
+	versions := [2]string{edit(src), src}
 	var times []time.Duration
 	b.ReportAllocs()
 	cpu0 := cpuTime()
@@ -250,11 +245,40 @@ func benchEdits(b *testing.B, src string, newline bool) {
 	b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
 }
 
+// editAfter returns an edit that replaces the character after the first occurrence of key in
+// the file (in its first document) with repl; editAfterLast, after the last occurrence.
+func editAfter(key, repl string) func(string) string {
+	return func(src string) string {
+		at := strings.Index(src, key) + len(key)
+		return src[:at] + repl + src[at+1:]
+	}
+}
+
+func editAfterLast(key, repl string) func(string) string {
+	return func(src string) string {
+		at := strings.LastIndex(src, key) + len(key)
+		return src[:at] + repl + src[at+1:]
+	}
+}
+
 // BenchmarkEdit84 is the 84-line Deployment (lspbench -manifests' small file).
-func BenchmarkEdit84(b *testing.B) { benchEdits(b, kubetest.Generate(84), false) }
+func BenchmarkEdit84(b *testing.B) {
+	benchEdits(b, kubetest.Generate(84), editAfter("replicas: ", "3"))
+}
 
-// BenchmarkEdit3000 is the 3,000-line multi-document file (lspbench -manifests' large file).
-func BenchmarkEdit3000(b *testing.B) { benchEdits(b, kubetest.Generate(3000), false) }
+// BenchmarkEdit3000 is the 3,000-line multi-document file (lspbench -manifests' large
+// file): a value changes in its first document.
+func BenchmarkEdit3000(b *testing.B) {
+	benchEdits(b, kubetest.Generate(3000), editAfter("replicas: ", "3"))
+}
 
-// BenchmarkEdit3000NewLine edits the 3,000-line file with a line break near its top.
-func BenchmarkEdit3000NewLine(b *testing.B) { benchEdits(b, kubetest.Generate(3000), true) }
+// BenchmarkEdit3000NewLine adds a line break in the first document: every later one moves.
+func BenchmarkEdit3000NewLine(b *testing.B) {
+	benchEdits(b, kubetest.Generate(3000), editAfter("replicas: ", "2\n"))
+}
+
+// BenchmarkEdit3000Invalid starts typing a key in the last document ("  r" on a line of its
+// own is not YAML): the file has a syntax error there until the colon comes.
+func BenchmarkEdit3000Invalid(b *testing.B) {
+	benchEdits(b, kubetest.Generate(3000), editAfterLast("replicas: ", "2\n  r"))
+}
