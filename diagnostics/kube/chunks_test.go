@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -359,4 +360,46 @@ func FuzzChunkedParse(f *testing.F) {
 			t.Fatalf("chunked parse differs from the whole stream's")
 		}
 	})
+}
+
+// TestVersionsDiagnosedConcurrently diagnoses versions that share chunks, workloads and their
+// kept findings from several goroutines at once (run with -race), and checks each result
+// against the same text diagnosed alone under another path.
+func TestVersionsDiagnosedConcurrently(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.yaml")
+	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	src := kubetest.Generate(300)
+	var snaps []*diagnostics.Snapshot
+	var texts []string
+	for i := 0; i < 8; i++ {
+		s = s.WithFile(path, int32(i), "yaml", src)
+		snaps, texts = append(snaps, s), append(texts, src)
+		// Versions differ in one document, some by a line.
+		at := strings.Index(src, fmt.Sprintf("web-%d", i)) + 5
+		src = src[:at] + "\n  # edit" + src[at:]
+	}
+	got := make([][]diagnostics.Finding, 2*len(snaps))
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = snaps[i/2].Diagnose(path)
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		src := texts[i/2]
+		alone := filepath.Join(dir, fmt.Sprint("alone", i/2), "m.yaml")
+		want := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(alone, 1, "yaml", src).Diagnose(alone)
+		if len(got[i]) == 0 || len(got[i]) != len(want) {
+			t.Fatalf("version %d: %d findings, %d alone", i, len(got[i]), len(want))
+		}
+		for j := range want {
+			if g, w := got[i][j], want[j]; g.RuleID != w.RuleID || g.Range != w.Range || g.Message != w.Message {
+				t.Fatalf("version %d: finding %d is %v, alone %v", i, j, g, w)
+			}
+		}
+	}
 }
