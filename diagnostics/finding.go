@@ -2,7 +2,8 @@ package diagnostics
 
 import (
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
@@ -33,18 +34,32 @@ func (f Finding) String() string {
 // Rule returns the finding's rule.
 func (f Finding) Rule() *Rule { return RuleByID(f.RuleID) }
 
-// SortFindings orders findings by file, position, then rule.
+// SortFindings orders findings by file, position, then rule (stable). It sorts indices and
+// moves each finding once: a large file has hundreds of findings, and a stable sort moving
+// the findings themselves costs more than the rules that found them.
 func SortFindings(fs []Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.File != b.File {
-			return a.File < b.File
+	idx := make([]int32, len(fs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(i, j int32) int {
+		a, b := &fs[i], &fs[j]
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
 		}
 		if a.Range.Start != b.Range.Start {
-			return a.Range.Start.Less(b.Range.Start)
+			if a.Range.Start.Less(b.Range.Start) {
+				return -1
+			}
+			return 1
 		}
-		return a.RuleID < b.RuleID
+		return strings.Compare(a.RuleID, b.RuleID)
 	})
+	sorted := make([]Finding, len(fs))
+	for i, j := range idx {
+		sorted[i] = fs[j]
+	}
+	copy(fs, sorted)
 }
 
 // Pass is what a rule's Run sees: one file of a snapshot, and a way to report.

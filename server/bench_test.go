@@ -13,6 +13,7 @@ import (
 	"go.lsp.dev/uri"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/dockerfiletest"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube/kubetest"
 	"github.com/nonroot-ls/nonroot-ls/server/lspclient"
 )
 
@@ -30,10 +31,22 @@ func TestGenerateDockerfile(t *testing.T) {
 
 // BenchmarkEditToPublish measures one incremental didChange until its publishDiagnostics
 // arrives, over an in-memory pipe, for a 60-line and a generated 2,000-line multi-stage
-// Dockerfile. Every edit alternately appends and removes a character on a RUN line.
+// Dockerfile and for the 84-line and 3,000-line manifests of lspbench -manifests. Every edit
+// alternately appends and removes a character at the end of a line.
 func BenchmarkEditToPublish(b *testing.B) {
+	type doc struct {
+		name, file, languageID, src string
+		line                        int
+	}
+	var docs []doc
 	for _, n := range []int{60, 2000} {
-		b.Run(strconv.Itoa(n)+"-lines", func(b *testing.B) {
+		docs = append(docs, doc{strconv.Itoa(n) + "-lines", "Dockerfile", "dockerfile", dockerfiletest.Generate(n), dockerfiletest.EditLine(n)})
+	}
+	for _, n := range []int{84, 3000} {
+		docs = append(docs, doc{"manifest-" + strconv.Itoa(n) + "-lines", "deploy.yaml", "yaml", kubetest.Generate(n), kubetest.EditLine})
+	}
+	for _, d := range docs {
+		b.Run(d.name, func(b *testing.B) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			a, p := net.Pipe()
@@ -46,14 +59,13 @@ func BenchmarkEditToPublish(b *testing.B) {
 			if _, err := c.Initialize(ctx, init); err != nil {
 				b.Fatal(err)
 			}
-			u := uri.File(filepath.Join(dir, "Dockerfile"))
-			src := dockerfiletest.Generate(n)
-			c.Open(ctx, u, "dockerfile", 1, src)
+			u := uri.File(filepath.Join(dir, d.file))
+			c.Open(ctx, u, d.languageID, 1, d.src)
 			if _, err := c.Diagnostics(ctx, u, 1); err != nil {
 				b.Fatal(err)
 			}
-			line := uint32(dockerfiletest.EditLine(n))
-			end := uint32(len(strings.Split(src, "\n")[line]))
+			line := uint32(d.line)
+			end := uint32(len(strings.Split(d.src, "\n")[line]))
 			wctx, wcancel := context.WithTimeout(ctx, 5*time.Minute)
 			defer wcancel()
 			b.ResetTimer()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"reflect"
 	"slices"
 
 	"go.lsp.dev/protocol"
@@ -27,19 +28,15 @@ func appendDependents(order []string, st *state, changed []string) []string {
 // they differ from what was last published for it.
 func (p *publisher) publishIndexed(ctx context.Context, st *state, path string) {
 	params := &protocol.PublishDiagnosticsParams{URI: uri.File(path), Diagnostics: p.s.diagnose(st, path)}
-	enc, err := protocol.Marshal(params.Diagnostics)
-	if err != nil {
-		return
-	}
 	p.mu.Lock()
 	last, seen := p.last[path]
 	p.mu.Unlock()
-	if string(last) == string(enc) || (!seen && len(params.Diagnostics) == 0) {
+	if (seen && reflect.DeepEqual(last, params.Diagnostics)) || (!seen && len(params.Diagnostics) == 0) {
 		return
 	}
 	if p.send(ctx, params) {
 		p.mu.Lock()
-		p.last[path] = enc
+		p.last[path] = params.Diagnostics
 		p.mu.Unlock()
 	}
 }

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
 
+	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
 
@@ -24,17 +26,21 @@ type publisher struct {
 	done chan struct{}
 
 	mu     sync.Mutex
-	st     *state            // newest state to publish
-	first  []string          // changed documents since the last run, in order
-	clears []uri.URI         // closed documents whose diagnostics to clear
-	last   map[string][]byte // path → encoded diagnostics last published
-	busy   map[string]bool   // documents whose diagnosis overran its budget and still runs
-	late   map[string]late   // results of overrunning diagnoses, used if the state is unchanged
-	budget time.Duration     // how long one document's diagnosis may hold up the others
+	st     *state                           // newest state to publish
+	first  []string                         // changed documents since the last run, in order
+	clears []uri.URI                        // closed documents whose diagnostics to clear
+	last   map[string][]protocol.Diagnostic // path → diagnostics last published
+	busy   map[string]bool                  // documents whose diagnosis overran its budget and still runs
+	late   map[string]late                  // results of overrunning diagnoses, used if the state is unchanged
+	budget time.Duration                    // how long one document's diagnosis may hold up the others
+	buf    []byte                           // the last publication's encoding (see send)
 }
 
+// maxKeptBuffer bounds the encoding buffer the publisher keeps between publications.
+const maxKeptBuffer = 4 << 20
+
 func newPublisher(s *Server) *publisher {
-	return &publisher{s: s, kick: make(chan struct{}, 1), done: make(chan struct{}), last: map[string][]byte{}, busy: map[string]bool{}, late: map[string]late{}, budget: 10 * time.Second}
+	return &publisher{s: s, kick: make(chan struct{}, 1), done: make(chan struct{}), last: map[string][]protocol.Diagnostic{}, busy: map[string]bool{}, late: map[string]late{}, budget: 10 * time.Second}
 }
 
 // changed schedules a publication for st; paths are the documents that changed (nil when
@@ -135,13 +141,10 @@ func (p *publisher) once(ctx context.Context) {
 			continue
 		}
 		params := &protocol.PublishDiagnosticsParams{URI: d.uri, Version: protocol.NewOptional(d.version), Diagnostics: ds}
-		enc, err := protocol.Marshal(params.Diagnostics)
-		if err != nil {
-			p.s.logf(protocol.MessageTypeError, "encoding diagnostics of %s: %v", path, err)
-			continue
-		}
+		// Compared as values, not encoded: encoding a large file's diagnostics costs more
+		// than the comparison, and sending encodes them anyway.
 		p.mu.Lock()
-		changed := slices.Contains(first, path) || string(p.last[path]) != string(enc)
+		changed := slices.Contains(first, path) || !reflect.DeepEqual(p.last[path], ds)
 		p.mu.Unlock()
 		if !changed {
 			continue
@@ -149,7 +152,7 @@ func (p *publisher) once(ctx context.Context) {
 		if p.send(ctx, params) {
 			p.mu.Lock()
 			if p.s.current().docs[path] != nil {
-				p.last[path] = enc
+				p.last[path] = ds
 			}
 			p.mu.Unlock()
 		}
@@ -206,8 +209,20 @@ func (p *publisher) superseded(st *state) bool {
 	return p.st != st
 }
 
+// send publishes params. They are encoded into a buffer kept between publications (only
+// the publisher's goroutine sends, and the connection copies what it writes): a large file's
+// diagnostics take hundreds of KiB, and growing a new buffer each time costs more than
+// encoding them.
 func (p *publisher) send(ctx context.Context, params *protocol.PublishDiagnosticsParams) bool {
-	if err := p.s.conn.Notify(ctx, protocol.MethodTextDocumentPublishDiagnostics, params); err != nil {
+	buf, err := protocol.AppendMarshal(p.buf[:0], params)
+	if err != nil {
+		p.s.logf(protocol.MessageTypeError, "encoding the diagnostics of %s: %v", params.URI, err)
+		return false
+	}
+	if cap(buf) <= maxKeptBuffer {
+		p.buf = buf
+	}
+	if err := p.s.conn.Notify(ctx, protocol.MethodTextDocumentPublishDiagnostics, jsonrpc2.RawMessage(buf)); err != nil {
 		p.s.logf(protocol.MessageTypeLog, "publishDiagnostics %s: %v", params.URI, err)
 		return false
 	}
@@ -224,7 +239,9 @@ func (s *Server) diagnose(st *state, path string) (out []protocol.Diagnostic) {
 			out = []protocol.Diagnostic{}
 		}
 	}()
-	for _, f := range st.snap.Diagnose(path) {
+	fs := st.snap.Diagnose(path)
+	out = make([]protocol.Diagnostic, 0, len(fs))
+	for _, f := range fs {
 		if f.File != path {
 			continue
 		}

@@ -42,6 +42,11 @@ type Manifest struct {
 	Workloads []*Workload  // objects with a pod template, in file order
 	Problems  []diagnostics.Problem
 	Templated bool // the text holds Go template actions ({{ }}): not parsed as a manifest
+
+	// reuse are the workloads an earlier parse of the same chunk text built, whose typed
+	// specs the workloads being built take over in order (see chunks.go).
+	reuse  []*Workload
+	reused int
 }
 
 // Object is one Kubernetes object in a manifest.
@@ -135,8 +140,16 @@ type Workload struct {
 	PodMeta    *metav1.ObjectMeta
 	TypeErrors []diagnostics.Problem
 
-	verdictsOnce sync.Once
-	verdicts     *Verdicts
+	typedOK  bool         // the typed decoding reported no problem (so it can be reused)
+	verdicts *verdictCell // shared with the same workload of earlier versions of the file
+	found    foundMemo    // what each NR2xx rule found on it (see eachWorkload)
+}
+
+// verdictCell holds a workload's PSA verdicts, computed once. The verdicts depend only on the
+// typed spec and the containers, so a workload rebuilt from the same text shares the cell.
+type verdictCell struct {
+	once sync.Once
+	v    *Verdicts
 }
 
 // Volume is one pod volume.
@@ -279,6 +292,20 @@ func ForFile(f *diagnostics.File) *Manifest {
 
 // Parse builds the model of src (the text of path). lines may be nil.
 func Parse(path, src string, lines *text.Lines) *Manifest {
+	return parse(path, src, lines, parseCached)
+}
+
+// parseMode says how parse decodes: by chunks reusing the last parse of the path (what
+// Parse does), by chunks from scratch, or as one stream (the reference; tests compare them).
+type parseMode int
+
+const (
+	parseCached parseMode = iota
+	parseChunks
+	parseWhole
+)
+
+func parse(path, src string, lines *text.Lines, mode parseMode) *Manifest {
 	if lines == nil {
 		lines = text.NewLines(src)
 	}
@@ -295,6 +322,15 @@ func Parse(path, src string, lines *text.Lines) *Manifest {
 		return m
 	}
 	m.Templated = strings.Contains(src, "{{")
+	if mode == parseWhole || !m.parseChunked(src, mode == parseCached) {
+		m.parseStream(src)
+	}
+	return m
+}
+
+// parseStream decodes the whole text as one YAML stream (the reference the chunked parse
+// agrees with; used when it declines) and builds the model of its documents.
+func (m *Manifest) parseStream(src string) {
 	dec := yaml.NewDecoder(strings.NewReader(src))
 	for i := 0; ; i++ {
 		if i == maxDocuments {
@@ -315,21 +351,26 @@ func Parse(path, src string, lines *text.Lines) *Manifest {
 		m.Docs = append(m.Docs, &doc)
 	}
 	if m.Templated && len(m.Docs) == 0 {
-		return m
+		return
 	}
 	for i, doc := range m.Docs {
-		if len(doc.Content) == 0 {
-			continue
-		}
-		root := resolve(doc.Content[0])
-		if m.Templated && hasComplexKey(root, 0) {
-			// "{{ .Values.x }}" parses as a mapping key: a Go template, not a manifest.
-			continue
-		}
-		m.duplicateKeys(root, 0)
-		m.object(root, i, nil, 0)
+		m.document(doc, i)
 	}
-	return m
+}
+
+// document builds the model of document doc (index i in the file): its duplicate keys,
+// objects and workloads.
+func (m *Manifest) document(doc *yaml.Node, i int) {
+	if len(doc.Content) == 0 {
+		return
+	}
+	root := resolve(doc.Content[0])
+	if m.Templated && hasComplexKey(root, 0) {
+		// "{{ .Values.x }}" parses as a mapping key: a Go template, not a manifest.
+		return
+	}
+	m.duplicateKeys(root, 0)
+	m.object(root, i, nil, 0)
 }
 
 func (m *Manifest) problem(r text.Range, msg string) {
@@ -470,7 +511,7 @@ func (m *Manifest) workloads(o *Object) {
 	if !isMapping(spec) {
 		return
 	}
-	w := &Workload{Object: o, Path: strings.Join(path, "."), Spec: spec, SpecKey: key}
+	w := &Workload{Object: o, Path: strings.Join(path, "."), Spec: spec, SpecKey: key, verdicts: &verdictCell{}}
 	if len(path) > 1 {
 		_, tmpl := getPath(o.Node, path[:len(path)-1]...)
 		w.Metadata = valueOf(tmpl, "metadata")
@@ -543,7 +584,7 @@ func (m *Manifest) workloads(o *Object) {
 			w.Containers = append(w.Containers, c)
 		}
 	}
-	m.typed(w)
+	m.typedOrReused(w)
 	m.Workloads = append(m.Workloads, w)
 }
 
@@ -622,6 +663,22 @@ func effective(pod, ctr SecurityContext) SecurityContext {
 		e.SeccompProfile, e.SeccompProfileType = pod.SeccompProfile, pod.SeccompProfileType
 	}
 	return e
+}
+
+// typedOrReused gives w the typed spec of the workload that the same text produced before
+// (m.reuse, in order), or decodes it.
+func (m *Manifest) typedOrReused(w *Workload) {
+	if m.reused < len(m.reuse) {
+		old := m.reuse[m.reused]
+		m.reused++
+		if old.typedOK && old.Path == w.Path && len(old.Containers) == len(w.Containers) {
+			w.PodSpec, w.PodMeta, w.typedOK, w.verdicts = old.PodSpec, old.PodMeta, true, old.verdicts
+			return
+		}
+	}
+	n := len(m.Problems)
+	m.typed(w)
+	w.typedOK = len(m.Problems) == n
 }
 
 // typed decodes the pod spec and template metadata into Kubernetes' own types, the way the

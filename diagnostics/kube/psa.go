@@ -64,8 +64,11 @@ type Verdicts struct {
 
 // Verdicts returns the per-level PSA results of w (computed once).
 func (w *Workload) Verdicts() *Verdicts {
-	w.verdictsOnce.Do(func() { w.verdicts = w.computeVerdicts() })
-	return w.verdicts
+	if w.verdicts == nil {
+		return w.computeVerdicts()
+	}
+	w.verdicts.once.Do(func() { w.verdicts.v = w.computeVerdicts() })
+	return w.verdicts.v
 }
 
 func (w *Workload) computeVerdicts() *Verdicts {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
@@ -24,14 +25,58 @@ type Data struct {
 
 var manifestKinds = []diagnostics.FileKind{diagnostics.KindManifest}
 
-// workloadsOf returns the model and workloads of the pass's file.
-func workloadsOf(pass *diagnostics.Pass) (*Manifest, []*Workload) {
+// eachWorkload calls fn for every workload of the pass's file and reports what fn adds,
+// with the model in their Data. An NR2xx finding depends on its workload alone, so what fn
+// adds is kept on the workload: when the next version of the file reuses the workload (its
+// text unchanged and in the same place, see chunks.go), the findings are reported again
+// without running fn. (What is kept does not point at the model, which holds the whole text
+// of its version.)
+func eachWorkload(pass *diagnostics.Pass, fn func(m *Manifest, w *Workload, out *findings)) {
 	m := ForFile(pass.File)
-	return m, m.Workloads
+	for _, w := range m.Workloads {
+		for _, f := range w.found.get(pass.Rule.ID, func() findings {
+			var out findings
+			fn(m, w, &out)
+			return out
+		}) {
+			if d, ok := f.Data.(*Data); ok {
+				dd := *d
+				dd.Manifest = m
+				f.Data = &dd
+			}
+			pass.Report(f)
+		}
+	}
 }
 
-func report(pass *diagnostics.Pass, rng text.Range, d *Data, format string, args ...any) {
-	pass.Report(diagnostics.Finding{Range: rng, Message: fmt.Sprintf(format, args...), Data: d})
+// findings are what a rule found on one workload.
+type findings []diagnostics.Finding
+
+func (out *findings) add(rng text.Range, d *Data, format string, args ...any) {
+	*out = append(*out, diagnostics.Finding{Range: rng, Message: fmt.Sprintf(format, args...), Data: d})
+}
+
+// foundMemo keeps a workload's findings per rule.
+type foundMemo struct {
+	mu     sync.Mutex
+	byRule map[string]findings
+}
+
+func (fm *foundMemo) get(rule string, fn func() findings) findings {
+	fm.mu.Lock()
+	fs, ok := fm.byRule[rule]
+	fm.mu.Unlock()
+	if ok {
+		return fs
+	}
+	fs = fn()
+	fm.mu.Lock()
+	if fm.byRule == nil {
+		fm.byRule = map[string]findings{}
+	}
+	fm.byRule[rule] = fs
+	fm.mu.Unlock()
+	return fs
 }
 
 // fieldRange is the range of f's value, or of the fallback.
@@ -78,13 +123,13 @@ var NR201 = &diagnostics.Rule{
 		Good:    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n  - name: web\n    image: nginxinc/nginx-unprivileged\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		eachFailingContainer(pass, CheckRunAsNonRoot, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult) {
+		eachFailingContainer(pass, CheckRunAsNonRoot, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings) {
 			if f := c.Own.RunAsNonRoot; f != nil {
 				if b, ok := f.Bool(); ok && !b {
 					return // explicitly false: NR202
 				}
 			}
-			report(pass, c.Anchor(m.Lines), &Data{Manifest: m, Workload: w, Container: c, Check: CheckRunAsNonRoot},
+			out.add(c.Anchor(m.Lines), &Data{Workload: w, Container: c, Check: CheckRunAsNonRoot},
 				"%s of %s may run as root: runAsNonRoot is set at neither pod nor container level, so the image's user decides; %s",
 				c.Label(), objLabel(w), Violation(CheckRunAsNonRoot, r))
 		})
@@ -107,33 +152,32 @@ var NR202 = &diagnostics.Rule{
 		Good:    "spec:\n  securityContext:\n    runAsUser: 10001\n    runAsNonRoot: true\n  containers:\n  - name: app\n    image: app\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		m, ws := workloadsOf(pass)
-		for _, w := range ws {
+		eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {
 			v := w.Verdicts()
 			if r := v.Pod[CheckRunAsNonRoot]; !r.Allowed && w.Pod.RunAsNonRoot != nil {
-				report(pass, w.Pod.RunAsNonRoot.Range, &Data{Manifest: m, Workload: w, Check: CheckRunAsNonRoot, Field: w.Pod.RunAsNonRoot},
+				out.add(w.Pod.RunAsNonRoot.Range, &Data{Workload: w, Check: CheckRunAsNonRoot, Field: w.Pod.RunAsNonRoot},
 					"runAsNonRoot: false in the pod securityContext of %s lets every container that does not override it run as root; %s",
 					objLabel(w), Violation(CheckRunAsNonRoot, r))
 			}
 			if r := v.Pod[CheckRunAsUser]; !r.Allowed && w.Pod.RunAsUser != nil {
-				report(pass, w.Pod.RunAsUser.Range, &Data{Manifest: m, Workload: w, Check: CheckRunAsUser, Field: w.Pod.RunAsUser},
+				out.add(w.Pod.RunAsUser.Range, &Data{Workload: w, Check: CheckRunAsUser, Field: w.Pod.RunAsUser},
 					"runAsUser: 0 in the pod securityContext of %s runs its containers as root (with runAsNonRoot: true the kubelet refuses to start them: \"container's runAsUser breaks non-root policy\"); %s",
 					objLabel(w), Violation(CheckRunAsUser, r))
 			}
 			for i, c := range w.Containers {
 				if r := v.Containers[i][CheckRunAsNonRoot]; !r.Allowed && c.Own.RunAsNonRoot != nil {
 					if b, ok := c.Own.RunAsNonRoot.Bool(); ok && !b {
-						report(pass, c.Own.RunAsNonRoot.Range, &Data{Manifest: m, Workload: w, Container: c, Check: CheckRunAsNonRoot, Field: c.Own.RunAsNonRoot},
+						out.add(c.Own.RunAsNonRoot.Range, &Data{Workload: w, Container: c, Check: CheckRunAsNonRoot, Field: c.Own.RunAsNonRoot},
 							"runAsNonRoot: false lets %s run as root; %s", c.Label(), Violation(CheckRunAsNonRoot, r))
 					}
 				}
 				if r := v.Containers[i][CheckRunAsUser]; !r.Allowed && c.Own.RunAsUser != nil {
-					report(pass, c.Own.RunAsUser.Range, &Data{Manifest: m, Workload: w, Container: c, Check: CheckRunAsUser, Field: c.Own.RunAsUser},
+					out.add(c.Own.RunAsUser.Range, &Data{Workload: w, Container: c, Check: CheckRunAsUser, Field: c.Own.RunAsUser},
 						"runAsUser: 0 runs %s as root (with runAsNonRoot: true the kubelet refuses to start it: \"container's runAsUser breaks non-root policy\"); %s",
 						c.Label(), Violation(CheckRunAsUser, r))
 				}
 			}
-		}
+		})
 	},
 }
 
@@ -153,13 +197,13 @@ var NR203 = &diagnostics.Rule{
 		Good:    "containers:\n- name: app\n  image: app\n  securityContext:\n    allowPrivilegeEscalation: false\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		eachFailingContainer(pass, CheckAllowPrivilegeEscalation, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult) {
+		eachFailingContainer(pass, CheckAllowPrivilegeEscalation, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings) {
 			f := c.Own.AllowPrivilegeEscalation
 			what := "allowPrivilegeEscalation is not set"
 			if f != nil {
 				what = "allowPrivilegeEscalation: " + f.Value
 			}
-			report(pass, fieldRange(m, f, c.Anchor(m.Lines)), &Data{Manifest: m, Workload: w, Container: c, Check: CheckAllowPrivilegeEscalation, Field: f},
+			out.add(fieldRange(m, f, c.Anchor(m.Lines)), &Data{Workload: w, Container: c, Check: CheckAllowPrivilegeEscalation, Field: f},
 				"%s: setuid binaries in %s can regain root; %s", what, c.Label(), Violation(CheckAllowPrivilegeEscalation, r))
 		})
 	},
@@ -181,8 +225,8 @@ var NR204 = &diagnostics.Rule{
 		Good:    "containers:\n- name: app\n  image: app\n  securityContext:\n    capabilities:\n      drop: [ALL]\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		eachFailingContainer(pass, CheckCapabilities, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult) {
-			d := &Data{Manifest: m, Workload: w, Container: c, Check: CheckCapabilities}
+		eachFailingContainer(pass, CheckCapabilities, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings) {
+			d := &Data{Workload: w, Container: c, Check: CheckCapabilities}
 			dropsAll := false
 			for _, f := range c.Own.CapabilitiesDrop {
 				if f.Value == "ALL" {
@@ -197,13 +241,13 @@ var NR204 = &diagnostics.Rule{
 				case c.Own.Capabilities != nil:
 					rng = c.Own.Capabilities.KeyRange
 				}
-				report(pass, rng, d, "%s keeps the runtime's default capabilities (capabilities.drop lacks ALL); %s", c.Label(), Violation(CheckCapabilities, r))
+				out.add(rng, d, "%s keeps the runtime's default capabilities (capabilities.drop lacks ALL); %s", c.Label(), Violation(CheckCapabilities, r))
 			}
 			for _, f := range c.Own.CapabilitiesAdd {
 				if f.Value != "NET_BIND_SERVICE" {
 					dd := *d
 					dd.Field = f
-					report(pass, f.Range, &dd, "capability %s added to %s gives it privileges beyond NET_BIND_SERVICE; %s", f.Value, c.Label(), Violation(CheckCapabilities, r))
+					out.add(f.Range, &dd, "capability %s added to %s gives it privileges beyond NET_BIND_SERVICE; %s", f.Value, c.Label(), Violation(CheckCapabilities, r))
 				}
 			}
 		})
@@ -226,9 +270,9 @@ var NR205 = &diagnostics.Rule{
 		Good:    "containers:\n- name: app\n  image: app\n  securityContext:\n    allowPrivilegeEscalation: false\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		eachFailingContainer(pass, CheckPrivileged, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult) {
+		eachFailingContainer(pass, CheckPrivileged, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings) {
 			f := c.Own.Privileged
-			report(pass, fieldRange(m, f, c.Anchor(m.Lines)), &Data{Manifest: m, Workload: w, Container: c, Check: CheckPrivileged, Field: f},
+			out.add(fieldRange(m, f, c.Anchor(m.Lines)), &Data{Workload: w, Container: c, Check: CheckPrivileged, Field: f},
 				"privileged: true gives %s every capability and the host's devices: root in it is root on the node; %s", c.Label(), Violation(CheckPrivileged, r))
 		})
 	},
@@ -250,8 +294,7 @@ var NR206 = &diagnostics.Rule{
 		Good:    "spec:\n  securityContext:\n    seccompProfile:\n      type: RuntimeDefault\n  containers:\n  - name: app\n    image: app\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		m, ws := workloadsOf(pass)
-		for _, w := range ws {
+		eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {
 			v := w.Verdicts()
 			if r := v.Pod[CheckSeccomp]; !r.Allowed {
 				f := w.Pod.SeccompProfileType
@@ -261,7 +304,7 @@ var NR206 = &diagnostics.Rule{
 				} else if w.Pod.SeccompProfile != nil {
 					rng = w.Pod.SeccompProfile.KeyRange
 				}
-				report(pass, rng, &Data{Manifest: m, Workload: w, Check: CheckSeccomp, Field: f},
+				out.add(rng, &Data{Workload: w, Check: CheckSeccomp, Field: f},
 					"the pod seccomp profile of %s is not RuntimeDefault or Localhost: its containers can make every system call; %s", objLabel(w), Violation(CheckSeccomp, r))
 			}
 			for i, c := range w.Containers {
@@ -277,10 +320,10 @@ var NR206 = &diagnostics.Rule{
 				} else if c.Own.SeccompProfile != nil {
 					rng, what = c.Own.SeccompProfile.KeyRange, "seccompProfile has no valid type"
 				}
-				report(pass, rng, &Data{Manifest: m, Workload: w, Container: c, Check: CheckSeccomp, Field: f},
+				out.add(rng, &Data{Workload: w, Container: c, Check: CheckSeccomp, Field: f},
 					"%s: %s runs Unconfined and can make every system call; %s", what, c.Label(), Violation(CheckSeccomp, r))
 			}
-		}
+		})
 	},
 }
 
@@ -301,10 +344,9 @@ var NR207 = &diagnostics.Rule{
 		Good:    "spec:\n  securityContext:\n    runAsNonRoot: true\n    runAsUser: 10001\n    fsGroup: 10001\n  containers:\n  - name: db\n    image: db\n    volumeMounts:\n    - name: data\n      mountPath: /data\n  volumes:\n  - name: data\n    persistentVolumeClaim:\n      claimName: data\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		m, ws := workloadsOf(pass)
-		for _, w := range ws {
+		eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {
 			if w.Pod.FSGroup != nil {
-				continue
+				return
 			}
 			vols := map[string]*Volume{}
 			for _, v := range w.Volumes {
@@ -313,7 +355,7 @@ var NR207 = &diagnostics.Rule{
 				}
 			}
 			if len(vols) == 0 {
-				continue
+				return
 			}
 			for _, c := range w.Containers {
 				if !c.RunsNonRoot() {
@@ -328,12 +370,12 @@ var NR207 = &diagnostics.Rule{
 					if at == nil {
 						at = mt.NameNode
 					}
-					report(pass, Range(m.Lines, at), &Data{Manifest: m, Workload: w, Container: c, Mount: mt, Volume: v},
+					out.add(Range(m.Lines, at), &Data{Workload: w, Container: c, Mount: mt, Volume: v},
 						"%s volume %q is mounted writable at %s in non-root %s, but the pod sets no fsGroup: the volume stays root-owned and writes fail with \"permission denied\"",
 						v.Type, v.Name, mt.MountPath, c.Label())
 				}
 			}
-		}
+		})
 	},
 }
 
@@ -354,21 +396,20 @@ var NR208 = &diagnostics.Rule{
 		Good:    "securityContext:\n  fsGroup: 10001\n  fsGroupChangePolicy: OnRootMismatch\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		m, ws := workloadsOf(pass)
-		for _, w := range ws {
+		eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {
 			for _, c := range w.Containers {
 				if !c.Init || !c.RunsAsRoot() || len(c.Mounts) == 0 {
 					continue
 				}
 				for _, a := range c.Command {
 					if mm := chownRE.FindStringSubmatch(a.Value); mm != nil {
-						report(pass, Range(m.Lines, a), &Data{Manifest: m, Workload: w, Container: c},
+						out.add(Range(m.Lines, a), &Data{Workload: w, Container: c},
 							"%s runs as root only to %s a volume: a namespace enforcing \"restricted\" and OpenShift's restricted-v2 reject the pod; set fsGroup in the pod securityContext instead", c.Label(), mm[2])
 						break
 					}
 				}
 			}
-		}
+		})
 	},
 }
 
@@ -387,10 +428,9 @@ var NR209 = &diagnostics.Rule{
 		Good:    "volumes:\n- name: logs\n  emptyDir: {}\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		m, ws := workloadsOf(pass)
-		for _, w := range ws {
+		eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {
 			if w.Verdicts().Pod[CheckHostPath].Allowed {
-				continue
+				return
 			}
 			for _, v := range w.Volumes {
 				if v.Type != "hostPath" {
@@ -400,11 +440,11 @@ var NR209 = &diagnostics.Rule{
 				if path == "" {
 					path = "(no path)"
 				}
-				report(pass, Range(m.Lines, v.TypeKey), &Data{Manifest: m, Workload: w, Volume: v},
+				out.add(Range(m.Lines, v.TypeKey), &Data{Workload: w, Volume: v},
 					"hostPath volume %q mounts the node's %s: its files are owned by the node's root, so a non-root container cannot write them; %s",
 					v.Name, path, Violation(CheckHostPath, w.Verdicts().Pod[CheckHostPath]))
 			}
-		}
+		})
 	},
 }
 
@@ -425,8 +465,7 @@ var NR210 = &diagnostics.Rule{
 		Good:    "containers:\n- name: web\n  image: web\n  securityContext:\n    runAsNonRoot: true\n  ports:\n  - containerPort: 8080\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		m, ws := workloadsOf(pass)
-		for _, w := range ws {
+		eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {
 			for _, c := range w.Containers {
 				if !c.RunsNonRoot() {
 					continue
@@ -445,13 +484,13 @@ var NR210 = &diagnostics.Rule{
 				}
 				for _, p := range c.Ports {
 					if p.Port > 0 && p.Port < 1024 {
-						report(pass, Range(m.Lines, p.Node), &Data{Manifest: m, Workload: w, Container: c, Port: p},
+						out.add(Range(m.Lines, p.Node), &Data{Workload: w, Container: c, Port: p},
 							"non-root %s listens on privileged port %d without NET_BIND_SERVICE: it works where the runtime sets ip_unprivileged_port_start=0 (Docker, containerd ≥ 2.0) but fails with \"bind: permission denied\" on CRI-O (OpenShift)",
 							c.Label(), p.Port)
 					}
 				}
 			}
-		}
+		})
 	},
 }
 
@@ -483,14 +522,13 @@ func HasOpenShiftObjects(f *diagnostics.File) bool {
 
 // eachFailingContainer calls fn for every container of the pass's workloads whose own
 // pod-security-admission verdict on check fails.
-func eachFailingContainer(pass *diagnostics.Pass, check string, fn func(m *Manifest, w *Workload, c *Container, r policy.CheckResult)) {
-	m, ws := workloadsOf(pass)
-	for _, w := range ws {
+func eachFailingContainer(pass *diagnostics.Pass, check string, fn func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings)) {
+	eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {
 		v := w.Verdicts()
 		for i, c := range w.Containers {
 			if r := v.Containers[i][check]; !r.Allowed {
-				fn(m, w, c, r)
+				fn(m, w, c, r, out)
 			}
 		}
-	}
+	})
 }
