@@ -38,6 +38,7 @@ import (
 	"go.lsp.dev/uri"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/dockerfiletest"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube/kubetest"
 	"github.com/nonroot-ls/nonroot-ls/server/lspclient"
 )
 
@@ -118,62 +119,7 @@ type docKind struct {
 
 var dockerfileDoc = docKind{"dockerfile", "Dockerfile", [2]int{60, 2000}, dockerfiletest.Generate, dockerfiletest.EditLine}
 
-var manifestDoc = docKind{"yaml", "deploy.yaml", [2]int{84, 3000}, generateManifest, func(int) int { return 0 }}
-
-// generateManifest returns about n lines of Deployments (one document per 42 lines), each with
-// a pod and a container securityContext that leave a few findings.
-func generateManifest(n int) string {
-	var b strings.Builder
-	b.WriteString("# nonroot-ls bench\n")
-	for i := 0; b.Len() == 0 || strings.Count(b.String(), "\n") < n-1; i++ {
-		if i > 0 {
-			b.WriteString("---\n")
-		}
-		fmt.Fprintf(&b, `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web-%d
-  labels: {app: web-%d}
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web-%d}
-  template:
-    metadata:
-      labels: {app: web-%d}
-    spec:
-      securityContext:
-        runAsNonRoot: true
-        fsGroup: 10001
-      volumes:
-        - name: data
-          persistentVolumeClaim: {claimName: data-%d}
-      containers:
-        - name: app
-          image: registry.example.com/web:%d
-          ports:
-            - containerPort: 8080
-          securityContext:
-            allowPrivilegeEscalation: false
-            capabilities:
-              drop: [ALL]
-          volumeMounts:
-            - name: data
-              mountPath: /data
-        - name: sidecar
-          image: registry.example.com/sidecar:1
-          ports:
-            - containerPort: 80
-          securityContext:
-            runAsUser: 0
-      initContainers:
-        - name: init
-          image: busybox:1.36
-          command: [sh, -c, "chown -R 10001 /data"]
-`, i, i, i, i, i, i)
-	}
-	return b.String()
-}
+var manifestDoc = docKind{"yaml", "deploy.yaml", [2]int{84, 3000}, kubetest.Generate, func(int) int { return kubetest.EditLine }}
 
 func run(bin string, doc docKind, edits, starts int, asJSON bool, out io.Writer) error {
 	ws, err := os.MkdirTemp("", "lspbench-ws")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube/kubetest"
 )
 
 func TestPercentiles(t *testing.T) {
@@ -43,12 +44,12 @@ func TestProcReaders(t *testing.T) {
 
 func TestGenerateManifest(t *testing.T) {
 	for _, n := range []int{84, 3000} {
-		src := generateManifest(n)
+		src := kubetest.Generate(n)
 		if got := strings.Count(src, "\n"); got < n || got > n+42 {
-			t.Errorf("generateManifest(%d) has %d lines", n, got)
+			t.Errorf("kubetest.Generate(%d) has %d lines", n, got)
 		}
 		if !diagnostics.LooksLikeManifest([]byte(src)) {
-			t.Errorf("generateManifest(%d) is not read as a manifest", n)
+			t.Errorf("kubetest.Generate(%d) is not read as a manifest", n)
 		}
 	}
 }
