@@ -198,7 +198,11 @@ func (s *Snapshot) WithFile(path string, version int32, languageID, content stri
 	n := s.clone()
 	path = Clean(path)
 	f := &File{Path: path, Version: version, Text: content, LanguageID: languageID, Open: true}
-	f.Kind = DetectKind(path, languageID, []byte(content), n.ChartRoot(path))
+	if languageID == "dockerfile" || languageID == "containerfile" || IsDockerfileName(filepath.Base(path)) {
+		f.Kind = KindDockerfile // what DetectKind says first, without copying the text or looking for a chart
+	} else {
+		f.Kind = DetectKind(path, languageID, []byte(content), n.ChartRoot(path))
+	}
 	n.overlays[path] = f
 	n.noteChanged([]string{path})
 	return n
