@@ -682,7 +682,12 @@ func parseInstruction(node *parser.Node) (v any, err error) {
 			v, err = nil, fmt.Errorf("%s: cannot parse instruction", node.Value)
 		}
 	}()
-	v, err = instructions.ParseInstruction(node)
+	// The comments above an instruction only configure BuildKit's linter, which is not run
+	// (and with none, a "# check=" comment there makes BuildKit panic): leave them out, so an
+	// instruction reads the same wherever it is.
+	n := *node
+	n.PrevComment = nil
+	v, err = instructions.ParseInstruction(&n)
 	if err != nil {
 		return nil, err // BuildKit may return a typed nil command with its error
 	}

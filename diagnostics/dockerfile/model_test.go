@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
@@ -371,5 +372,18 @@ func TestChunkedParseEqualsWhole(t *testing.T) {
 				t.Errorf("%d: node %d: chunked %d-%d %q, whole %d-%d %q", i, j, c.StartLine, c.EndLine, c.Original, n.StartLine, n.EndLine, n.Original)
 			}
 		}
+	}
+}
+
+// TestCheckDirectiveAboveInstruction: a "# check=" comment right above an instruction
+// configures BuildKit's linter only; the instruction parses as usual (BuildKit panics
+// reading it with no linter, which used to become a "cannot parse instruction" problem).
+func TestCheckDirectiveAboveInstruction(t *testing.T) {
+	m := Parse("/w/Dockerfile", "FROM alpine\n# check=skip=all\nCOPY a /b\n")
+	if len(m.Problems) != 0 {
+		t.Errorf("problems: %v", m.Problems)
+	}
+	if _, ok := m.Stages[0].Instructions[1].Parsed.(*instructions.CopyCommand); !ok {
+		t.Errorf("COPY parsed as %T", m.Stages[0].Instructions[1].Parsed)
 	}
 }
