@@ -350,7 +350,7 @@ func TestChunkedParseEqualsWhole(t *testing.T) {
 		srcs = append(srcs, string(b))
 	}
 	for i, src := range srcs {
-		pf, ok := parseChunked(src)
+		pf, ok := parseChunked(src, nil)
 		if !ok {
 			continue
 		}
@@ -385,5 +385,20 @@ func TestCheckDirectiveAboveInstruction(t *testing.T) {
 	}
 	if _, ok := m.Stages[0].Instructions[1].Parsed.(*instructions.CopyCommand); !ok {
 		t.Errorf("COPY parsed as %T", m.Stages[0].Instructions[1].Parsed)
+	}
+}
+
+// TestUserAfterEachUSER: each USER instruction knows the user it sets, not the stage's last.
+func TestUserAfterEachUSER(t *testing.T) {
+	m := Parse("/w/Dockerfile", "FROM alpine\nUSER 1000\nRUN id\nUSER 2000\n")
+	st := m.Stages[0]
+	if u := st.Users[0].userAfter(); u.UID == nil || *u.UID != 1000 {
+		t.Errorf("first USER sets %s", u.Describe())
+	}
+	if u := st.Instructions[2].User(); u.UID == nil || *u.UID != 1000 {
+		t.Errorf("RUN runs as %s", u.Describe())
+	}
+	if u := st.User(); u.UID == nil || *u.UID != 2000 {
+		t.Errorf("stage user %s", u.Describe())
 	}
 }

@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -9,9 +10,13 @@ import (
 
 // Editing a Dockerfile changes one stage at a time, yet BuildKit's parser reads the whole
 // file. To keep the edit path fast, a file without heredocs or an escape directive is cut
-// into chunks at the FROM lines that start an instruction, and each chunk's parse (BuildKit's
-// nodes and typed instructions) is cached by its text. A chunk that does not parse sends the
-// whole file through BuildKit's parser, so errors are exactly BuildKit's.
+// into chunks at the FROM lines that start an instruction, and each chunk is parsed on its
+// own (BuildKit's nodes and typed instructions); a chunk the previous version of the
+// document also had keeps its parse (see reuse.go), and in a chunk that changed, an
+// instruction whose lines the previous version's chunk had keeps its node, so only the
+// instructions an edit touched go through BuildKit's parser. A chunk or instruction that
+// does not parse on its own sends the whole file through BuildKit's parser, so errors are
+// exactly BuildKit's.
 
 type parsedNode struct {
 	node   *parser.Node // lines relative to the chunk
@@ -19,6 +24,8 @@ type parsedNode struct {
 	err    error
 }
 
+// chunkResult is the parse of one chunk: immutable once built, shared by the models of
+// successive versions that contain the chunk.
 type chunkResult struct {
 	nodes []parsedNode
 	ok    bool
@@ -51,18 +58,20 @@ func (res *chunkResult) at(offset int) []*parser.Node {
 	return nodes
 }
 
-// chunkCache holds the parses of recently seen chunks (bounded: about 2×512 chunks).
-var chunkCache = newGenCache[*chunkResult](512)
-
 // parsedFile is the file's instructions with absolute lines.
 type parsedFile struct {
 	nodes  []*parser.Node
 	parsed []any
 	errs   []error
+	// chunks and texts are the chunks' parses and texts (nil when the file was parsed whole).
+	chunks []*chunkResult
+	texts  []string
 }
 
-// parseChunked parses src chunk by chunk; ok is false when the file must be parsed whole.
-func parseChunked(src string) (pf parsedFile, ok bool) {
+// parseChunked parses src chunk by chunk, reusing the parses of the chunks prev (the model of
+// the document's previous version, or nil) also had; ok is false when the file must be
+// parsed whole.
+func parseChunked(src string, prev *Model) (pf parsedFile, ok bool) {
 	if strings.Contains(src, "<<") {
 		return pf, false
 	}
@@ -70,10 +79,29 @@ func parseChunked(src string) (pf parsedFile, ok bool) {
 	if !ok {
 		return pf, false
 	}
+	var old []string
+	if prev != nil {
+		old = prev.chunkTexts
+	}
+	shift := len(old) - len(chunks) // where the chunks after an added or removed one were
 	results := make([]*chunkResult, len(chunks))
 	n := 0
 	for i, c := range chunks {
-		res := parseChunk(c)
+		var res *chunkResult
+		var near []int // the previous chunks at the same place
+		for _, j := range [2]int{i, i + shift} {
+			if j < 0 || j >= len(old) || slices.Contains(near, j) {
+				continue
+			}
+			if old[j] == c {
+				res = prev.chunks[j]
+				break
+			}
+			near = append(near, j)
+		}
+		if res == nil {
+			res = parseChunkReusing(c, i == 0, prev, near)
+		}
 		if !res.ok {
 			return parsedFile{}, false
 		}
@@ -90,13 +118,11 @@ func parseChunked(src string) (pf parsedFile, ok bool) {
 			pf.errs = append(pf.errs, pn.err)
 		}
 	}
+	pf.chunks, pf.texts = results, chunks
 	return pf, true
 }
 
 func parseChunk(c string) *chunkResult {
-	if res, ok := chunkCache.get(c); ok {
-		return res
-	}
 	res := &chunkResult{}
 	r, err := parser.Parse(strings.NewReader(c))
 	switch {
@@ -110,22 +136,148 @@ func parseChunk(c string) *chunkResult {
 			res.nodes = append(res.nodes, parsedNode{node: n, parsed: p, err: perr})
 		}
 	}
-	if len(c) <= 1<<16 {
-		chunkCache.put(c, res)
+	return res
+}
+
+// parseChunkReusing parses chunk c, taking the node of each instruction whose lines one of
+// the previous model's chunks near had from that chunk's parse, and parsing the others one
+// by one. The file's first chunk (first) may start with parser directives: it reuses only
+// the first previous chunk, and only when the comment lines before its first instruction
+// are the same.
+func parseChunkReusing(c string, first bool, prev *Model, near []int) *chunkResult {
+	type oldNode struct {
+		pn   parsedNode
+		line int // the instruction's first line in its chunk
+	}
+	spans := splitInstructions(c)
+	known := map[string]oldNode{}
+	for _, j := range near {
+		old, nodes := splitInstructions(prev.chunkTexts[j]), prev.chunks[j].nodes
+		if !covers(old, nodes) {
+			continue // BuildKit read other instructions: nothing to match them with
+		}
+		if first && (j != 0 || head(c, spans) != head(prev.chunkTexts[j], old)) {
+			continue
+		}
+		for k, sp := range old {
+			if !strings.HasPrefix(sp.text, bom) {
+				known[sp.text] = oldNode{nodes[k], sp.line}
+			}
+		}
+	}
+	if len(known) == 0 {
+		return parseChunk(c)
+	}
+	res := &chunkResult{ok: true, nodes: make([]parsedNode, len(spans))}
+	copies := make([]parser.Node, len(spans))
+	for k, sp := range spans {
+		if o, ok := known[sp.text]; ok {
+			n := &copies[k]
+			*n = *o.pn.node
+			n.StartLine += sp.line - o.line
+			n.EndLine += sp.line - o.line
+			res.nodes[k] = parsedNode{node: n, parsed: o.pn.parsed, err: o.pn.err}
+			continue
+		}
+		if strings.HasPrefix(sp.text, bom) {
+			return parseChunk(c) // BuildKit drops a byte order mark only at the start of what it parses
+		}
+		one := parseChunk(sp.text)
+		if !one.ok || !covers([]span{{sp.text, 0, 0}}, one.nodes) {
+			return parseChunk(c) // BuildKit reads these lines otherwise: parse the chunk as a whole
+		}
+		pn := one.nodes[0]
+		pn.node.StartLine += sp.line
+		pn.node.EndLine += sp.line
+		res.nodes[k] = pn
 	}
 	return res
 }
 
+const bom = "\xef\xbb\xbf"
+
+// covers reports whether BuildKit read the spans as the nodes: one node per span, on exactly
+// the span's lines.
+func covers(spans []span, nodes []parsedNode) bool {
+	if len(spans) != len(nodes) {
+		return false
+	}
+	for k, sp := range spans {
+		last := sp.line + strings.Count(strings.TrimSuffix(sp.text, "\n"), "\n")
+		if n := nodes[k].node; n.StartLine != sp.line+1 || n.EndLine != last+1 {
+			return false
+		}
+	}
+	return true
+}
+
+// span is the lines of one instruction of a chunk, and the chunk line and byte offset it
+// starts at.
+type span struct {
+	text     string
+	line, at int
+}
+
+// head returns the text of chunk c before its first instruction.
+func head(c string, spans []span) string {
+	if len(spans) == 0 {
+		return c
+	}
+	return c[:spans[0].at]
+}
+
+// splitInstructions cuts a chunk into its instructions, as splitChunks reads lines: each
+// span runs from an instruction's first line to its last (with the comment and blank lines
+// inside a continuation); the blank and comment lines between instructions are in none.
+func splitInstructions(c string) []span {
+	var out []span
+	start, startLine, end := -1, 0, 0
+	inInstr := false
+	for p, line := 0, 0; p < len(c); line++ {
+		i := strings.IndexByte(c[p:], '\n')
+		next := len(c)
+		if i >= 0 {
+			next = p + i + 1
+		}
+		text := strings.TrimRight(c[p:next], "\r\n")
+		t := strings.TrimLeft(text, " \t")
+		switch {
+		case t == "" || strings.HasPrefix(t, "#"):
+		case inInstr:
+			inInstr = strings.HasSuffix(strings.TrimRight(text, " \t"), `\`)
+			end = next
+		default:
+			if start >= 0 {
+				out = append(out, span{c[start:end], startLine, start})
+			}
+			start, startLine = p, line
+			inInstr = strings.HasSuffix(strings.TrimRight(text, " \t"), `\`)
+			end = next
+		}
+		p = next
+	}
+	if start >= 0 {
+		if inInstr {
+			end = len(c)
+		}
+		out = append(out, span{c[start:end], startLine, start})
+	}
+	return out
+}
+
 // splitChunks cuts src before each FROM that starts an instruction (not inside a
-// continuation). offsets are the number of lines before each chunk.
+// continuation). A chunk ends after its last instruction line: the blank and comment lines
+// that follow it are in no chunk (so a comment typed between two stages changes neither).
+// offsets are the number of lines before each chunk.
 func splitChunks(src string) (chunks []string, offsets []int, ok bool) {
 	start, startLine, line := 0, 0, 0
+	end := 0 // end of the chunk's last instruction line
 	inInstr, atTop := false, true
 	for p := 0; p < len(src); line++ {
-		end := strings.IndexByte(src[p:], '\n')
+		i := strings.IndexByte(src[p:], '\n')
 		next := len(src)
-		if end >= 0 {
-			next = p + end + 1
+		if i >= 0 {
+			next = p + i + 1
 		}
 		text := strings.TrimRight(src[p:next], "\r\n")
 		t := strings.TrimLeft(text, " \t")
@@ -136,18 +288,24 @@ func splitChunks(src string) (chunks []string, offsets []int, ok bool) {
 			}
 		case inInstr:
 			inInstr = strings.HasSuffix(strings.TrimRight(text, " \t"), `\`)
+			end = next
 		default:
 			atTop = false
 			if len(t) > 5 && strings.EqualFold(t[:4], "from") && (t[4] == ' ' || t[4] == '\t') && p > start {
-				chunks = append(chunks, src[start:p])
+				// Not in a continuation here: the previous instruction ended at end.
+				chunks = append(chunks, src[start:max(end, start)])
 				offsets = append(offsets, startLine)
 				start, startLine = p, line
 			}
 			inInstr = strings.HasSuffix(strings.TrimRight(text, " \t"), `\`)
+			end = next
 		}
 		p = next
 	}
-	chunks = append(chunks, src[start:])
+	if inInstr || end <= start {
+		end = len(src) // an instruction continued to the end, or only comments
+	}
+	chunks = append(chunks, src[start:end])
 	offsets = append(offsets, startLine)
 	return chunks, offsets, true
 }

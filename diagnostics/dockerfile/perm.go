@@ -145,7 +145,7 @@ func (st *Stage) permOf(p string, depth int) Perm {
 			rootOnly = false
 		}
 		if q.Owner != "" {
-			o := q.owner
+			o := *q.owner
 			out.Owner = &o
 		}
 		if q.Group != "" || q.GID != nil {

@@ -296,20 +296,20 @@ var NR105 = &diagnostics.Rule{
 			var hits []hit
 			lastFor := map[*Instruction]*Instruction{}
 			for _, r := range s.Runs {
-				if !r.User.NonRoot() || !userFromFile(r.User) {
+				if !r.User().NonRoot() || !userFromFile(r.User()) {
 					continue
 				}
 				for _, c := range r.Commands {
 					if reason := NeedsRoot(r, c); reason != "" {
 						hits = append(hits, hit{r, c, reason})
-						lastFor[r.User.Instr] = r.Instr
+						lastFor[r.User().Instr] = r.Instr
 					}
 				}
 			}
 			for _, h := range hits {
-				ui := h.r.User.Instr
+				ui := h.r.User().Instr
 				pass.Report(diagnostics.Finding{Range: h.c.NameRange(), Data: &NR105Data{User: ui, Run: h.r.Instr, Last: lastFor[ui]},
-					Message: fmt.Sprintf("%s, but this RUN runs as %s (USER on line %d): the build fails with \"permission denied\"", h.reason, h.r.User.Describe(), ui.Line()+1)})
+					Message: fmt.Sprintf("%s, but this RUN runs as %s (USER on line %d): the build fails with \"permission denied\"", h.reason, h.r.User().Describe(), ui.Line()+1)})
 			}
 		}
 	},
@@ -413,10 +413,10 @@ func systemWrite(r *Run, a Arg) string {
 		if !under(p, dir) {
 			continue
 		}
-		if acc, _ := r.Stage.WriteAccess(r.User, p); acc == AccessWritable {
+		if acc, _ := r.Stage.WriteAccess(r.User(), p); acc == AccessWritable {
 			return ""
 		}
-		if acc, _ := r.Stage.WriteAccess(r.User, path.Dir(p)); acc == AccessWritable {
+		if acc, _ := r.Stage.WriteAccess(r.User(), path.Dir(p)); acc == AccessWritable {
 			return ""
 		}
 		return "writes " + p + ", which only root may write"
@@ -620,6 +620,9 @@ func ownerOf(p *PathPerm) string {
 	if p == nil {
 		return "root"
 	}
+	if p.owner == nil {
+		return "root"
+	}
 	o := p.owner
 	if o.Kind == KindRoot || o.Value == "" && o.UID == nil {
 		return "root"
@@ -801,8 +804,8 @@ var NR111 = &diagnostics.Rule{
 					lines := r.Stage.model.lines
 					rg := lines.RangeOf(c.SudoStart, c.SudoStart+len("sudo"))
 					as := "as root already: sudo is not needed"
-					if r.User.NonRoot() {
-						as = fmt.Sprintf("as %s: sudo must be installed and passwordless for this to work, and it leaves a way back to root", r.User.Describe())
+					if r.User().NonRoot() {
+						as = fmt.Sprintf("as %s: sudo must be installed and passwordless for this to work, and it leaves a way back to root", r.User().Describe())
 					}
 					pass.Report(diagnostics.Finding{Range: rg, Data: c,
 						Message: fmt.Sprintf("sudo %s: this RUN runs %s", c.Name, as)})

@@ -17,7 +17,6 @@ import (
 type Run struct {
 	Instr    *Instruction
 	Stage    *Stage
-	User     User   // the user the RUN runs as
 	Workdir  string // its working directory
 	Commands []*Command
 	Writes   []Arg // files written by redirections (> and >>)
@@ -28,6 +27,10 @@ type Run struct {
 
 	umask    int  // the shell's umask after a `umask` command (see perm.go)
 	umaskSet bool // a `umask` command set it
+	// scanned is set when the RUN's program was read; lookups are the variables that
+	// reading looked up, with what it found (another version may reuse it, see reuse.go).
+	scanned bool
+	lookups []lookup
 }
 
 // Command is one simple command of a shell program.
@@ -155,72 +158,6 @@ func (sc *shellScanner) finish(om offsetMap) {
 	}
 }
 
-// scanResult is a scan of a shell text kept for reuse: valid while the variables it looked up
-// have the same values.
-type scanResult struct {
-	cmds         []*Command
-	write        []Arg
-	err          string
-	stmts, calls int
-	redir        bool
-	lookups      []lookup
-}
-
-// scanCache keeps recent RUN scans by their shell text (bounded: about 2×2048).
-var scanCache = newGenCache[*scanResult](2048)
-
-func (r *scanResult) valid(env func(string) (string, bool)) bool {
-	for _, l := range r.lookups {
-		v, ok := "", false
-		if env != nil {
-			v, ok = env(l.name)
-		}
-		if v != l.val || ok != l.ok {
-			return false
-		}
-	}
-	return true
-}
-
-// scanCached scans src (a top-level shell text) or reuses an earlier scan of the same text.
-func (sc *shellScanner) scanCached(src string) {
-	if r, ok := scanCache.get(src); ok && r.valid(sc.env) {
-		// The copies are mapped to file offsets by finish: allocate them in two slabs.
-		sc.cmds = make([]*Command, len(r.cmds))
-		slab := make([]Command, len(r.cmds))
-		nArgs := 0
-		for _, c := range r.cmds {
-			nArgs += len(c.Args)
-		}
-		args := make([]Arg, 0, nArgs)
-		for i, c := range r.cmds {
-			cc := &slab[i]
-			*cc = *c
-			cc.Args = nil
-			if len(c.Args) > 0 {
-				start := len(args)
-				args = append(args, c.Args...)
-				cc.Args = args[start:len(args):len(args)]
-			}
-			sc.cmds[i] = cc
-		}
-		sc.write = append([]Arg(nil), r.write...)
-		sc.err, sc.stmts, sc.calls, sc.redir = r.err, r.stmts, r.calls, r.redir
-		return
-	}
-	sc.scan(src, 0)
-	if len(src) > 1<<16 {
-		return
-	}
-	r := &scanResult{write: append([]Arg(nil), sc.write...), err: sc.err, stmts: sc.stmts, calls: sc.calls, redir: sc.redir, lookups: sc.lookups}
-	for _, c := range sc.cmds {
-		cc := *c
-		cc.Args = append([]Arg(nil), c.Args...)
-		r.cmds = append(r.cmds, &cc)
-	}
-	scanCache.put(src, r)
-}
-
 // scan parses src, whose offset 0 is offset base of the top-level shell text, and collects
 // its commands with offsets in top-level coordinates (finish maps them to the file).
 func (sc *shellScanner) scan(src string, base int) {
@@ -298,31 +235,15 @@ func (sc *shellScanner) scan(src string, base int) {
 	})
 }
 
-type shellAST struct {
-	f   *syntax.File
-	err string
-}
-
-// shellCache keeps the syntax trees of shell programs by their text: an edit re-parses only
-// the RUNs it changed. The trees are only read after parsing. Bounded (about 2×2048 trees).
-var shellCache = newGenCache[shellAST](2048)
-
 func (sc *shellScanner) parse(src string) (*syntax.File, string) {
-	if a, ok := shellCache.get(src); ok {
-		return a.f, a.err
-	}
 	if sc.parser == nil {
 		sc.parser = syntax.NewParser(syntax.Variant(syntax.LangBash))
 	}
 	f, err := sc.parser.Parse(strings.NewReader(src), "")
-	a := shellAST{f: f}
 	if err != nil {
-		a.err = err.Error()
+		return f, err.Error()
 	}
-	if len(src) <= 1<<16 {
-		shellCache.put(src, a)
-	}
-	return a.f, a.err
+	return f, ""
 }
 
 // nested scans a script that starts at offset at of the top-level shell text.
@@ -539,9 +460,8 @@ func skipOptions(args []Arg, i int, withArg string) int {
 	return i
 }
 
-func (st *Stage) newRun(in *Instruction, p *instructions.RunCommand, user User, workdir string) *Run {
-	return &Run{Instr: in, Stage: st, User: user, Workdir: workdir}
-}
+// User is the user the RUN runs as.
+func (r *Run) User() User { return r.Instr.User() }
 
 // analyse parses the RUN's shell program and records what it creates and changes.
 func (r *Run) analyse() {
@@ -552,6 +472,19 @@ func (r *Run) analyse() {
 		return
 	}
 	env := envView{r.Stage.env[:in.envLen]}
+	r.scanned = true
+	if o := r.Stage.previousRun(in); o != nil && o.lookupsValid(env.Get) {
+		// The same text with the same variables: the same commands, moved.
+		var a cmdAlloc
+		a.reserve(o.Commands)
+		dB, dL := in.Start-o.Instr.Start, in.Node.StartLine-o.Instr.Node.StartLine
+		r.Commands, r.Writes = a.move(o.Commands, dB, dL, m.lines), movedArgs(o.Writes, dB)
+		r.ParseError, r.Single, r.lookups = o.ParseError, o.Single, o.lookups
+		for _, c := range r.Commands {
+			r.record(c)
+		}
+		return
+	}
 	if m.sh == nil {
 		m.sh = syntax.NewParser(syntax.Variant(syntax.LangBash))
 	}
@@ -574,7 +507,7 @@ func (r *Run) analyse() {
 		}
 	} else {
 		src, om := r.shellText()
-		sc.scanCached(src)
+		sc.scan(src, 0)
 		sc.finish(om)
 		r.Single = sc.stmts == 1 && sc.calls == 1 && !sc.redir && len(in.Node.Heredocs) == 0
 	}
@@ -584,6 +517,7 @@ func (r *Run) analyse() {
 	r.ParseError = sc.err
 	r.Commands = sc.cmds
 	r.Writes = sc.write
+	r.lookups = sc.lookups
 	for _, c := range r.Commands {
 		r.record(c)
 	}
@@ -651,7 +585,7 @@ func (r *Run) record(c *Command) {
 				p.bits = applySymbolic(0o755, mode)
 				p.Mode = ""
 			}
-			st.addPerm(p, r.User)
+			st.addPerm(p, r.Instr.user)
 		}
 	case "chown", "chgrp":
 		opts, pos := parseOpts(c.Args, "", "reference", "from")
@@ -678,7 +612,7 @@ func (r *Run) record(c *Command) {
 			if !a.OK {
 				continue
 			}
-			st.addPerm(PathPerm{Path: pathOf(a), Owner: owner, Group: group, Op: c.Name, Recursive: rec, Range: c.ArgRange(a), Instr: r.Instr, bits: -1}, r.User)
+			st.addPerm(PathPerm{Path: pathOf(a), Owner: owner, Group: group, Op: c.Name, Recursive: rec, Range: c.ArgRange(a), Instr: r.Instr, bits: -1}, r.Instr.user)
 		}
 	case "chmod":
 		opts, pos := parseOpts(c.Args, "", "reference")
@@ -696,7 +630,7 @@ func (r *Run) record(c *Command) {
 			if n, err := strconv.ParseUint(mode, 8, 32); err == nil {
 				p.bits = int(n)
 			}
-			st.addPerm(p, r.User)
+			st.addPerm(p, r.Instr.user)
 		}
 	case "install":
 		opts, pos := parseOpts(c.Args, "ogmtS", "owner", "group", "mode", "target-directory", "suffix")
@@ -712,7 +646,7 @@ func (r *Run) record(c *Command) {
 			if mode != "" {
 				p.bits = applySymbolic(0o755, mode)
 			}
-			st.addPerm(p, r.User)
+			st.addPerm(p, r.Instr.user)
 		}
 	case "setcap":
 		_, pos := parseOpts(c.Args, "", "")
