@@ -20,8 +20,9 @@ import (
 
 // dumpModel renders everything a model holds, unexported fields included, through
 // reflection: a pointer to a stage or an instruction outside the lists that hold them is
-// written as its indices, and the model and line index a stage or a command points to must
-// be the model's own.
+// written as its indices, and the model a stage points to must be the model itself. A
+// command is written with the ranges and text it computes from its line index (which may be
+// a previous version's, see reuse.go).
 func dumpModel(m *Model) string {
 	d := &dumper{m: m}
 	d.value(reflect.ValueOf(m).Elem(), true)
@@ -40,9 +41,10 @@ var (
 	linesType  = reflect.TypeFor[*text.Lines]()
 	nodeType   = reflect.TypeFor[*parser.Node]()
 	baseType   = reflect.TypeFor[*BaseImage]()
+	cmdType    = reflect.TypeFor[*Command]()
 	didYouMean = regexp.MustCompile(`\(did you mean [^)]*\?\)`)
 	skipFields = map[string]bool{
-		"chunks": true, "chunkTexts": true, // the parse reuse's own data (parsecache.go)
+		"chunks": true, "chunkTexts": true, "oldLines": true, // the reuse's own data
 		"src":      true,                // compared apart
 		"permOnce": true, "perms": true, // computed on demand
 	}
@@ -88,6 +90,14 @@ func (d *dumper) value(v reflect.Value, owned bool) {
 		case baseType:
 			fmt.Fprintf(&d.b, "base %q", v.Elem().FieldByName("Match").String())
 			return
+		case cmdType:
+			d.value(v.Elem(), false)
+			c := v.Interface().(*Command)
+			fmt.Fprintf(&d.b, "range=%v name=%v sudo=%v %q args=", c.Range(), c.NameRange(), c.SudoRange(), c.String())
+			for _, a := range c.Args {
+				fmt.Fprintf(&d.b, "%v,", c.ArgRange(a))
+			}
+			return
 		}
 		d.value(v.Elem(), false)
 	case reflect.Struct:
@@ -95,7 +105,7 @@ func (d *dumper) value(v reflect.Value, owned bool) {
 		d.b.WriteString("{")
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if skipFields[f.Name] {
+			if skipFields[f.Name] || f.Name == "lines" && t == cmdType.Elem() {
 				continue
 			}
 			fmt.Fprintf(&d.b, "%s:", f.Name)
@@ -154,6 +164,18 @@ func checkSameAsFresh(t *testing.T, what string, src string, prev *Model) *Model
 	fresh := parse("/w/Dockerfile", src, text.NewLines(src), nil)
 	if m.src != src {
 		t.Fatalf("%s: the model's source is not the text", what)
+	}
+	if len(m.oldLines) > maxOldLines {
+		t.Fatalf("%s: the model keeps %d older line indexes", what, len(m.oldLines))
+	}
+	for _, st := range m.Stages {
+		for _, r := range st.Runs {
+			for _, c := range r.Commands {
+				if c.lines != m.lines && !slices.Contains(m.oldLines, c.lines) {
+					t.Fatalf("%s: a command of line %d reads a line index the model does not keep", what, r.Instr.Line()+1)
+				}
+			}
+		}
 	}
 	if got, want := dumpModel(m), dumpModel(fresh); got != want {
 		gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
@@ -296,4 +318,12 @@ func TestRememberBounded(t *testing.T) {
 	if previous("/w/0/Dockerfile") != nil || previous(fmt.Sprintf("/w/%d/Dockerfile", 3*maxRecent-1)) == nil {
 		t.Error("the oldest document should be forgotten and the newest kept")
 	}
+}
+
+// TestCachedParseSameOffsetOtherColumn: a RUN whose text and offset are unchanged but whose
+// line starts elsewhere (fewer blanks before it, one more character on the line above) has
+// other columns.
+func TestCachedParseSameOffsetOtherColumn(t *testing.T) {
+	prev := checkSameAsFresh(t, "before", "FROM a\nENV X=1\n  RUN mkdir /p && chown 1 /p\n", nil)
+	checkSameAsFresh(t, "after", "FROM a\nENV X=12\n RUN mkdir /p && chown 1 /p\n", prev)
 }

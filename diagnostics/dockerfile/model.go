@@ -44,6 +44,9 @@ type Model struct {
 	// for the next version of the document; nil when it was parsed whole.
 	chunks     []*chunkResult
 	chunkTexts []string
+	// oldLines are the line indexes of previous versions that commands this model shares
+	// with them read their positions through (at most maxOldLines, see reuse.go).
+	oldLines []*text.Lines
 
 	// While the model is built only:
 	sh      *syntax.Parser       // reused for every RUN
@@ -476,6 +479,8 @@ func parse(path, src string, lines *text.Lines, prev *Model) (m *Model) {
 	}
 	if prev != nil && !prev.Fatal {
 		m.prev = prev
+		m.oldLines = append(m.oldLines, prev.lines)
+		m.oldLines = append(m.oldLines, prev.oldLines[:min(len(prev.oldLines), maxOldLines-1)]...)
 	}
 	if pf, ok := parseChunked(src, m.prev); ok {
 		m.chunks, m.chunkTexts = pf.chunks, pf.texts

@@ -24,10 +24,17 @@ import (
 //     variables have the values they had, gets that RUN's commands, moved the same way.
 //
 // Only the previous model of each open document is kept (bounded), and a model keeps no
-// pointer to the model it copied from, so nothing chains old versions together.
+// pointer to the model it copied from, so nothing chains old versions together. A RUN that
+// did not move shares its commands with the previous model instead of copying them; they
+// read their positions through the line index of the version that made them, which is then
+// kept alive: a model shares only commands made by one of its maxOldLines previous versions
+// (copying the others), so at most that many older texts are kept.
 
 // maxRecent bounds the documents whose last model is kept for the next version.
 const maxRecent = 16
+
+// maxOldLines bounds the older versions whose line index a model's commands may use.
+const maxOldLines = 3
 
 var recent = struct {
 	sync.Mutex
@@ -203,7 +210,9 @@ func (m *Model) reuse(st, o *Stage) {
 	if len(o.Runs) > 0 {
 		var a cmdAlloc
 		for _, r := range o.Runs {
-			a.reserve(r.Commands)
+			if dB != 0 || dL != 0 || !m.mayShare(r.Commands) {
+				a.reserve(r.Commands)
+			}
 		}
 		runs := make([]Run, len(o.Runs))
 		st.Runs = make([]*Run, len(o.Runs))
@@ -211,8 +220,7 @@ func (m *Model) reuse(st, o *Stage) {
 			r := &runs[i]
 			*r = *or
 			r.Instr, r.Stage = m.instr(or.Instr), st
-			r.Commands = a.move(or.Commands, dB, dL, m.lines)
-			r.Writes = movedArgs(or.Writes, dB)
+			r.Commands, r.Writes = a.moved(or.Commands, or.Writes, dB, dL, m, dB == 0 && dL == 0)
 			st.Runs[i] = r
 		}
 	}
@@ -231,6 +239,28 @@ func (a *cmdAlloc) reserve(cmds []*Command) {
 	for _, c := range cmds {
 		a.nArgs += len(c.Args)
 	}
+}
+
+// moved returns the commands and written files of a RUN moved by dB bytes and dL lines:
+// copies (reserved before), or the same ones when same says the RUN's lines did not move
+// and m may share them. A command reads its positions through its line index, which may
+// then be that of a previous version: the same lines at the same offsets have the same
+// positions.
+func (a *cmdAlloc) moved(cmds []*Command, writes []Arg, dB, dL int, m *Model, same bool) ([]*Command, []Arg) {
+	if same && m.mayShare(cmds) {
+		return cmds, writes
+	}
+	return a.move(cmds, dB, dL, m.lines), movedArgs(writes, dB)
+}
+
+// mayShare reports whether the line indexes cmds use are among those m keeps.
+func (m *Model) mayShare(cmds []*Command) bool {
+	for _, c := range cmds {
+		if !slices.Contains(m.oldLines, c.lines) {
+			return false
+		}
+	}
+	return true
 }
 
 // move copies cmds (reserved before) with their byte offsets moved by dB and lines by dL.

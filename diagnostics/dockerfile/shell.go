@@ -478,7 +478,9 @@ func (r *Run) analyse() {
 		var a cmdAlloc
 		a.reserve(o.Commands)
 		dB, dL := in.Start-o.Instr.Start, in.Node.StartLine-o.Instr.Node.StartLine
-		r.Commands, r.Writes = a.move(o.Commands, dB, dL, m.lines), movedArgs(o.Writes, dB)
+		// The same lines at the same place: the same line start, not only the same keyword offset.
+		same := dB == 0 && dL == 0 && m.lineStart(in.Node.StartLine) == o.Stage.model.lineStart(o.Instr.Node.StartLine)
+		r.Commands, r.Writes = a.moved(o.Commands, o.Writes, dB, dL, m, same)
 		r.ParseError, r.Single, r.lookups = o.ParseError, o.Single, o.lookups
 		for _, c := range r.Commands {
 			r.record(c)
