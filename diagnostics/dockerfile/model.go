@@ -511,14 +511,12 @@ func parse(path, src string, lines *text.Lines, prev *Model) (m *Model) {
 		return m
 	}
 	m.Escape = res.EscapeToken
-	var pf parsedFile
-	for _, n := range res.AST.Children {
+	part := filePart{nodes: res.AST.Children, parsed: make([]parsedNode, len(res.AST.Children))}
+	for i, n := range res.AST.Children {
 		p, perr := parseInstruction(n)
-		pf.nodes = append(pf.nodes, n)
-		pf.parsed = append(pf.parsed, p)
-		pf.errs = append(pf.errs, perr)
+		part.parsed[i] = parsedNode{node: n, parsed: p, err: perr}
 	}
-	m.build(pf)
+	m.build(parsedFile{parts: []filePart{part}, n: len(part.nodes)})
 	return m
 }
 
@@ -666,25 +664,36 @@ func skipWord(s string, p, end int) int {
 // build walks BuildKit's AST into stages.
 func (m *Model) build(pf parsedFile) {
 	lex := shell.NewLex(m.Escape)
+	// One allocation for all instructions, one for the stages' lists of them.
+	slab := make([]Instruction, pf.n)
+	i := 0
+	for _, part := range pf.parts {
+		for k, node := range part.nodes {
+			in := &slab[i]
+			in.Cmd, in.Node, in.Parsed = lowerCmd(node.Value), node, part.parsed[k].parsed
+			if err := part.parsed[k].err; err != nil {
+				msg := err.Error()
+				if _, ok := err.(*instructions.UnknownInstructionError); ok || strings.Contains(msg, "unknown instruction") {
+					msg = fmt.Sprintf("unknown instruction %s: the build fails", node.Value)
+				}
+				m.problem(node.StartLine-1, "%s", msg)
+			}
+			i++
+		}
+	}
+	lists := make([]*Instruction, pf.n)
 	var meta []Var
 	var cur *Stage
 	var early []*parser.Node
-	slab := make([]Instruction, len(pf.nodes)) // one allocation for all instructions
-	for i, node := range pf.nodes {
-		cmd := lowerCmd(node.Value)
+	for i := range slab {
 		in := &slab[i]
-		in.Cmd, in.Node = cmd, node
-		parsed, err := pf.parsed[i], pf.errs[i]
-		if err != nil {
-			msg := err.Error()
-			if _, ok := err.(*instructions.UnknownInstructionError); ok || strings.Contains(msg, "unknown instruction") {
-				msg = fmt.Sprintf("unknown instruction %s: the build fails", node.Value)
-			}
-			m.problem(node.StartLine-1, "%s", msg)
-		}
-		in.Parsed = parsed
+		node, cmd, parsed := in.Node, in.Cmd, in.Parsed
 		if cmd == "from" {
-			cur = m.newStage(in, parsed, meta, lex)
+			n := 1 // the stage's instructions: up to the next FROM
+			for i+n < len(slab) && slab[i+n].Cmd != "from" {
+				n++
+			}
+			cur = m.newStage(in, parsed, meta, lex, lists[i:i:i+n])
 			continue
 		}
 		if cur == nil {
@@ -719,6 +728,11 @@ func (m *Model) build(pf parsedFile) {
 			m.problem(node.StartLine-1, "%s before the first FROM: the build fails (only ARG may come before FROM)", strings.ToUpper(node.Value))
 		}
 	}
+	m.stages(meta, lex)
+}
+
+// stages analyses the stages, or copies their analysis from the previous model.
+func (m *Model) stages(meta []Var, lex *shell.Lex) {
 	if p := m.prev; p != nil && (p.Escape != m.Escape || p.nlStart != nil || m.nlStart != nil) {
 		m.prev = nil // lines numbered apart: positions do not move together (see reuse.go)
 	}
@@ -741,7 +755,10 @@ func (m *Model) build(pf parsedFile) {
 
 // lowerCmd returns the lower-case instruction keyword without allocating for the usual ones.
 func lowerCmd(v string) string {
-	for _, k := range instructionKeywords {
+	if k, ok := keywords[v]; ok {
+		return k
+	}
+	for _, k := range keywords {
 		if strings.EqualFold(v, k) {
 			return k
 		}
@@ -749,7 +766,14 @@ func lowerCmd(v string) string {
 	return strings.ToLower(v)
 }
 
-var instructionKeywords = []string{"run", "copy", "from", "env", "arg", "workdir", "user", "add", "label", "expose", "volume", "entrypoint", "cmd", "shell", "healthcheck", "onbuild", "stopsignal", "maintainer"}
+// keywords maps the instruction keywords, in lower and upper case, to their lower case.
+var keywords = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"run", "copy", "from", "env", "arg", "workdir", "user", "add", "label", "expose", "volume", "entrypoint", "cmd", "shell", "healthcheck", "onbuild", "stopsignal", "maintainer"} {
+		m[k], m[strings.ToUpper(k)] = k, k
+	}
+	return m
+}()
 
 func parseInstruction(node *parser.Node) (v any, err error) {
 	defer func() {
@@ -813,11 +837,11 @@ func isNameChar(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-func (m *Model) newStage(in *Instruction, parsed any, meta []Var, lex *shell.Lex) *Stage {
+func (m *Model) newStage(in *Instruction, parsed any, meta []Var, lex *shell.Lex, list []*Instruction) *Stage {
 	st := &Stage{Index: len(m.Stages), From: in, model: m}
 	in.Stage = st
 	m.locate(in)
-	st.Instructions = append(st.Instructions, in)
+	st.Instructions = append(list, in)
 	m.Stages = append(m.Stages, st)
 	args := in.Node.Next
 	if args != nil {

@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -33,6 +34,9 @@ type chunkResult struct {
 	// an edit elsewhere that keeps the line count leaves most chunks where they were, and
 	// their nodes (immutable, like the typed instructions already shared) are reused.
 	placed atomic.Pointer[placedNodes]
+	// spans are the chunk's instructions as splitInstructions reads them, once needed.
+	spansOnce sync.Once
+	spans     []span
 }
 
 type placedNodes struct {
@@ -58,14 +62,19 @@ func (res *chunkResult) at(offset int) []*parser.Node {
 	return nodes
 }
 
-// parsedFile is the file's instructions with absolute lines.
+// parsedFile is the file's instructions, in parts (the chunks, or the whole file).
 type parsedFile struct {
-	nodes  []*parser.Node
-	parsed []any
-	errs   []error
+	parts []filePart
+	n     int // instructions
 	// chunks and texts are the chunks' parses and texts (nil when the file was parsed whole).
 	chunks []*chunkResult
 	texts  []string
+}
+
+// filePart is instructions with absolute lines, and their typed instructions and errors.
+type filePart struct {
+	nodes  []*parser.Node
+	parsed []parsedNode // their node is not read
 }
 
 // parseChunked parses src chunk by chunk, reusing the parses of the chunks prev (the model of
@@ -108,17 +117,11 @@ func parseChunked(src string, prev *Model) (pf parsedFile, ok bool) {
 		results[i] = res
 		n += len(res.nodes)
 	}
-	pf.nodes = make([]*parser.Node, 0, n)
-	pf.parsed = make([]any, 0, n)
-	pf.errs = make([]error, 0, n)
+	pf.parts = make([]filePart, len(results))
 	for i, res := range results {
-		pf.nodes = append(pf.nodes, res.at(offsets[i])...)
-		for _, pn := range res.nodes {
-			pf.parsed = append(pf.parsed, pn.parsed)
-			pf.errs = append(pf.errs, pn.err)
-		}
+		pf.parts[i] = filePart{nodes: res.at(offsets[i]), parsed: res.nodes}
 	}
-	pf.chunks, pf.texts = results, chunks
+	pf.n, pf.chunks, pf.texts = n, results, chunks
 	return pf, true
 }
 
@@ -152,16 +155,17 @@ func parseChunkReusing(c string, first bool, prev *Model, near []int) *chunkResu
 	spans := splitInstructions(c)
 	known := map[string]oldNode{}
 	for _, j := range near {
-		old, nodes := splitInstructions(prev.chunkTexts[j]), prev.chunks[j].nodes
-		if !covers(old, nodes) {
+		oc, otext := prev.chunks[j], prev.chunkTexts[j]
+		old := oc.instructions(otext)
+		if !covers(old, oc.nodes) {
 			continue // BuildKit read other instructions: nothing to match them with
 		}
-		if first && (j != 0 || head(c, spans) != head(prev.chunkTexts[j], old)) {
+		if first && (j != 0 || head(c, spans) != head(otext, old)) {
 			continue
 		}
 		for k, sp := range old {
-			if !strings.HasPrefix(sp.text, bom) {
-				known[sp.text] = oldNode{nodes[k], sp.line}
+			if t := otext[sp.at:sp.end]; !strings.HasPrefix(t, bom) {
+				known[t] = oldNode{oc.nodes[k], sp.line}
 			}
 		}
 	}
@@ -169,9 +173,18 @@ func parseChunkReusing(c string, first bool, prev *Model, near []int) *chunkResu
 		return parseChunk(c)
 	}
 	res := &chunkResult{ok: true, nodes: make([]parsedNode, len(spans))}
-	copies := make([]parser.Node, len(spans))
+	res.spansOnce.Do(func() { res.spans = spans })
+	var copies []parser.Node
 	for k, sp := range spans {
-		if o, ok := known[sp.text]; ok {
+		t := c[sp.at:sp.end]
+		if o, ok := known[t]; ok {
+			if o.line == sp.line {
+				res.nodes[k] = o.pn // the same lines at the same place in the chunk: the same node
+				continue
+			}
+			if copies == nil {
+				copies = make([]parser.Node, len(spans))
+			}
 			n := &copies[k]
 			*n = *o.pn.node
 			n.StartLine += sp.line - o.line
@@ -179,11 +192,11 @@ func parseChunkReusing(c string, first bool, prev *Model, near []int) *chunkResu
 			res.nodes[k] = parsedNode{node: n, parsed: o.pn.parsed, err: o.pn.err}
 			continue
 		}
-		if strings.HasPrefix(sp.text, bom) {
+		if strings.HasPrefix(t, bom) {
 			return parseChunk(c) // BuildKit drops a byte order mark only at the start of what it parses
 		}
-		one := parseChunk(sp.text)
-		if !one.ok || !covers([]span{{sp.text, 0, 0}}, one.nodes) {
+		one := parseChunk(t)
+		if !one.ok || !covers([]span{{0, len(t), 0, sp.last - sp.line}}, one.nodes) {
 			return parseChunk(c) // BuildKit reads these lines otherwise: parse the chunk as a whole
 		}
 		pn := one.nodes[0]
@@ -192,6 +205,12 @@ func parseChunkReusing(c string, first bool, prev *Model, near []int) *chunkResu
 		res.nodes[k] = pn
 	}
 	return res
+}
+
+// instructions returns the spans of the instructions of the chunk, whose text is c.
+func (res *chunkResult) instructions(c string) []span {
+	res.spansOnce.Do(func() { res.spans = splitInstructions(c) })
+	return res.spans
 }
 
 const bom = "\xef\xbb\xbf"
@@ -203,19 +222,18 @@ func covers(spans []span, nodes []parsedNode) bool {
 		return false
 	}
 	for k, sp := range spans {
-		last := sp.line + strings.Count(strings.TrimSuffix(sp.text, "\n"), "\n")
-		if n := nodes[k].node; n.StartLine != sp.line+1 || n.EndLine != last+1 {
+		if n := nodes[k].node; n.StartLine != sp.line+1 || n.EndLine != sp.last+1 {
 			return false
 		}
 	}
 	return true
 }
 
-// span is the lines of one instruction of a chunk, and the chunk line and byte offset it
-// starts at.
+// span is the lines of one instruction of a chunk: its byte offsets and first and last lines
+// in the chunk.
 type span struct {
-	text     string
-	line, at int
+	at, end    int
+	line, last int
 }
 
 // head returns the text of chunk c before its first instruction.
@@ -226,41 +244,57 @@ func head(c string, spans []span) string {
 	return c[:spans[0].at]
 }
 
+// scanLine reads the line of src that starts at p: next is where the following one starts,
+// t the line from its first non-blank to its end (without "\r" and "\n"), and cont reports
+// whether it ends with a backslash (before trailing blanks), continuing an instruction.
+func scanLine(src string, p int) (next int, t string, cont bool) {
+	next = len(src)
+	if i := strings.IndexByte(src[p:], '\n'); i >= 0 {
+		next = p + i + 1
+	}
+	e := next
+	for e > p && (src[e-1] == '\n' || src[e-1] == '\r') {
+		e--
+	}
+	b := p
+	for b < e && (src[b] == ' ' || src[b] == '\t') {
+		b++
+	}
+	r := e
+	for r > b && (src[r-1] == ' ' || src[r-1] == '\t') {
+		r--
+	}
+	return next, src[b:e], r > b && src[r-1] == '\\'
+}
+
 // splitInstructions cuts a chunk into its instructions, as splitChunks reads lines: each
 // span runs from an instruction's first line to its last (with the comment and blank lines
 // inside a continuation); the blank and comment lines between instructions are in none.
 func splitInstructions(c string) []span {
-	var out []span
-	start, startLine, end := -1, 0, 0
+	out := make([]span, 0, strings.Count(c, "\n")+1)
+	cur := span{at: -1}
 	inInstr := false
-	for p, line := 0, 0; p < len(c); line++ {
-		i := strings.IndexByte(c[p:], '\n')
-		next := len(c)
-		if i >= 0 {
-			next = p + i + 1
-		}
-		text := strings.TrimRight(c[p:next], "\r\n")
-		t := strings.TrimLeft(text, " \t")
+	line := 0
+	for p := 0; p < len(c); line++ {
+		next, t, cont := scanLine(c, p)
 		switch {
-		case t == "" || strings.HasPrefix(t, "#"):
+		case t == "" || t[0] == '#':
 		case inInstr:
-			inInstr = strings.HasSuffix(strings.TrimRight(text, " \t"), `\`)
-			end = next
+			inInstr, cur.end, cur.last = cont, next, line
 		default:
-			if start >= 0 {
-				out = append(out, span{c[start:end], startLine, start})
+			if cur.at >= 0 {
+				out = append(out, cur)
 			}
-			start, startLine = p, line
-			inInstr = strings.HasSuffix(strings.TrimRight(text, " \t"), `\`)
-			end = next
+			cur = span{at: p, end: next, line: line, last: line}
+			inInstr = cont
 		}
 		p = next
 	}
-	if start >= 0 {
+	if cur.at >= 0 {
 		if inInstr {
-			end = len(c)
+			cur.end, cur.last = len(c), line-1 // continued to the end, over any comments
 		}
-		out = append(out, span{c[start:end], startLine, start})
+		out = append(out, cur)
 	}
 	return out
 }
@@ -274,21 +308,14 @@ func splitChunks(src string) (chunks []string, offsets []int, ok bool) {
 	end := 0 // end of the chunk's last instruction line
 	inInstr, atTop := false, true
 	for p := 0; p < len(src); line++ {
-		i := strings.IndexByte(src[p:], '\n')
-		next := len(src)
-		if i >= 0 {
-			next = p + i + 1
-		}
-		text := strings.TrimRight(src[p:next], "\r\n")
-		t := strings.TrimLeft(text, " \t")
+		next, t, cont := scanLine(src, p)
 		switch {
-		case t == "" || strings.HasPrefix(t, "#"):
-			if atTop && strings.HasPrefix(t, "#") && strings.Contains(strings.ToLower(strings.ReplaceAll(t, " ", "")), "escape=") {
+		case t == "" || t[0] == '#':
+			if atTop && t != "" && strings.Contains(strings.ToLower(strings.ReplaceAll(t, " ", "")), "escape=") {
 				return nil, nil, false // a different escape token: parse whole
 			}
 		case inInstr:
-			inInstr = strings.HasSuffix(strings.TrimRight(text, " \t"), `\`)
-			end = next
+			inInstr, end = cont, next
 		default:
 			atTop = false
 			if len(t) > 5 && strings.EqualFold(t[:4], "from") && (t[4] == ' ' || t[4] == '\t') && p > start {
@@ -297,8 +324,7 @@ func splitChunks(src string) (chunks []string, offsets []int, ok bool) {
 				offsets = append(offsets, startLine)
 				start, startLine = p, line
 			}
-			inInstr = strings.HasSuffix(strings.TrimRight(text, " \t"), `\`)
-			end = next
+			inInstr, end = cont, next
 		}
 		p = next
 	}
