@@ -388,8 +388,8 @@ func NeedsRoot(r *Run, c *Command) string {
 		}
 	case "sed":
 		opts, pos := parseOpts(c.Args, "ef")
-		if opts["i"] != "" || opts["in-place"] != "" {
-			if opts["e"] == "" && opts["f"] == "" && len(pos) > 0 {
+		if opts.get("i") != "" || opts.get("in-place") != "" {
+			if opts.get("e") == "" && opts.get("f") == "" && len(pos) > 0 {
 				pos = pos[1:]
 			}
 			targets = pos
@@ -461,10 +461,10 @@ var NR106 = &diagnostics.Rule{
 						continue
 					}
 					opts, pos := parseOpts(c.Args, "", "reference", "from")
-					if len(pos) < 2 || opts["reference"] != "" {
+					if len(pos) < 2 || opts.get("reference") != "" {
 						continue
 					}
-					recursive := opts["R"] != "" || opts["recursive"] != ""
+					recursive := opts.get("R") != "" || opts.get("recursive") != ""
 					var copies []*Copy
 					exact := true
 					for _, a := range pos[1:] {

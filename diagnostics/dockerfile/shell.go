@@ -573,9 +573,9 @@ func (r *Run) record(c *Command) {
 		}
 	case "mkdir":
 		opts, pos := parseOpts(c.Args, "m", "mode", "context")
-		mode := opts["m"]
+		mode := opts.get("m")
 		if mode == "" {
-			mode = opts["mode"]
+			mode = opts.get("mode")
 		}
 		for _, a := range pos {
 			if !a.OK {
@@ -609,7 +609,7 @@ func (r *Run) record(c *Command) {
 				owner = spec
 			}
 		}
-		rec := opts["R"] != "" || opts["recursive"] != ""
+		rec := opts.get("R") != "" || opts.get("recursive") != ""
 		for _, a := range pos[1:] {
 			if !a.OK {
 				continue
@@ -623,7 +623,7 @@ func (r *Run) record(c *Command) {
 			return
 		}
 		mode := lit(pos[0])
-		rec := opts["R"] != "" || opts["recursive"] != ""
+		rec := opts.get("R") != "" || opts.get("recursive") != ""
 		for _, a := range pos[1:] {
 			if !a.OK {
 				continue
@@ -636,10 +636,10 @@ func (r *Run) record(c *Command) {
 		}
 	case "install":
 		opts, pos := parseOpts(c.Args, "ogmtS", "owner", "group", "mode", "target-directory", "suffix")
-		if opts["d"] == "" && opts["directory"] == "" {
+		if opts.get("d") == "" && opts.get("directory") == "" {
 			return
 		}
-		owner, group, mode := first(opts["o"], opts["owner"]), first(opts["g"], opts["group"]), first(opts["m"], opts["mode"])
+		owner, group, mode := first(opts.get("o"), opts.get("owner")), first(opts.get("g"), opts.get("group")), first(opts.get("m"), opts.get("mode"))
 		for _, a := range pos {
 			if !a.OK {
 				continue
@@ -672,8 +672,8 @@ func first(a ...string) string {
 // parseOpts splits arguments into options and operands. Short options listed in withArg and
 // long options named in long take a value ("-u 1000", "--uid=1000", "--uid 1000"). A flag
 // without a value is recorded as "true". Combined short flags ("-Rf", "-DS") are split.
-func parseOpts(args []Arg, withArg string, long ...string) (map[string]string, []Arg) {
-	opts := map[string]string{}
+func parseOpts(args []Arg, withArg string, long ...string) (options, []Arg) {
+	var opts options
 	pos := make([]Arg, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i].Value
@@ -691,26 +691,41 @@ func parseOpts(args []Arg, withArg string, long ...string) (map[string]string, [
 					v = "true"
 				}
 			}
-			opts[k] = v
+			opts = append(opts, option{k, v})
 		case strings.HasPrefix(a, "-") && len(a) > 1 && !isModeLike(a):
 			for j := 1; j < len(a); j++ {
-				k := string(a[j])
+				k := a[j : j+1]
 				if strings.IndexByte(withArg, a[j]) >= 0 {
 					if j+1 < len(a) {
-						opts[k] = a[j+1:]
+						opts = append(opts, option{k, a[j+1:]})
 					} else if i+1 < len(args) {
-						opts[k] = args[i+1].Value
+						opts = append(opts, option{k, args[i+1].Value})
 						i++
 					}
 					break
 				}
-				opts[k] = "true"
+				opts = append(opts, option{k, "true"})
 			}
 		default:
 			pos = append(pos, args[i])
 		}
 	}
 	return opts, pos
+}
+
+// options are the options parseOpts read, in order.
+type options []option
+
+type option struct{ name, value string }
+
+// get returns the value of the option named name (the last one given), or "".
+func (o options) get(name string) string {
+	for i := len(o) - 1; i >= 0; i-- {
+		if o[i].name == name {
+			return o[i].value
+		}
+	}
+	return ""
 }
 
 // isModeLike reports whether an argument starting with '-' is a chmod mode ("-w", "-x").
@@ -737,15 +752,15 @@ func atoiPtr(s string) *int {
 // adduser with long options, or busybox/Alpine with short ones).
 func (r *Run) recordUser(c *Command) {
 	st := r.Stage
-	var opts map[string]string
+	var opts options
 	var pos []Arg
 	cu := CreatedUser{Tool: c.Name, Range: c.Range(), NameAt: -1}
 	debianAdduser := false
 	if c.Name == "useradd" {
 		opts, pos = parseOpts(c.Args, "ugGdscekKfpbRPZ", "uid", "gid", "groups", "home-dir", "shell", "comment", "skel", "key", "expiredate", "inactive", "password", "base-dir", "root", "prefix", "selinux-user", "home")
-		cu.UID = atoiPtr(first(opts["u"], opts["uid"]))
-		cu.Group = first(opts["g"], opts["gid"])
-		cu.System = opts["r"] != "" || opts["system"] != ""
+		cu.UID = atoiPtr(first(opts.get("u"), opts.get("uid")))
+		cu.Group = first(opts.get("g"), opts.get("gid"))
+		cu.System = opts.get("r") != "" || opts.get("system") != ""
 	} else {
 		for _, a := range c.Args {
 			if strings.HasPrefix(a.Value, "--") {
@@ -754,14 +769,14 @@ func (r *Run) recordUser(c *Command) {
 		}
 		if debianAdduser {
 			opts, pos = parseOpts(c.Args, "", "uid", "gid", "home", "shell", "ingroup", "gecos", "firstuid", "lastuid", "add_extra_groups", "conf", "comment", "firstgid", "lastgid")
-			cu.UID = atoiPtr(opts["uid"])
-			cu.Group = first(opts["ingroup"], opts["gid"])
-			cu.System = opts["system"] != ""
+			cu.UID = atoiPtr(opts.get("uid"))
+			cu.Group = first(opts.get("ingroup"), opts.get("gid"))
+			cu.System = opts.get("system") != ""
 		} else {
 			opts, pos = parseOpts(c.Args, "hgsGuk")
-			cu.UID = atoiPtr(opts["u"])
-			cu.Group = opts["G"]
-			cu.System = opts["S"] != ""
+			cu.UID = atoiPtr(opts.get("u"))
+			cu.Group = opts.get("G")
+			cu.System = opts.get("S") != ""
 		}
 	}
 	if len(pos) == 0 || !pos[0].OK {
@@ -782,7 +797,7 @@ func (r *Run) recordUser(c *Command) {
 		} else if g := st.findGroup(cu.Group); g != nil {
 			cu.GID = g.GID
 		}
-	} else if c.Name == "useradd" && opts["U"] == "" && opts["user-group"] == "" && opts["N"] == "" {
+	} else if c.Name == "useradd" && opts.get("U") == "" && opts.get("user-group") == "" && opts.get("N") == "" {
 		// useradd creates a group of the same name by default (USERGROUPS_ENAB yes) with a gid chosen then.
 		cu.Group = cu.Name
 	}
@@ -791,7 +806,7 @@ func (r *Run) recordUser(c *Command) {
 
 func (r *Run) recordGroup(c *Command) {
 	st := r.Stage
-	var opts map[string]string
+	var opts options
 	var pos []Arg
 	debian := false
 	for _, a := range c.Args {
@@ -810,7 +825,7 @@ func (r *Run) recordGroup(c *Command) {
 	if c.Name == "addgroup" && len(pos) >= 2 {
 		return // "addgroup USER GROUP" adds a user to a group
 	}
-	g := CreatedGroup{Name: pos[0].Value, GID: atoiPtr(first(opts["g"], opts["gid"])), Range: c.Range()}
+	g := CreatedGroup{Name: pos[0].Value, GID: atoiPtr(first(opts.get("g"), opts.get("gid"))), Range: c.Range()}
 	st.Groups = append(st.Groups, g)
 	// Users created earlier with this group as primary group learn its gid.
 	for i := range st.Created {
