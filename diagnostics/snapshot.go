@@ -793,7 +793,8 @@ func (s *Snapshot) diagnose(path string) []Finding {
 		}
 		out = append(out, pass.findings...)
 	}
-	if len(out) > 0 && (f.Kind == KindDockerfile || isYAMLKind(f.Kind)) {
+	// Every suppression comment has "ignore=": a file without it has none to read.
+	if len(out) > 0 && (f.Kind == KindDockerfile || isYAMLKind(f.Kind)) && strings.Contains(f.Text, "ignore=") {
 		sup := f.Memo(suppressKey{}, func() any { return parseSuppressions(f.Lines()) }).(*suppressions)
 		kept := out[:0]
 		for _, fd := range out {
