@@ -318,6 +318,18 @@ func TestRememberBounded(t *testing.T) {
 	if previous("/w/0/Dockerfile") != nil || previous(fmt.Sprintf("/w/%d/Dockerfile", 3*maxRecent-1)) == nil {
 		t.Error("the oldest document should be forgotten and the newest kept")
 	}
+	big := "FROM alpine\n" + strings.Repeat("# x\n", maxRecentBytes/4/4) // 3 fit, not 4
+	for i := 0; i < 4; i++ {
+		remember(Parse(fmt.Sprintf("/w/big%d/Dockerfile", i), big))
+	}
+	if len(recent.models) != 3 || recent.bytes != 3*len(big) || previous("/w/big3/Dockerfile") == nil {
+		t.Errorf("%d models of %d bytes kept; want the last 3 big ones", len(recent.models), recent.bytes)
+	}
+	huge := strings.Repeat("# x\n", maxRecentBytes/4+1)
+	remember(Parse("/w/huge/Dockerfile", huge))
+	if len(recent.models) != 1 || previous("/w/huge/Dockerfile") == nil {
+		t.Errorf("%d models kept; want the last one only, however big", len(recent.models))
+	}
 }
 
 // TestCachedParseSameOffsetOtherColumn: a RUN whose text and offset are unchanged but whose
@@ -326,4 +338,17 @@ func TestRememberBounded(t *testing.T) {
 func TestCachedParseSameOffsetOtherColumn(t *testing.T) {
 	prev := checkSameAsFresh(t, "before", "FROM a\nENV X=1\n  RUN mkdir /p && chown 1 /p\n", nil)
 	checkSameAsFresh(t, "after", "FROM a\nENV X=12\n RUN mkdir /p && chown 1 /p\n", prev)
+}
+
+// FuzzCachedParse parses b from the model of a and checks it against a fresh parse of b.
+func FuzzCachedParse(f *testing.F) {
+	gen := dockerfiletest.Generate(80)
+	f.Add(gen, strings.Replace(gen, "RUN mkdir", "RUN  mkdir", 1))
+	f.Add(gen, strings.Replace(gen, "USER 10001:0", "USER app", 1))
+	f.Add("FROM a AS b\nRUN x \\\n  # c\n  y\nFROM b\nUSER 1\n", "FROM a AS b\nRUN x \\\n  # c\n  yz\nFROM b\nUSER 1\n")
+	f.Add("ARG X=1\nFROM a\nENV Y=$X\nRUN echo $Y && mkdir /d\n", "ARG X=2\nFROM a\nENV Y=$X\nRUN echo $Y && mkdir /d\n")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		prev := parse("/w/Dockerfile", a, text.NewLines(a), nil)
+		checkSameAsFresh(t, "b from a", b, prev)
+	})
 }

@@ -30,8 +30,13 @@ import (
 // kept alive: a model shares only commands made by one of its maxOldLines previous versions
 // (copying the others), so at most that many older texts are kept.
 
-// maxRecent bounds the documents whose last model is kept for the next version.
-const maxRecent = 16
+// maxRecent and maxRecentBytes bound the documents whose last model is kept for the next
+// version, and the total size of their texts (a model weighs some 50 times its text); the
+// last model remembered is always kept.
+const (
+	maxRecent      = 16
+	maxRecentBytes = 256 << 10
+)
 
 // maxOldLines bounds the older versions whose line index a model's commands may use.
 const maxOldLines = 3
@@ -40,6 +45,7 @@ var recent = struct {
 	sync.Mutex
 	models map[string]*Model
 	order  []string // least recently remembered first
+	bytes  int      // of the models' texts
 }{models: map[string]*Model{}}
 
 // previous returns the last model remembered for path, or nil.
@@ -53,21 +59,25 @@ func previous(path string) *Model {
 func remember(m *Model) {
 	recent.Lock()
 	defer recent.Unlock()
-	if _, ok := recent.models[m.Path]; ok {
+	if old, ok := recent.models[m.Path]; ok {
 		recent.order = slices.DeleteFunc(recent.order, func(p string) bool { return p == m.Path })
-	} else if len(recent.order) >= maxRecent {
-		delete(recent.models, recent.order[0])
-		recent.order = recent.order[1:]
+		recent.bytes -= len(old.src)
 	}
 	recent.models[m.Path] = m
 	recent.order = append(recent.order, m.Path)
+	recent.bytes += len(m.src)
+	for len(recent.order) > 1 && (len(recent.order) > maxRecent || recent.bytes > maxRecentBytes) {
+		recent.bytes -= len(recent.models[recent.order[0]].src)
+		delete(recent.models, recent.order[0])
+		recent.order = recent.order[1:]
+	}
 }
 
 // forgetAll drops the remembered models (tests compare with fresh parses).
 func forgetAll() {
 	recent.Lock()
 	defer recent.Unlock()
-	recent.models, recent.order = map[string]*Model{}, nil
+	recent.models, recent.order, recent.bytes = map[string]*Model{}, nil, 0
 }
 
 // place sets the stage's text, offset and line from its instructions' lines.
