@@ -222,7 +222,11 @@ func (s *Snapshot) WithFile(path string, version int32, languageID, content stri
 	n := s.clone()
 	path = Clean(path)
 	f := &File{Path: path, Version: version, Text: content, LanguageID: languageID, Open: true}
-	f.Kind = DetectKind(path, languageID, []byte(content), n.ChartRoot(path))
+	if languageID == "dockerfile" || languageID == "containerfile" || IsDockerfileName(filepath.Base(path)) {
+		f.Kind = KindDockerfile // what DetectKind says first, without copying the text or looking for a chart
+	} else {
+		f.Kind = DetectKind(path, languageID, []byte(content), n.ChartRoot(path))
+	}
 	n.overlays[path] = f
 	n.noteChanged([]string{path})
 	return n
@@ -922,7 +926,8 @@ func (s *Snapshot) diagnose(path string) []Finding {
 		}
 		out = append(out, pass.findings...)
 	}
-	if len(out) > 0 && (f.Kind == KindDockerfile || isYAMLKind(f.Kind)) {
+	// Every suppression comment has "ignore=": a file without it has none to read.
+	if len(out) > 0 && (f.Kind == KindDockerfile || isYAMLKind(f.Kind)) && strings.Contains(f.Text, "ignore=") {
 		sup := f.Memo(suppressKey{}, func() any { return parseSuppressions(f.Lines()) }).(*suppressions)
 		kept := out[:0]
 		for _, fd := range out {

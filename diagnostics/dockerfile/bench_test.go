@@ -9,6 +9,7 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/dockerfiletest"
 )
 
 // multiStage generates a realistic multi-stage Dockerfile of about n lines.
@@ -70,3 +71,25 @@ func BenchmarkDiagnose60(b *testing.B) { benchDiagnose(b, 60) }
 
 // BenchmarkDiagnose2000 is the edit path on a 2,000-line multi-stage Dockerfile.
 func BenchmarkDiagnose2000(b *testing.B) { benchDiagnose(b, 2000) }
+
+// BenchmarkDiagnoseEdit2000 is lspbench's edit on its generated 2,000-line Dockerfile: a
+// blank appended to, then removed from, a RUN line in the middle, then diagnostics.
+func BenchmarkDiagnoseEdit2000(b *testing.B) {
+	src := dockerfiletest.Generate(2000)
+	lines := strings.Split(src, "\n")
+	n := dockerfiletest.EditLine(2000)
+	lines[n] += " "
+	versions := [2]string{src, strings.Join(lines, "\n")}
+	dir := b.TempDir()
+	path := filepath.Join(dir, "Dockerfile")
+	base := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	base.WithFile(path, 1, "dockerfile", src).Diagnose(path)
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		base.WithFile(path, int32(i+2), "dockerfile", versions[(i+1)%2]).Diagnose(path)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}

@@ -2,51 +2,196 @@ package dockerfile
 
 import (
 	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/dockerfiletest"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
-// dumpModel renders everything the rules read from a model, with positions.
+// dumpModel renders everything a model holds, unexported fields included, through
+// reflection: a pointer to a stage or an instruction outside the lists that hold them is
+// written as its indices, and the model a stage points to must be the model itself. A
+// command is written with the ranges and text it computes from its line index (which may be
+// a previous version's, see reuse.go).
 func dumpModel(m *Model) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "fatal=%v escape=%q meta=%v problems=%v\n", m.Fatal, m.Escape, m.MetaArgs, m.Problems)
+	d := &dumper{m: m}
+	d.value(reflect.ValueOf(m).Elem(), true)
+	return d.b.String()
+}
+
+type dumper struct {
+	b strings.Builder
+	m *Model
+}
+
+var (
+	modelType  = reflect.TypeFor[*Model]()
+	stageType  = reflect.TypeFor[*Stage]()
+	instrType  = reflect.TypeFor[*Instruction]()
+	linesType  = reflect.TypeFor[*text.Lines]()
+	nodeType   = reflect.TypeFor[*parser.Node]()
+	baseType   = reflect.TypeFor[*BaseImage]()
+	cmdType    = reflect.TypeFor[*Command]()
+	didYouMean = regexp.MustCompile(`\(did you mean [^)]*\?\)`)
+	skipFields = map[string]bool{
+		"chunks": true, "chunkTexts": true, "oldLines": true, // the reuse's own data
+		"src":      true,                // compared apart
+		"permOnce": true, "perms": true, // computed on demand
+	}
+)
+
+func (d *dumper) value(v reflect.Value, owned bool) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			d.b.WriteString("nil")
+			return
+		}
+		switch v.Type() {
+		case modelType:
+			if v.Pointer() != reflect.ValueOf(d.m).Pointer() {
+				d.b.WriteString("ANOTHER MODEL")
+				return
+			}
+			d.b.WriteString("model")
+			return
+		case linesType:
+			if v.Pointer() != reflect.ValueOf(d.m.lines).Pointer() {
+				d.b.WriteString("ANOTHER LINE INDEX")
+				return
+			}
+			d.b.WriteString("lines")
+			return
+		case stageType:
+			if !owned {
+				fmt.Fprintf(&d.b, "stage#%d", v.Elem().FieldByName("Index").Int())
+				return
+			}
+		case instrType:
+			if !owned {
+				e := v.Elem()
+				fmt.Fprintf(&d.b, "instr#%d.%d", e.FieldByName("Stage").Elem().FieldByName("Index").Int(), e.FieldByName("Index").Int())
+				return
+			}
+		case nodeType:
+			n := v.Elem()
+			fmt.Fprintf(&d.b, "node %d-%d %q", n.FieldByName("StartLine").Int(), n.FieldByName("EndLine").Int(), n.FieldByName("Original").String())
+			return
+		case baseType:
+			fmt.Fprintf(&d.b, "base %q", v.Elem().FieldByName("Match").String())
+			return
+		case cmdType:
+			d.value(v.Elem(), false)
+			c := v.Interface().(*Command)
+			fmt.Fprintf(&d.b, "range=%v name=%v sudo=%v %q args=", c.Range(), c.NameRange(), c.SudoRange(), c.String())
+			for _, a := range c.Args {
+				fmt.Fprintf(&d.b, "%v,", c.ArgRange(a))
+			}
+			return
+		}
+		d.value(v.Elem(), false)
+	case reflect.Struct:
+		t := v.Type()
+		d.b.WriteString("{")
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if skipFields[f.Name] || f.Name == "lines" && t == cmdType.Elem() {
+				continue
+			}
+			fmt.Fprintf(&d.b, "%s:", f.Name)
+			// Stages of the model and instructions of a stage are written in full.
+			d.value(v.Field(i), f.Name == "Stages" && t == modelType.Elem() || f.Name == "Instructions" && t == stageType.Elem())
+			d.b.WriteString(" ")
+		}
+		d.b.WriteString("}\n")
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			d.b.WriteString("[]")
+			return
+		}
+		d.b.WriteString("[")
+		for i := 0; i < v.Len(); i++ {
+			d.value(v.Index(i), owned)
+			d.b.WriteString(",")
+		}
+		d.b.WriteString("]")
+	case reflect.Map:
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+		d.b.WriteString("map[")
+		for _, k := range keys {
+			fmt.Fprintf(&d.b, "%v=", k)
+			d.value(v.MapIndex(k), false)
+			d.b.WriteString(",")
+		}
+		d.b.WriteString("]")
+	case reflect.Interface:
+		if v.IsNil() {
+			d.b.WriteString("nil")
+			return
+		}
+		fmt.Fprintf(&d.b, "%s", v.Elem().Type()) // BuildKit's typed instruction
+	case reflect.String:
+		// BuildKit picks one of several equally close suggestions at random.
+		fmt.Fprintf(&d.b, "%q", didYouMean.ReplaceAllString(v.String(), "(did you mean …?)"))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		fmt.Fprintf(&d.b, "%d", v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		fmt.Fprintf(&d.b, "%d", v.Uint())
+	case reflect.Bool:
+		fmt.Fprintf(&d.b, "%v", v.Bool())
+	case reflect.Func:
+	default:
+		fmt.Fprintf(&d.b, "?%s", v.Kind())
+	}
+}
+
+// checkSameAsFresh parses src from prev (the previous version's model) and with no previous
+// model, and fails when the two models differ in anything.
+func checkSameAsFresh(t *testing.T, what string, src string, prev *Model) *Model {
+	t.Helper()
+	m := parse("/w/Dockerfile", src, text.NewLines(src), prev)
+	fresh := parse("/w/Dockerfile", src, text.NewLines(src), nil)
+	if m.src != src {
+		t.Fatalf("%s: the model's source is not the text", what)
+	}
+	if len(m.oldLines) > maxOldLines {
+		t.Fatalf("%s: the model keeps %d older line indexes", what, len(m.oldLines))
+	}
 	for _, st := range m.Stages {
-		fmt.Fprintf(&b, "stage %d %q base=%q raw=%q %v scratch=%v win=%v unresolved=%v parent=%v\n", st.Index, st.Name, st.BaseName, st.BaseRaw, st.BaseRange, st.Scratch, st.Windows, st.BaseUnresolved, st.Parent != nil)
-		fmt.Fprintf(&b, "  initial %s / %s; user %s / %s %v\n", st.Initial.Describe(), st.Initial.From(), st.User().Describe(), st.User().From(), st.User().Range())
-		for _, in := range st.Instructions {
-			fmt.Fprintf(&b, "  %s %d-%d start=%d end=%d flags=%d args=%d first=%d %v user=%s envLen=%d\n", in.Cmd, in.Node.StartLine, in.Node.EndLine, in.Start, in.End, in.FlagsAt, in.ArgsAt, in.FirstEnd, in.ArgsRange(), in.User().Describe(), in.envLen)
-		}
-		for _, p := range st.Paths {
-			fmt.Fprintf(&b, "  path %s owner=%q/%v group=%q/%v mode=%q bits=%o rec=%v op=%s %v line=%d\n", p.Path, p.Owner, deref(p.UID), p.Group, deref(p.GID), p.Mode, p.bits, p.Recursive, p.Op, p.Range, p.Instr.Line())
-		}
-		for _, c := range st.Created {
-			fmt.Fprintf(&b, "  created %s uid=%v gid=%v %v at=%d\n", c.Name, deref(c.UID), deref(c.GID), c.Range, c.NameAt)
-		}
-		for _, g := range st.Groups {
-			fmt.Fprintf(&b, "  group %s gid=%v %v\n", g.Name, deref(g.GID), g.Range)
-		}
 		for _, r := range st.Runs {
-			fmt.Fprintf(&b, "  run line=%d user=%s wd=%s err=%q single=%v writes=%v\n", r.Instr.Line(), r.User.Describe(), r.Workdir, r.ParseError, r.Single, r.Writes)
 			for _, c := range r.Commands {
-				fmt.Fprintf(&b, "    %s %v %v\n", c, c.Range(), c.NameRange())
+				if c.lines != m.lines && !slices.Contains(m.oldLines, c.lines) {
+					t.Fatalf("%s: a command of line %d reads a line index the model does not keep", what, r.Instr.Line()+1)
+				}
 			}
 		}
-		for _, p := range append(append([]Port(nil), st.Volumes...), st.Ports...) {
-			fmt.Fprintf(&b, "  port/volume %s %d %q %v line=%d\n", p.Value, p.Number, p.Protocol, p.Range, p.Instr.Line())
-		}
-		fmt.Fprintf(&b, "  setcaps=%v deps=%d\n", st.Setcaps, len(st.DependsOn))
-		for _, c := range st.Copies {
-			fmt.Fprintf(&b, "  copy %s %v from=%q chown=%q chmod=%q\n", c.Dest, c.Sources, c.From, c.Chown, c.Chmod)
-		}
 	}
-	return b.String()
+	if got, want := dumpModel(m), dumpModel(fresh); got != want {
+		gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Fatalf("%s: the model built from the previous version differs from a fresh one:\nfrom previous: %s\nfresh:         %s\ntext:\n%s", what, gl[i], wl[i], src)
+			}
+		}
+		t.Fatalf("%s: the model built from the previous version differs from a fresh one (%d vs %d lines)", what, len(gl), len(wl))
+	}
+	return m
 }
 
 // TestCachedParseEqualsFresh parses a sequence of edits (same line count, added and removed
-// lines, edits in the middle and at both ends) with the parse caches warm, and checks each
-// model against a parse of the same text with empty caches.
+// lines, edits in the middle and at both ends) each from the previous version's model, and
+// checks each model against a parse of the same text from nothing.
 func TestCachedParseEqualsFresh(t *testing.T) {
 	src, edit := dockerfiletest.Generate(600), dockerfiletest.EditLine(600)
 	lines := strings.Split(src, "\n")
@@ -69,17 +214,141 @@ func TestCachedParseEqualsFresh(t *testing.T) {
 		versions = append(versions, strings.Join(l, "\n"))
 	}
 	versions = append(versions, src, versions[1], src)
+	var prev *Model
 	for i, v := range versions {
-		cached := dumpModel(Parse("/w/Dockerfile", v))
-		oldChunks, oldScans := chunkCache, scanCache
-		chunkCache, scanCache = newGenCache[*chunkResult](512), newGenCache[*scanResult](2048)
-		fresh := dumpModel(Parse("/w/Dockerfile", v))
-		chunkCache, scanCache = oldChunks, oldScans
-		if cached != fresh {
-			t.Errorf("version %d: the cached parse differs from a fresh one:\ncached:\n%s\nfresh:\n%s", i, cached, fresh)
-		}
-		if !strings.Contains(cached, "path /app/data0") {
-			t.Fatalf("version %d: the model misses the generated paths:\n%s", i, cached)
+		prev = checkSameAsFresh(t, fmt.Sprintf("version %d", i), v, prev)
+		if !strings.Contains(dumpModel(prev), `Path:"/app/data0"`) {
+			t.Fatalf("version %d: the model misses the generated paths", i)
 		}
 	}
+}
+
+// editLines are lines the random edits insert: they change users, groups, variables,
+// stages, paths and continuations.
+var editLines = []string{
+	"USER app", "USER 0", "USER ${UID}:0", "USER bob:staff", "ENV X=1", "ENV UID=7", "ARG UID=5", "ARG X", "ARG BASE=alpine",
+	"RUN useradd -u 77 bob && mkdir -p /data/x && chown bob /data/x", "RUN groupadd -g 50 staff", "RUN adduser -D -u ${UID} app",
+	"FROM alpine AS z", "FROM final", "FROM ${BASE}", "FROM scratch", "FROM z AS y", "WORKDIR /w", "WORKDIR sub",
+	"COPY --from=build /a /b", "COPY --from=z --chown=app:0 /x /y/", "COPY --chmod=0775 a /srv/a", "ADD --chown=1 x /x",
+	"# comment", "", "RUN echo $X ${UID} && sudo apk add x", `RUN ["sh", "-c", "chown 1 /x && umask 002 && mkdir /var/lib/y"]`,
+	"VOLUME /var/lib/x /data", "EXPOSE 80 8080/udp", "RUN a \\", "  # a comment in a continuation", "  && chmod 775 /y \\",
+	"RUN setcap cap_net_bind_service=+ep /bin/x > /tmp/log", `ENTRYPOINT ["gosu", "app", "/x"]`, "CMD exec su-exec app /x",
+	"RUN install -d -o 5 -g 0 -m 0770 /var/cache/x", "USER ContainerUser", "ONBUILD RUN x", "FROBNICATE x",
+}
+
+// TestCachedParseEqualsFreshRandomEdits applies random edits (characters typed and deleted,
+// lines inserted, removed, duplicated and swapped, undo) to generated and real Dockerfiles,
+// parsing each version from the previous version's model, and checks every model against a
+// fresh parse of the same text.
+func TestCachedParseEqualsFreshRandomEdits(t *testing.T) {
+	docs := []string{dockerfiletest.Generate(300), dockerfiletest.Generate(60)}
+	for _, g := range []string{"../../testdata/rules/*/*/Dockerfile", "../../../shared/corpus/dockerfile/*"} {
+		files, _ := filepath.Glob(g)
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && len(b) > 0 {
+				docs = append(docs, string(b))
+			}
+		}
+	}
+	edits := 40
+	if testing.Short() {
+		edits = 10
+	}
+	rng := rand.New(rand.NewSource(1))
+	for d, doc := range docs {
+		var prev *Model
+		var history []string
+		cur := doc
+		for e := 0; e <= edits; e++ {
+			prev = checkSameAsFresh(t, fmt.Sprintf("document %d edit %d", d, e), cur, prev)
+			history = append(history, cur)
+			cur = randomEdit(rng, cur, history)
+		}
+	}
+}
+
+func randomEdit(rng *rand.Rand, src string, history []string) string {
+	l := strings.Split(src, "\n")
+	n := rng.Intn(len(l))
+	switch rng.Intn(9) {
+	case 0: // type a character
+		chars := " x0:$\\\"'#&|;/-{}"
+		c := string(chars[rng.Intn(len(chars))])
+		p := rng.Intn(len(l[n]) + 1)
+		l[n] = l[n][:p] + c + l[n][p:]
+	case 1: // delete a character
+		if len(l[n]) > 0 {
+			p := rng.Intn(len(l[n]))
+			l[n] = l[n][:p] + l[n][p+1:]
+		}
+	case 2: // delete a line
+		if len(l) > 1 {
+			l = slices.Delete(l, n, n+1)
+		}
+	case 3: // duplicate a line
+		l = slices.Insert(l, n, l[n])
+	case 4, 5: // insert a line
+		l = slices.Insert(l, n, editLines[rng.Intn(len(editLines))])
+	case 6: // swap two lines
+		m := rng.Intn(len(l))
+		l[n], l[m] = l[m], l[n]
+	case 7: // undo to an earlier version
+		return history[rng.Intn(len(history))]
+	case 8: // CRLF or a BOM
+		if rng.Intn(2) == 0 {
+			l[n] += "\r"
+		} else if !strings.HasPrefix(l[0], "\xef\xbb\xbf") {
+			l[0] = "\xef\xbb\xbf" + l[0]
+		}
+	}
+	return strings.Join(l, "\n")
+}
+
+// TestRememberBounded checks that only the last models of a bounded number of documents are
+// kept for their next version.
+func TestRememberBounded(t *testing.T) {
+	forgetAll()
+	defer forgetAll()
+	for i := 0; i < 3*maxRecent; i++ {
+		remember(Parse(fmt.Sprintf("/w/%d/Dockerfile", i), "FROM alpine\n"))
+	}
+	if len(recent.models) != maxRecent || len(recent.order) != maxRecent {
+		t.Fatalf("%d models, %d in order; want %d", len(recent.models), len(recent.order), maxRecent)
+	}
+	if previous("/w/0/Dockerfile") != nil || previous(fmt.Sprintf("/w/%d/Dockerfile", 3*maxRecent-1)) == nil {
+		t.Error("the oldest document should be forgotten and the newest kept")
+	}
+	big := "FROM alpine\n" + strings.Repeat("# x\n", maxRecentBytes/4/4) // 3 fit, not 4
+	for i := 0; i < 4; i++ {
+		remember(Parse(fmt.Sprintf("/w/big%d/Dockerfile", i), big))
+	}
+	if len(recent.models) != 3 || recent.bytes != 3*len(big) || previous("/w/big3/Dockerfile") == nil {
+		t.Errorf("%d models of %d bytes kept; want the last 3 big ones", len(recent.models), recent.bytes)
+	}
+	huge := strings.Repeat("# x\n", maxRecentBytes/4+1)
+	remember(Parse("/w/huge/Dockerfile", huge))
+	if len(recent.models) != 1 || previous("/w/huge/Dockerfile") == nil {
+		t.Errorf("%d models kept; want the last one only, however big", len(recent.models))
+	}
+}
+
+// TestCachedParseSameOffsetOtherColumn: a RUN whose text and offset are unchanged but whose
+// line starts elsewhere (fewer blanks before it, one more character on the line above) has
+// other columns.
+func TestCachedParseSameOffsetOtherColumn(t *testing.T) {
+	prev := checkSameAsFresh(t, "before", "FROM a\nENV X=1\n  RUN mkdir /p && chown 1 /p\n", nil)
+	checkSameAsFresh(t, "after", "FROM a\nENV X=12\n RUN mkdir /p && chown 1 /p\n", prev)
+}
+
+// FuzzCachedParse parses b from the model of a and checks it against a fresh parse of b.
+func FuzzCachedParse(f *testing.F) {
+	gen := dockerfiletest.Generate(80)
+	f.Add(gen, strings.Replace(gen, "RUN mkdir", "RUN  mkdir", 1))
+	f.Add(gen, strings.Replace(gen, "USER 10001:0", "USER app", 1))
+	f.Add("FROM a AS b\nRUN x \\\n  # c\n  y\nFROM b\nUSER 1\n", "FROM a AS b\nRUN x \\\n  # c\n  yz\nFROM b\nUSER 1\n")
+	f.Add("ARG X=1\nFROM a\nENV Y=$X\nRUN echo $Y && mkdir /d\n", "ARG X=2\nFROM a\nENV Y=$X\nRUN echo $Y && mkdir /d\n")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		prev := parse("/w/Dockerfile", a, text.NewLines(a), nil)
+		checkSameAsFresh(t, "b from a", b, prev)
+	})
 }

@@ -32,7 +32,7 @@ func hover(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnost
 		if u.Windows {
 			b.WriteString("\n\nThis is a Windows user: Linux rules do not apply.")
 		}
-		prev := in.user
+		prev := in.User()
 		fmt.Fprintf(&b, "\n\nBefore this line: %s, from %s.", prev.Describe(), prev.From())
 	case "from":
 		fmt.Fprintf(&b, "**FROM** `%s`", st.BaseName)

@@ -11,6 +11,7 @@ package dockerfile
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,10 +38,20 @@ type Model struct {
 
 	src     string
 	lines   *text.Lines
-	sh      *syntax.Parser // reused for every RUN while the model is built
 	byName  map[string]*Stage
-	nlStart []int                // byte offset of each '\n'-separated line (BuildKit's numbering)
-	fromExp map[string]expansion // FROM arguments expanded with the global ARGs (while building)
+	nlStart []int // byte offset of each '\n'-separated line (BuildKit's numbering); nil when lines has the same
+	// chunks and chunkTexts are the parses of the chunks the file was cut into (parsecache.go),
+	// for the next version of the document; nil when it was parsed whole.
+	chunks     []*chunkResult
+	chunkTexts []string
+	// oldLines are the line indexes of previous versions that commands this model shares
+	// with them read their positions through (at most maxOldLines, see reuse.go).
+	oldLines []*text.Lines
+
+	// While the model is built only:
+	sh      *syntax.Parser       // reused for every RUN
+	fromExp map[string]expansion // FROM arguments expanded with the global ARGs
+	prev    *Model               // the model of the document's previous version (reuse.go)
 }
 
 type expansion struct{ val, unresolved string }
@@ -67,8 +78,8 @@ type Instruction struct {
 	ArgsAt   int // byte offset of the first argument after the flags
 	FirstEnd int // end of the instruction's first line (before a trailing comment's blanks)
 
-	envLen int // number of stage env entries in scope
-	user   User
+	envLen int   // number of stage env entries in scope
+	user   *User // shared by the instructions between two USERs
 	after  *User // the user a USER instruction sets (computed once)
 }
 
@@ -89,7 +100,12 @@ func (in *Instruction) ArgsRange() text.Range {
 }
 
 // User is the user in force at this instruction (before it, for a USER instruction after it).
-func (in *Instruction) User() User { return in.user }
+func (in *Instruction) User() User {
+	if in.user == nil {
+		return User{}
+	}
+	return *in.user
+}
 
 // Stage is one build stage (FROM … to the next FROM).
 type Stage struct {
@@ -123,6 +139,17 @@ type Stage struct {
 	model   *Model
 	env     []Var
 	workdir string
+
+	// text is the stage's source, from its FROM line to the end of its last instruction; at is
+	// its byte offset and line its line. The analysis of a stage depends on text, the global
+	// ARGs and its parent stage only (reuse.go).
+	text     string
+	at, line int
+	// While the model is built only: reused is the previous model's stage whose analysis this
+	// one copies; old is the previous model's stage with the same index, whose RUNs an
+	// analysis of this one may reuse, oldRuns those RUNs by their text.
+	reused, old *Stage
+	oldRuns     map[string]*Run
 
 	permOnce sync.Once  // builds perms (perm.go)
 	perms    *permIndex // the ancestry's path changes by path, for PermOf
@@ -296,8 +323,8 @@ type PathPerm struct {
 	Range     text.Range
 	Instr     *Instruction
 
-	bits  int  // computed mode bits (-1 unknown)
-	owner User // the owner when set (resolved)
+	bits  int   // computed mode bits (-1 unknown)
+	owner *User // the owner when set (resolved); immutable, may be shared
 }
 
 // Port is an EXPOSEd port or a VOLUME path with its range.
@@ -363,9 +390,17 @@ func For(s *diagnostics.Snapshot, path string) (*Model, error) {
 	return Of(f), nil
 }
 
-// Of returns the model of file f, memoised on it.
+// Of returns the model of file f, memoised on it. The model of an open document reuses the
+// analysis of the stages its previous version had (reuse.go).
 func Of(f *diagnostics.File) *Model {
-	return f.Memo(modelKey{}, func() any { return Parse(f.Path, f.Text) }).(*Model)
+	return f.Memo(modelKey{}, func() any {
+		if !f.Open {
+			return parse(f.Path, f.Text, f.Lines(), nil)
+		}
+		m := parse(f.Path, f.Text, f.Lines(), previous(f.Path))
+		remember(m)
+		return m
+	}).(*Model)
 }
 
 // Built returns the stage that is built for target ("" or unknown: the last stage).
@@ -416,15 +451,23 @@ func (m *Model) problem(line int, format string, args ...any) {
 
 // Parse builds the model of a Dockerfile. It never panics on bad input: what it cannot
 // read becomes a Problem.
-func Parse(path, src string) (m *Model) {
-	m = &Model{Path: path, src: src, lines: text.NewLines(src), Escape: '\\'}
-	m.nlStart = make([]int, 1, strings.Count(src, "\n")+1)
-	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
-			m.nlStart = append(m.nlStart, i+1)
+func Parse(path, src string) *Model { return parse(path, src, text.NewLines(src), nil) }
+
+// parse builds the model of src (whose line index is lines), reusing what it can of prev,
+// the model of the previous version of the same document (nil: none).
+func parse(path, src string, lines *text.Lines, prev *Model) (m *Model) {
+	m = &Model{Path: path, src: src, lines: lines, Escape: '\\'}
+	if lines.Count() != strings.Count(src, "\n")+1 {
+		// A lone '\r' ends a line for the editor, not for BuildKit: number BuildKit's lines apart.
+		m.nlStart = make([]int, 1, strings.Count(src, "\n")+1)
+		for i := 0; i < len(src); i++ {
+			if src[i] == '\n' {
+				m.nlStart = append(m.nlStart, i+1)
+			}
 		}
 	}
 	defer func() {
+		m.sh, m.fromExp, m.prev = nil, nil, nil
 		if v := recover(); v != nil {
 			m.Stages = nil
 			m.Fatal = true
@@ -434,9 +477,14 @@ func Parse(path, src string) (m *Model) {
 	if strings.TrimSpace(src) == "" {
 		return m
 	}
-	if pf, ok := parseChunked(src); ok {
+	if prev != nil && !prev.Fatal {
+		m.prev = prev
+		m.oldLines = append(m.oldLines, prev.lines)
+		m.oldLines = append(m.oldLines, prev.oldLines[:min(len(prev.oldLines), maxOldLines-1)]...)
+	}
+	if pf, ok := parseChunked(src, m.prev); ok {
+		m.chunks, m.chunkTexts = pf.chunks, pf.texts
 		m.build(pf)
-		m.sh, m.fromExp = nil, nil
 		return m
 	}
 	res, err := parser.Parse(strings.NewReader(src))
@@ -463,15 +511,12 @@ func Parse(path, src string) (m *Model) {
 		return m
 	}
 	m.Escape = res.EscapeToken
-	var pf parsedFile
-	for _, n := range res.AST.Children {
+	part := filePart{nodes: res.AST.Children, parsed: make([]parsedNode, len(res.AST.Children))}
+	for i, n := range res.AST.Children {
 		p, perr := parseInstruction(n)
-		pf.nodes = append(pf.nodes, n)
-		pf.parsed = append(pf.parsed, p)
-		pf.errs = append(pf.errs, perr)
+		part.parsed[i] = parsedNode{node: n, parsed: p, err: perr}
 	}
-	m.build(pf)
-	m.sh, m.fromExp = nil, nil
+	m.build(parsedFile{parts: []filePart{part}, n: len(part.nodes)})
 	return m
 }
 
@@ -495,10 +540,24 @@ func (m *Model) lineStart(n int) int {
 	if n < 1 {
 		return 0
 	}
+	if m.nlStart == nil {
+		if n > m.lines.Count() {
+			return len(m.src)
+		}
+		return m.lines.Start(n - 1)
+	}
 	if n > len(m.nlStart) {
 		return len(m.src)
 	}
 	return m.nlStart[n-1]
+}
+
+// lineCount is the number of BuildKit lines.
+func (m *Model) lineCount() int {
+	if m.nlStart == nil {
+		return m.lines.Count()
+	}
+	return len(m.nlStart)
 }
 
 // lineEnd returns the byte offset of the end of BuildKit line n's text (before \r\n or \n).
@@ -507,10 +566,10 @@ func (m *Model) lineEnd(n int) int {
 		return 0
 	}
 	var end int
-	if n >= len(m.nlStart) {
+	if n >= m.lineCount() {
 		end = len(m.src)
 	} else {
-		end = m.nlStart[n] - 1 // the '\n'
+		end = m.lineStart(n+1) - 1 // the '\n'
 	}
 	start := m.lineStart(n)
 	if end > start && m.src[end-1] == '\r' && end <= len(m.src) && (end == len(m.src) || m.src[end] == '\n') {
@@ -605,25 +664,36 @@ func skipWord(s string, p, end int) int {
 // build walks BuildKit's AST into stages.
 func (m *Model) build(pf parsedFile) {
 	lex := shell.NewLex(m.Escape)
+	// One allocation for all instructions, one for the stages' lists of them.
+	slab := make([]Instruction, pf.n)
+	i := 0
+	for _, part := range pf.parts {
+		for k, node := range part.nodes {
+			in := &slab[i]
+			in.Cmd, in.Node, in.Parsed = lowerCmd(node.Value), node, part.parsed[k].parsed
+			if err := part.parsed[k].err; err != nil {
+				msg := err.Error()
+				if _, ok := err.(*instructions.UnknownInstructionError); ok || strings.Contains(msg, "unknown instruction") {
+					msg = fmt.Sprintf("unknown instruction %s: the build fails", node.Value)
+				}
+				m.problem(node.StartLine-1, "%s", msg)
+			}
+			i++
+		}
+	}
+	lists := make([]*Instruction, pf.n)
 	var meta []Var
 	var cur *Stage
 	var early []*parser.Node
-	slab := make([]Instruction, len(pf.nodes)) // one allocation for all instructions
-	for i, node := range pf.nodes {
-		cmd := lowerCmd(node.Value)
+	for i := range slab {
 		in := &slab[i]
-		in.Cmd, in.Node = cmd, node
-		parsed, err := pf.parsed[i], pf.errs[i]
-		if err != nil {
-			msg := err.Error()
-			if _, ok := err.(*instructions.UnknownInstructionError); ok || strings.Contains(msg, "unknown instruction") {
-				msg = fmt.Sprintf("unknown instruction %s: the build fails", node.Value)
-			}
-			m.problem(node.StartLine-1, "%s", msg)
-		}
-		in.Parsed = parsed
+		node, cmd, parsed := in.Node, in.Cmd, in.Parsed
 		if cmd == "from" {
-			cur = m.newStage(in, parsed, meta, lex)
+			n := 1 // the stage's instructions: up to the next FROM
+			for i+n < len(slab) && slab[i+n].Cmd != "from" {
+				n++
+			}
+			cur = m.newStage(in, parsed, meta, lex, lists[i:i:i+n])
 			continue
 		}
 		if cur == nil {
@@ -648,7 +718,6 @@ func (m *Model) build(pf parsedFile) {
 		}
 		in.Stage = cur
 		in.Index = len(cur.Instructions)
-		m.locate(in)
 		cur.Instructions = append(cur.Instructions, in)
 	}
 	m.MetaArgs = meta
@@ -659,14 +728,37 @@ func (m *Model) build(pf parsedFile) {
 			m.problem(node.StartLine-1, "%s before the first FROM: the build fails (only ARG may come before FROM)", strings.ToUpper(node.Value))
 		}
 	}
+	m.stages(meta, lex)
+}
+
+// stages analyses the stages, or copies their analysis from the previous model.
+func (m *Model) stages(meta []Var, lex *shell.Lex) {
+	if p := m.prev; p != nil && (p.Escape != m.Escape || p.nlStart != nil || m.nlStart != nil) {
+		m.prev = nil // lines numbered apart: positions do not move together (see reuse.go)
+	}
+	sameMeta := m.prev != nil && slices.Equal(m.prev.MetaArgs, m.MetaArgs)
 	for _, st := range m.Stages {
+		m.place(st)
+		if o := m.reusable(st, sameMeta); o != nil {
+			m.reuse(st, o)
+			continue
+		}
+		for _, in := range st.Instructions[1:] {
+			m.locate(in)
+		}
 		m.analyse(st, meta, lex)
+	}
+	for _, st := range m.Stages {
+		st.reused, st.old, st.oldRuns = nil, nil, nil
 	}
 }
 
 // lowerCmd returns the lower-case instruction keyword without allocating for the usual ones.
 func lowerCmd(v string) string {
-	for _, k := range instructionKeywords {
+	if k, ok := keywords[v]; ok {
+		return k
+	}
+	for _, k := range keywords {
 		if strings.EqualFold(v, k) {
 			return k
 		}
@@ -674,7 +766,14 @@ func lowerCmd(v string) string {
 	return strings.ToLower(v)
 }
 
-var instructionKeywords = []string{"run", "copy", "from", "env", "arg", "workdir", "user", "add", "label", "expose", "volume", "entrypoint", "cmd", "shell", "healthcheck", "onbuild", "stopsignal", "maintainer"}
+// keywords maps the instruction keywords, in lower and upper case, to their lower case.
+var keywords = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"run", "copy", "from", "env", "arg", "workdir", "user", "add", "label", "expose", "volume", "entrypoint", "cmd", "shell", "healthcheck", "onbuild", "stopsignal", "maintainer"} {
+		m[k], m[strings.ToUpper(k)] = k, k
+	}
+	return m
+}()
 
 func parseInstruction(node *parser.Node) (v any, err error) {
 	defer func() {
@@ -682,7 +781,12 @@ func parseInstruction(node *parser.Node) (v any, err error) {
 			v, err = nil, fmt.Errorf("%s: cannot parse instruction", node.Value)
 		}
 	}()
-	v, err = instructions.ParseInstruction(node)
+	// The comments above an instruction only configure BuildKit's linter, which is not run
+	// (and with none, a "# check=" comment there makes BuildKit panic): leave them out, so an
+	// instruction reads the same wherever it is.
+	n := *node
+	n.PrevComment = nil
+	v, err = instructions.ParseInstruction(&n)
 	if err != nil {
 		return nil, err // BuildKit may return a typed nil command with its error
 	}
@@ -733,11 +837,11 @@ func isNameChar(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-func (m *Model) newStage(in *Instruction, parsed any, meta []Var, lex *shell.Lex) *Stage {
+func (m *Model) newStage(in *Instruction, parsed any, meta []Var, lex *shell.Lex, list []*Instruction) *Stage {
 	st := &Stage{Index: len(m.Stages), From: in, model: m}
 	in.Stage = st
 	m.locate(in)
-	st.Instructions = append(st.Instructions, in)
+	st.Instructions = append(list, in)
 	m.Stages = append(m.Stages, st)
 	args := in.Node.Next
 	if args != nil {
@@ -896,7 +1000,7 @@ func isDigits(s string) bool {
 // userAfter is the user in force after a USER instruction.
 func (in *Instruction) userAfter() User {
 	if in.Cmd != "user" {
-		return in.user
+		return in.User()
 	}
 	if in.after == nil {
 		u := in.Stage.userOf(in)
@@ -922,7 +1026,7 @@ func (st *Stage) userOf(in *Instruction) User {
 	if unresolved != "" {
 		u = User{Kind: KindUnknown, Unresolved: unresolved, Value: val}
 	}
-	u.Raw = raw
+	u.Raw = strings.Clone(raw) // not a slice of the source, which later versions' models do not keep
 	u.Source = SourceUSER
 	u.Instr = in
 	u.Windows = st.Windows
@@ -1017,6 +1121,8 @@ func (m *Model) analyse(st *Stage, meta []Var, lex *shell.Lex) {
 	}
 	st.Initial = m.initialUser(st)
 	user := st.Initial
+	cur := &User{}
+	*cur = user // the user in force, shared by the instructions until the next USER
 	// Size the per-stage lists once: appending large structs (PathPerm) one by one
 	// reallocates and copies them repeatedly on long stages.
 	var nPaths, nCopies, nRuns int
@@ -1047,7 +1153,7 @@ func (m *Model) analyse(st *Stage, meta []Var, lex *shell.Lex) {
 	}
 	for _, in := range st.Instructions {
 		in.envLen = len(st.env)
-		in.user = user
+		in.user = cur
 		switch p := in.Parsed.(type) {
 		case *instructions.ArgCommand:
 			for _, kv := range p.Args {
@@ -1068,7 +1174,9 @@ func (m *Model) analyse(st *Stage, meta []Var, lex *shell.Lex) {
 			in.envLen = len(st.env)
 		case *instructions.UserCommand:
 			user = st.userOf(in)
-			in.after = &user
+			cur = &User{}
+			*cur = user
+			in.after = cur
 			st.Users = append(st.Users, in)
 			if user.Windows {
 				st.Windows = true
@@ -1076,11 +1184,11 @@ func (m *Model) analyse(st *Stage, meta []Var, lex *shell.Lex) {
 		case *instructions.WorkdirCommand:
 			w, _ := expand(lex, p.Path, envView{st.env})
 			workdir = joinPath(workdir, w)
-			st.addPerm(PathPerm{Path: workdir, Op: "WORKDIR", Range: in.ArgsRange(), Instr: in, bits: 0o755}, user)
+			st.addPerm(PathPerm{Path: workdir, Op: "WORKDIR", Range: in.ArgsRange(), Instr: in, bits: 0o755}, cur)
 		case *instructions.CopyCommand:
-			st.addCopy(in, "COPY", p.SourcesAndDest, p.From, p.Chown, p.Chmod, workdir, user, lex)
+			st.addCopy(in, "COPY", p.SourcesAndDest, p.From, p.Chown, p.Chmod, workdir, cur, lex)
 		case *instructions.AddCommand:
-			st.addCopy(in, "ADD", p.SourcesAndDest, "", p.Chown, p.Chmod, workdir, user, lex)
+			st.addCopy(in, "ADD", p.SourcesAndDest, "", p.Chown, p.Chmod, workdir, cur, lex)
 		case *instructions.VolumeCommand:
 			words := p.Volumes
 			rgs := in.tokenRanges(words)
@@ -1111,7 +1219,7 @@ func (m *Model) analyse(st *Stage, meta []Var, lex *shell.Lex) {
 		case *instructions.CmdCommand:
 			st.Cmd = in
 		case *instructions.RunCommand:
-			r := st.newRun(in, p, user, workdir)
+			r := &Run{Instr: in, Stage: st, Workdir: workdir}
 			st.Runs = append(st.Runs, r)
 			r.analyse()
 		}
@@ -1177,7 +1285,7 @@ func (in *Instruction) tokenRanges(toks []string) []text.Range {
 	return out
 }
 
-func (st *Stage) addCopy(in *Instruction, op string, sd instructions.SourcesAndDest, from, chown, chmod, workdir string, user User, lex *shell.Lex) {
+func (st *Stage) addCopy(in *Instruction, op string, sd instructions.SourcesAndDest, from, chown, chmod, workdir string, user *User, lex *shell.Lex) {
 	env := envView{st.env[:in.envLen]}
 	dest, _ := expand(lex, sd.DestPath, env)
 	c := &Copy{Instr: in, Dest: joinPathKeepSlash(workdir, dest), Sources: sd.SourcePaths, From: from, Chown: chown, Chmod: chmod}
@@ -1219,8 +1327,8 @@ func (st *Stage) addCopy(in *Instruction, op string, sd instructions.SourcesAndD
 	st.addPerm(p, user)
 }
 
-// addPerm resolves the owner and group of p and records it.
-func (st *Stage) addPerm(p PathPerm, user User) {
+// addPerm resolves the owner and group of p, created or changed as user, and records it.
+func (st *Stage) addPerm(p PathPerm, user *User) {
 	if p.Op == "WORKDIR" || p.Op == "mkdir" || (p.Op == "install" && p.Owner == "") {
 		// Created by the current user.
 		p.owner = user
@@ -1234,7 +1342,7 @@ func (st *Stage) addPerm(p PathPerm, user User) {
 	if p.Owner != "" {
 		ou := st.resolveOwner(p.Owner)
 		p.UID = ou.UID
-		p.owner = ou
+		p.owner = &ou
 	}
 	if p.Group != "" {
 		if isDigits(p.Group) {
@@ -1408,8 +1516,7 @@ func (st *Stage) WriteAccess(u User, p string) (Access, *PathPerm) {
 			}
 			last = q
 			if q.Owner != "" {
-				o := q.owner
-				owner = &o
+				owner = q.owner
 			}
 			if q.Group != "" || q.GID != nil {
 				gid, group = q.GID, q.Group

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
@@ -349,27 +350,59 @@ func TestChunkedParseEqualsWhole(t *testing.T) {
 		srcs = append(srcs, string(b))
 	}
 	for i, src := range srcs {
-		pf, ok := parseChunked(src)
+		pf, ok := parseChunked(src, nil)
 		if !ok {
 			continue
 		}
+		var nodes []*parser.Node
+		for _, part := range pf.parts {
+			nodes = append(nodes, part.nodes...)
+		}
 		res, err := parser.Parse(strings.NewReader(src))
-		if err != nil && len(pf.nodes) == 0 && strings.Contains(err.Error(), "no instructions") {
+		if err != nil && len(nodes) == 0 && strings.Contains(err.Error(), "no instructions") {
 			continue
 		}
 		if err != nil {
 			t.Errorf("%d: chunked parse succeeded where the whole parse fails: %v", i, err)
 			continue
 		}
-		if len(res.AST.Children) != len(pf.nodes) {
-			t.Errorf("%d: %d nodes chunked, %d whole", i, len(pf.nodes), len(res.AST.Children))
+		if len(res.AST.Children) != len(nodes) {
+			t.Errorf("%d: %d nodes chunked, %d whole", i, len(nodes), len(res.AST.Children))
 			continue
 		}
 		for j, n := range res.AST.Children {
-			c := pf.nodes[j]
+			c := nodes[j]
 			if c.StartLine != n.StartLine || c.EndLine != n.EndLine || c.Original != n.Original || c.Value != n.Value {
 				t.Errorf("%d: node %d: chunked %d-%d %q, whole %d-%d %q", i, j, c.StartLine, c.EndLine, c.Original, n.StartLine, n.EndLine, n.Original)
 			}
 		}
+	}
+}
+
+// TestCheckDirectiveAboveInstruction: a "# check=" comment right above an instruction
+// configures BuildKit's linter only; the instruction parses as usual (BuildKit panics
+// reading it with no linter, which used to become a "cannot parse instruction" problem).
+func TestCheckDirectiveAboveInstruction(t *testing.T) {
+	m := Parse("/w/Dockerfile", "FROM alpine\n# check=skip=all\nCOPY a /b\n")
+	if len(m.Problems) != 0 {
+		t.Errorf("problems: %v", m.Problems)
+	}
+	if _, ok := m.Stages[0].Instructions[1].Parsed.(*instructions.CopyCommand); !ok {
+		t.Errorf("COPY parsed as %T", m.Stages[0].Instructions[1].Parsed)
+	}
+}
+
+// TestUserAfterEachUSER: each USER instruction knows the user it sets, not the stage's last.
+func TestUserAfterEachUSER(t *testing.T) {
+	m := Parse("/w/Dockerfile", "FROM alpine\nUSER 1000\nRUN id\nUSER 2000\n")
+	st := m.Stages[0]
+	if u := st.Users[0].userAfter(); u.UID == nil || *u.UID != 1000 {
+		t.Errorf("first USER sets %s", u.Describe())
+	}
+	if u := st.Instructions[2].User(); u.UID == nil || *u.UID != 1000 {
+		t.Errorf("RUN runs as %s", u.Describe())
+	}
+	if u := st.User(); u.UID == nil || *u.UID != 2000 {
+		t.Errorf("stage user %s", u.Describe())
 	}
 }

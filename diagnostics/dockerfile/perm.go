@@ -145,7 +145,7 @@ func (st *Stage) permOf(p string, depth int) Perm {
 			rootOnly = false
 		}
 		if q.Owner != "" {
-			o := q.owner
+			o := *q.owner
 			out.Owner = &o
 		}
 		if q.Group != "" || q.GID != nil {
@@ -335,8 +335,8 @@ func writeTargets(c *Command) []Arg {
 		}
 	case "sed":
 		opts, pos := parseOpts(c.Args, "ef")
-		if opts["i"] != "" || opts["in-place"] != "" {
-			if opts["e"] == "" && opts["f"] == "" && len(pos) > 0 {
+		if opts.get("i") != "" || opts.get("in-place") != "" {
+			if opts.get("e") == "" && opts.get("f") == "" && len(pos) > 0 {
 				pos = pos[1:]
 			}
 			return pos

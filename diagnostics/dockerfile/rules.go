@@ -296,20 +296,20 @@ var NR105 = &diagnostics.Rule{
 			var hits []hit
 			lastFor := map[*Instruction]*Instruction{}
 			for _, r := range s.Runs {
-				if !r.User.NonRoot() || !userFromFile(r.User) {
+				if !r.User().NonRoot() || !userFromFile(r.User()) {
 					continue
 				}
 				for _, c := range r.Commands {
 					if reason := NeedsRoot(r, c); reason != "" {
 						hits = append(hits, hit{r, c, reason})
-						lastFor[r.User.Instr] = r.Instr
+						lastFor[r.User().Instr] = r.Instr
 					}
 				}
 			}
 			for _, h := range hits {
-				ui := h.r.User.Instr
+				ui := h.r.User().Instr
 				pass.Report(diagnostics.Finding{Range: h.c.NameRange(), Data: &NR105Data{User: ui, Run: h.r.Instr, Last: lastFor[ui]},
-					Message: fmt.Sprintf("%s, but this RUN runs as %s (USER on line %d): the build fails with \"permission denied\"", h.reason, h.r.User.Describe(), ui.Line()+1)})
+					Message: fmt.Sprintf("%s, but this RUN runs as %s (USER on line %d): the build fails with \"permission denied\"", h.reason, h.r.User().Describe(), ui.Line()+1)})
 			}
 		}
 	},
@@ -388,8 +388,8 @@ func NeedsRoot(r *Run, c *Command) string {
 		}
 	case "sed":
 		opts, pos := parseOpts(c.Args, "ef")
-		if opts["i"] != "" || opts["in-place"] != "" {
-			if opts["e"] == "" && opts["f"] == "" && len(pos) > 0 {
+		if opts.get("i") != "" || opts.get("in-place") != "" {
+			if opts.get("e") == "" && opts.get("f") == "" && len(pos) > 0 {
 				pos = pos[1:]
 			}
 			targets = pos
@@ -413,10 +413,10 @@ func systemWrite(r *Run, a Arg) string {
 		if !under(p, dir) {
 			continue
 		}
-		if acc, _ := r.Stage.WriteAccess(r.User, p); acc == AccessWritable {
+		if acc, _ := r.Stage.WriteAccess(r.User(), p); acc == AccessWritable {
 			return ""
 		}
-		if acc, _ := r.Stage.WriteAccess(r.User, path.Dir(p)); acc == AccessWritable {
+		if acc, _ := r.Stage.WriteAccess(r.User(), path.Dir(p)); acc == AccessWritable {
 			return ""
 		}
 		return "writes " + p + ", which only root may write"
@@ -461,10 +461,10 @@ var NR106 = &diagnostics.Rule{
 						continue
 					}
 					opts, pos := parseOpts(c.Args, "", "reference", "from")
-					if len(pos) < 2 || opts["reference"] != "" {
+					if len(pos) < 2 || opts.get("reference") != "" {
 						continue
 					}
-					recursive := opts["R"] != "" || opts["recursive"] != ""
+					recursive := opts.get("R") != "" || opts.get("recursive") != ""
 					var copies []*Copy
 					exact := true
 					for _, a := range pos[1:] {
@@ -618,6 +618,9 @@ var NR107 = &diagnostics.Rule{
 
 func ownerOf(p *PathPerm) string {
 	if p == nil {
+		return "root"
+	}
+	if p.owner == nil {
 		return "root"
 	}
 	o := p.owner
@@ -801,8 +804,8 @@ var NR111 = &diagnostics.Rule{
 					lines := r.Stage.model.lines
 					rg := lines.RangeOf(c.SudoStart, c.SudoStart+len("sudo"))
 					as := "as root already: sudo is not needed"
-					if r.User.NonRoot() {
-						as = fmt.Sprintf("as %s: sudo must be installed and passwordless for this to work, and it leaves a way back to root", r.User.Describe())
+					if r.User().NonRoot() {
+						as = fmt.Sprintf("as %s: sudo must be installed and passwordless for this to work, and it leaves a way back to root", r.User().Describe())
 					}
 					pass.Report(diagnostics.Finding{Range: rg, Data: c,
 						Message: fmt.Sprintf("sudo %s: this RUN runs %s", c.Name, as)})

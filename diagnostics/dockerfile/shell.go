@@ -17,7 +17,6 @@ import (
 type Run struct {
 	Instr    *Instruction
 	Stage    *Stage
-	User     User   // the user the RUN runs as
 	Workdir  string // its working directory
 	Commands []*Command
 	Writes   []Arg // files written by redirections (> and >>)
@@ -28,6 +27,10 @@ type Run struct {
 
 	umask    int  // the shell's umask after a `umask` command (see perm.go)
 	umaskSet bool // a `umask` command set it
+	// scanned is set when the RUN's program was read; lookups are the variables that
+	// reading looked up, with what it found (another version may reuse it, see reuse.go).
+	scanned bool
+	lookups []lookup
 }
 
 // Command is one simple command of a shell program.
@@ -155,72 +158,6 @@ func (sc *shellScanner) finish(om offsetMap) {
 	}
 }
 
-// scanResult is a scan of a shell text kept for reuse: valid while the variables it looked up
-// have the same values.
-type scanResult struct {
-	cmds         []*Command
-	write        []Arg
-	err          string
-	stmts, calls int
-	redir        bool
-	lookups      []lookup
-}
-
-// scanCache keeps recent RUN scans by their shell text (bounded: about 2×2048).
-var scanCache = newGenCache[*scanResult](2048)
-
-func (r *scanResult) valid(env func(string) (string, bool)) bool {
-	for _, l := range r.lookups {
-		v, ok := "", false
-		if env != nil {
-			v, ok = env(l.name)
-		}
-		if v != l.val || ok != l.ok {
-			return false
-		}
-	}
-	return true
-}
-
-// scanCached scans src (a top-level shell text) or reuses an earlier scan of the same text.
-func (sc *shellScanner) scanCached(src string) {
-	if r, ok := scanCache.get(src); ok && r.valid(sc.env) {
-		// The copies are mapped to file offsets by finish: allocate them in two slabs.
-		sc.cmds = make([]*Command, len(r.cmds))
-		slab := make([]Command, len(r.cmds))
-		nArgs := 0
-		for _, c := range r.cmds {
-			nArgs += len(c.Args)
-		}
-		args := make([]Arg, 0, nArgs)
-		for i, c := range r.cmds {
-			cc := &slab[i]
-			*cc = *c
-			cc.Args = nil
-			if len(c.Args) > 0 {
-				start := len(args)
-				args = append(args, c.Args...)
-				cc.Args = args[start:len(args):len(args)]
-			}
-			sc.cmds[i] = cc
-		}
-		sc.write = append([]Arg(nil), r.write...)
-		sc.err, sc.stmts, sc.calls, sc.redir = r.err, r.stmts, r.calls, r.redir
-		return
-	}
-	sc.scan(src, 0)
-	if len(src) > 1<<16 {
-		return
-	}
-	r := &scanResult{write: append([]Arg(nil), sc.write...), err: sc.err, stmts: sc.stmts, calls: sc.calls, redir: sc.redir, lookups: sc.lookups}
-	for _, c := range sc.cmds {
-		cc := *c
-		cc.Args = append([]Arg(nil), c.Args...)
-		r.cmds = append(r.cmds, &cc)
-	}
-	scanCache.put(src, r)
-}
-
 // scan parses src, whose offset 0 is offset base of the top-level shell text, and collects
 // its commands with offsets in top-level coordinates (finish maps them to the file).
 func (sc *shellScanner) scan(src string, base int) {
@@ -298,31 +235,15 @@ func (sc *shellScanner) scan(src string, base int) {
 	})
 }
 
-type shellAST struct {
-	f   *syntax.File
-	err string
-}
-
-// shellCache keeps the syntax trees of shell programs by their text: an edit re-parses only
-// the RUNs it changed. The trees are only read after parsing. Bounded (about 2×2048 trees).
-var shellCache = newGenCache[shellAST](2048)
-
 func (sc *shellScanner) parse(src string) (*syntax.File, string) {
-	if a, ok := shellCache.get(src); ok {
-		return a.f, a.err
-	}
 	if sc.parser == nil {
 		sc.parser = syntax.NewParser(syntax.Variant(syntax.LangBash))
 	}
 	f, err := sc.parser.Parse(strings.NewReader(src), "")
-	a := shellAST{f: f}
 	if err != nil {
-		a.err = err.Error()
+		return f, err.Error()
 	}
-	if len(src) <= 1<<16 {
-		shellCache.put(src, a)
-	}
-	return a.f, a.err
+	return f, ""
 }
 
 // nested scans a script that starts at offset at of the top-level shell text.
@@ -539,9 +460,8 @@ func skipOptions(args []Arg, i int, withArg string) int {
 	return i
 }
 
-func (st *Stage) newRun(in *Instruction, p *instructions.RunCommand, user User, workdir string) *Run {
-	return &Run{Instr: in, Stage: st, User: user, Workdir: workdir}
-}
+// User is the user the RUN runs as.
+func (r *Run) User() User { return r.Instr.User() }
 
 // analyse parses the RUN's shell program and records what it creates and changes.
 func (r *Run) analyse() {
@@ -552,6 +472,21 @@ func (r *Run) analyse() {
 		return
 	}
 	env := envView{r.Stage.env[:in.envLen]}
+	r.scanned = true
+	if o := r.Stage.previousRun(in); o != nil && o.lookupsValid(env.Get) {
+		// The same text with the same variables: the same commands, moved.
+		var a cmdAlloc
+		a.reserve(o.Commands)
+		dB, dL := in.Start-o.Instr.Start, in.Node.StartLine-o.Instr.Node.StartLine
+		// The same lines at the same place: the same line start, not only the same keyword offset.
+		same := dB == 0 && dL == 0 && m.lineStart(in.Node.StartLine) == o.Stage.model.lineStart(o.Instr.Node.StartLine)
+		r.Commands, r.Writes = a.moved(o.Commands, o.Writes, dB, dL, m, same)
+		r.ParseError, r.Single, r.lookups = o.ParseError, o.Single, o.lookups
+		for _, c := range r.Commands {
+			r.record(c)
+		}
+		return
+	}
 	if m.sh == nil {
 		m.sh = syntax.NewParser(syntax.Variant(syntax.LangBash))
 	}
@@ -574,7 +509,7 @@ func (r *Run) analyse() {
 		}
 	} else {
 		src, om := r.shellText()
-		sc.scanCached(src)
+		sc.scan(src, 0)
 		sc.finish(om)
 		r.Single = sc.stmts == 1 && sc.calls == 1 && !sc.redir && len(in.Node.Heredocs) == 0
 	}
@@ -584,6 +519,7 @@ func (r *Run) analyse() {
 	r.ParseError = sc.err
 	r.Commands = sc.cmds
 	r.Writes = sc.write
+	r.lookups = sc.lookups
 	for _, c := range r.Commands {
 		r.record(c)
 	}
@@ -637,9 +573,9 @@ func (r *Run) record(c *Command) {
 		}
 	case "mkdir":
 		opts, pos := parseOpts(c.Args, "m", "mode", "context")
-		mode := opts["m"]
+		mode := opts.get("m")
 		if mode == "" {
-			mode = opts["mode"]
+			mode = opts.get("mode")
 		}
 		for _, a := range pos {
 			if !a.OK {
@@ -651,7 +587,7 @@ func (r *Run) record(c *Command) {
 				p.bits = applySymbolic(0o755, mode)
 				p.Mode = ""
 			}
-			st.addPerm(p, r.User)
+			st.addPerm(p, r.Instr.user)
 		}
 	case "chown", "chgrp":
 		opts, pos := parseOpts(c.Args, "", "reference", "from")
@@ -673,12 +609,12 @@ func (r *Run) record(c *Command) {
 				owner = spec
 			}
 		}
-		rec := opts["R"] != "" || opts["recursive"] != ""
+		rec := opts.get("R") != "" || opts.get("recursive") != ""
 		for _, a := range pos[1:] {
 			if !a.OK {
 				continue
 			}
-			st.addPerm(PathPerm{Path: pathOf(a), Owner: owner, Group: group, Op: c.Name, Recursive: rec, Range: c.ArgRange(a), Instr: r.Instr, bits: -1}, r.User)
+			st.addPerm(PathPerm{Path: pathOf(a), Owner: owner, Group: group, Op: c.Name, Recursive: rec, Range: c.ArgRange(a), Instr: r.Instr, bits: -1}, r.Instr.user)
 		}
 	case "chmod":
 		opts, pos := parseOpts(c.Args, "", "reference")
@@ -687,7 +623,7 @@ func (r *Run) record(c *Command) {
 			return
 		}
 		mode := lit(pos[0])
-		rec := opts["R"] != "" || opts["recursive"] != ""
+		rec := opts.get("R") != "" || opts.get("recursive") != ""
 		for _, a := range pos[1:] {
 			if !a.OK {
 				continue
@@ -696,14 +632,14 @@ func (r *Run) record(c *Command) {
 			if n, err := strconv.ParseUint(mode, 8, 32); err == nil {
 				p.bits = int(n)
 			}
-			st.addPerm(p, r.User)
+			st.addPerm(p, r.Instr.user)
 		}
 	case "install":
 		opts, pos := parseOpts(c.Args, "ogmtS", "owner", "group", "mode", "target-directory", "suffix")
-		if opts["d"] == "" && opts["directory"] == "" {
+		if opts.get("d") == "" && opts.get("directory") == "" {
 			return
 		}
-		owner, group, mode := first(opts["o"], opts["owner"]), first(opts["g"], opts["group"]), first(opts["m"], opts["mode"])
+		owner, group, mode := first(opts.get("o"), opts.get("owner")), first(opts.get("g"), opts.get("group")), first(opts.get("m"), opts.get("mode"))
 		for _, a := range pos {
 			if !a.OK {
 				continue
@@ -712,7 +648,7 @@ func (r *Run) record(c *Command) {
 			if mode != "" {
 				p.bits = applySymbolic(0o755, mode)
 			}
-			st.addPerm(p, r.User)
+			st.addPerm(p, r.Instr.user)
 		}
 	case "setcap":
 		_, pos := parseOpts(c.Args, "", "")
@@ -736,8 +672,8 @@ func first(a ...string) string {
 // parseOpts splits arguments into options and operands. Short options listed in withArg and
 // long options named in long take a value ("-u 1000", "--uid=1000", "--uid 1000"). A flag
 // without a value is recorded as "true". Combined short flags ("-Rf", "-DS") are split.
-func parseOpts(args []Arg, withArg string, long ...string) (map[string]string, []Arg) {
-	opts := map[string]string{}
+func parseOpts(args []Arg, withArg string, long ...string) (options, []Arg) {
+	var opts options
 	pos := make([]Arg, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i].Value
@@ -755,26 +691,41 @@ func parseOpts(args []Arg, withArg string, long ...string) (map[string]string, [
 					v = "true"
 				}
 			}
-			opts[k] = v
+			opts = append(opts, option{k, v})
 		case strings.HasPrefix(a, "-") && len(a) > 1 && !isModeLike(a):
 			for j := 1; j < len(a); j++ {
-				k := string(a[j])
+				k := a[j : j+1]
 				if strings.IndexByte(withArg, a[j]) >= 0 {
 					if j+1 < len(a) {
-						opts[k] = a[j+1:]
+						opts = append(opts, option{k, a[j+1:]})
 					} else if i+1 < len(args) {
-						opts[k] = args[i+1].Value
+						opts = append(opts, option{k, args[i+1].Value})
 						i++
 					}
 					break
 				}
-				opts[k] = "true"
+				opts = append(opts, option{k, "true"})
 			}
 		default:
 			pos = append(pos, args[i])
 		}
 	}
 	return opts, pos
+}
+
+// options are the options parseOpts read, in order.
+type options []option
+
+type option struct{ name, value string }
+
+// get returns the value of the option named name (the last one given), or "".
+func (o options) get(name string) string {
+	for i := len(o) - 1; i >= 0; i-- {
+		if o[i].name == name {
+			return o[i].value
+		}
+	}
+	return ""
 }
 
 // isModeLike reports whether an argument starting with '-' is a chmod mode ("-w", "-x").
@@ -801,15 +752,15 @@ func atoiPtr(s string) *int {
 // adduser with long options, or busybox/Alpine with short ones).
 func (r *Run) recordUser(c *Command) {
 	st := r.Stage
-	var opts map[string]string
+	var opts options
 	var pos []Arg
 	cu := CreatedUser{Tool: c.Name, Range: c.Range(), NameAt: -1}
 	debianAdduser := false
 	if c.Name == "useradd" {
 		opts, pos = parseOpts(c.Args, "ugGdscekKfpbRPZ", "uid", "gid", "groups", "home-dir", "shell", "comment", "skel", "key", "expiredate", "inactive", "password", "base-dir", "root", "prefix", "selinux-user", "home")
-		cu.UID = atoiPtr(first(opts["u"], opts["uid"]))
-		cu.Group = first(opts["g"], opts["gid"])
-		cu.System = opts["r"] != "" || opts["system"] != ""
+		cu.UID = atoiPtr(first(opts.get("u"), opts.get("uid")))
+		cu.Group = first(opts.get("g"), opts.get("gid"))
+		cu.System = opts.get("r") != "" || opts.get("system") != ""
 	} else {
 		for _, a := range c.Args {
 			if strings.HasPrefix(a.Value, "--") {
@@ -818,14 +769,14 @@ func (r *Run) recordUser(c *Command) {
 		}
 		if debianAdduser {
 			opts, pos = parseOpts(c.Args, "", "uid", "gid", "home", "shell", "ingroup", "gecos", "firstuid", "lastuid", "add_extra_groups", "conf", "comment", "firstgid", "lastgid")
-			cu.UID = atoiPtr(opts["uid"])
-			cu.Group = first(opts["ingroup"], opts["gid"])
-			cu.System = opts["system"] != ""
+			cu.UID = atoiPtr(opts.get("uid"))
+			cu.Group = first(opts.get("ingroup"), opts.get("gid"))
+			cu.System = opts.get("system") != ""
 		} else {
 			opts, pos = parseOpts(c.Args, "hgsGuk")
-			cu.UID = atoiPtr(opts["u"])
-			cu.Group = opts["G"]
-			cu.System = opts["S"] != ""
+			cu.UID = atoiPtr(opts.get("u"))
+			cu.Group = opts.get("G")
+			cu.System = opts.get("S") != ""
 		}
 	}
 	if len(pos) == 0 || !pos[0].OK {
@@ -846,7 +797,7 @@ func (r *Run) recordUser(c *Command) {
 		} else if g := st.findGroup(cu.Group); g != nil {
 			cu.GID = g.GID
 		}
-	} else if c.Name == "useradd" && opts["U"] == "" && opts["user-group"] == "" && opts["N"] == "" {
+	} else if c.Name == "useradd" && opts.get("U") == "" && opts.get("user-group") == "" && opts.get("N") == "" {
 		// useradd creates a group of the same name by default (USERGROUPS_ENAB yes) with a gid chosen then.
 		cu.Group = cu.Name
 	}
@@ -855,7 +806,7 @@ func (r *Run) recordUser(c *Command) {
 
 func (r *Run) recordGroup(c *Command) {
 	st := r.Stage
-	var opts map[string]string
+	var opts options
 	var pos []Arg
 	debian := false
 	for _, a := range c.Args {
@@ -874,7 +825,7 @@ func (r *Run) recordGroup(c *Command) {
 	if c.Name == "addgroup" && len(pos) >= 2 {
 		return // "addgroup USER GROUP" adds a user to a group
 	}
-	g := CreatedGroup{Name: pos[0].Value, GID: atoiPtr(first(opts["g"], opts["gid"])), Range: c.Range()}
+	g := CreatedGroup{Name: pos[0].Value, GID: atoiPtr(first(opts.get("g"), opts.get("gid"))), Range: c.Range()}
 	st.Groups = append(st.Groups, g)
 	// Users created earlier with this group as primary group learn its gid.
 	for i := range st.Created {

@@ -64,6 +64,23 @@ type Lines struct {
 
 // NewLines indexes src.
 func NewLines(src string) *Lines {
+	if strings.IndexByte(src, '\r') < 0 {
+		// Only '\n' ends lines: find them with IndexByte, and size the index exactly.
+		n := strings.Count(src, "\n") + 1
+		idx := make([]int, 2*n) // starts and ends in one allocation
+		l := &Lines{src: src, starts: idx[:1:n], ends: idx[n : n : 2*n]}
+		for i := 0; ; {
+			j := strings.IndexByte(src[i:], '\n')
+			if j < 0 {
+				break
+			}
+			l.ends = append(l.ends, i+j)
+			l.starts = append(l.starts, i+j+1)
+			i += j + 1
+		}
+		l.ends = append(l.ends, len(src))
+		return l
+	}
 	n := strings.Count(src, "\n") + strings.Count(src, "\r") + 1 // an upper bound on the lines
 	l := &Lines{src: src, starts: make([]int, 1, n), ends: make([]int, 0, n)}
 	for i := 0; i < len(src); i++ {
@@ -88,6 +105,11 @@ func (l *Lines) Source() string { return l.src }
 
 // Count returns the number of lines (a text ending in a newline has an empty last line).
 func (l *Lines) Count() int { return len(l.starts) }
+
+// Start returns the byte offset at which line n starts (clamped to the lines).
+func (l *Lines) Start(n int) int {
+	return l.starts[min(max(n, 0), len(l.starts)-1)]
+}
 
 // Line returns line n's text without its terminator ("" when n is out of range).
 func (l *Lines) Line(n int) string {

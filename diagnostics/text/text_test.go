@@ -82,3 +82,28 @@ func FuzzDiff(f *testing.F) {
 		}
 	})
 }
+
+// TestLinesWithoutCR covers the index of texts whose lines all end in "\n".
+func TestLinesWithoutCR(t *testing.T) {
+	for src, want := range map[string][]string{
+		"":          {""},
+		"a":         {"a"},
+		"a\n":       {"a", ""},
+		"\n\nbé\nc": {"", "", "bé", "c"},
+	} {
+		l := NewLines(src)
+		if l.Count() != len(want) {
+			t.Fatalf("%q: Count = %d, want %d", src, l.Count(), len(want))
+		}
+		off := 0
+		for i, w := range want {
+			if l.Line(i) != w || l.Start(i) != off {
+				t.Errorf("%q: line %d = %q at %d, want %q at %d", src, i, l.Line(i), l.Start(i), w, off)
+			}
+			off += len(w) + 1
+		}
+		if l.Start(len(want)) != l.Start(len(want)-1) || l.Start(-1) != 0 {
+			t.Errorf("%q: Start out of range not clamped", src)
+		}
+	}
+}
