@@ -11,6 +11,7 @@ package dockerfile
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -1398,51 +1399,13 @@ func joinPathKeepSlash(dir, p string) string {
 	return j
 }
 
+// cleanPath makes p absolute and lexically clean (no empty, "." or ".." element, no
+// trailing slash).
 func cleanPath(p string) string {
-	if isCleanPath(p) {
-		return p
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
 	}
-	parts := strings.Split(p, "/")
-	var out []string
-	for _, s := range parts {
-		switch s {
-		case "", ".":
-		case "..":
-			if len(out) > 0 {
-				out = out[:len(out)-1]
-			}
-		default:
-			out = append(out, s)
-		}
-	}
-	return "/" + strings.Join(out, "/")
-}
-
-// isCleanPath reports whether cleanPath would return p unchanged: absolute, no empty,
-// "." or ".." element, no trailing slash (except "/").
-func isCleanPath(p string) bool {
-	if p == "/" {
-		return true
-	}
-	if len(p) < 2 || p[0] != '/' || p[len(p)-1] == '/' {
-		return false
-	}
-	for i := 0; i < len(p); {
-		// p[i] == '/': check the element after it.
-		j := strings.IndexByte(p[i+1:], '/')
-		elem := p[i+1:]
-		if j >= 0 {
-			elem = p[i+1 : i+1+j]
-		}
-		if elem == "" || elem == "." || elem == ".." {
-			return false
-		}
-		if j < 0 {
-			break
-		}
-		i += 1 + j
-	}
-	return true
+	return path.Clean(p) // no allocation when p is already clean
 }
 
 // under reports whether p is dir or inside it.
