@@ -1,12 +1,16 @@
-// Package codeactions plans quick-fixes for findings as plain text edits. The language server
-// turns them into LSP code actions; `nonroot-ls fix` applies them to files. A planner edits
-// the least text it can, keeps comments, indentation and line endings, and is idempotent.
+// Package codeactions is the toolkit quick-fixes are written with, and the machinery that
+// applies them: minimal YAML edits ([YAMLEditor]), securityContext settings merged into a
+// values or patch mapping ([EnsureSettings]), line edits of Dockerfiles, and fix-all. A rule
+// carries its own fix ([diagnostics.Rule].Fix, in its group's file); the language server
+// turns the planned actions into LSP code actions and `nonroot-ls fix` applies them to files.
+// A fix edits the least text it can, keeps comments, indentation and line endings, and is
+// idempotent. The package imports no rule group.
 package codeactions
 
 import (
+	"context"
 	"fmt"
 	"sort"
-	"sync"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
@@ -14,66 +18,33 @@ import (
 
 // Kinds of code action (the LSP's CodeActionKind values).
 const (
-	KindQuickFix = "quickfix"
-	KindFixAll   = "source.fixAll.nonroot-ls"
+	KindQuickFix = diagnostics.KindQuickFix
+	KindFixAll   = diagnostics.KindFixAll
 )
 
-// Action is one planned fix.
-type Action struct {
-	Title     string
-	Kind      string
-	Preferred bool
-	Finding   diagnostics.Finding
-	Edits     []FileEdit // possibly in several files (a cross-file fix)
-}
+// Action is one planned fix; FileEdit its edits to one file.
+type (
+	Action   = diagnostics.Action
+	FileEdit = diagnostics.FileEdit
+)
 
-// FileEdit is a set of non-overlapping edits to one file.
-type FileEdit struct {
-	Path  string
-	Edits []text.Edit
-}
+// HasFix reports whether the rule has a quick-fix.
+func HasFix(r *diagnostics.Rule) bool { return r != nil && r.Fix != nil }
 
-// Planner plans the fixes for one finding of its rule in snapshot s. It returns none when it
-// cannot fix this case.
-type Planner func(s *diagnostics.Snapshot, f diagnostics.Finding) []Action
-
-var planners = struct {
-	sync.Mutex
-	m map[string]Planner
-}{m: map[string]Planner{}}
-
-// Register sets the planner for a rule. Call it from init.
-func Register(ruleID string, p Planner) {
-	planners.Lock()
-	defer planners.Unlock()
-	if planners.m[ruleID] != nil {
-		panic("codeactions: duplicate planner for " + ruleID)
-	}
-	planners.m[ruleID] = p
-}
-
-// HasFix reports whether a planner is registered for the rule.
-func HasFix(ruleID string) bool {
-	planners.Lock()
-	defer planners.Unlock()
-	return planners.m[ruleID] != nil
-}
-
-// For returns the fixes for a finding (none when its rule has no planner). A planner that
-// panics yields no fixes.
-func For(s *diagnostics.Snapshot, f diagnostics.Finding) (actions []Action) {
-	planners.Lock()
-	p := planners.m[f.RuleID]
-	planners.Unlock()
-	if p == nil {
+// For returns the fixes for a finding (none when its rule has no fix). A fix that panics
+// yields no fixes, and the panic is logged.
+func For(ctx context.Context, s *diagnostics.Snapshot, f diagnostics.Finding) (actions []Action) {
+	r := s.Engine().RuleByID(f.RuleID)
+	if !HasFix(r) || ctx.Err() != nil {
 		return nil
 	}
 	defer func() {
-		if recover() != nil {
+		if v := recover(); v != nil {
+			s.Engine().Logf("panic in the fix of %s: %v", f.RuleID, v)
 			actions = nil
 		}
 	}()
-	actions = p(s, f)
+	actions = r.Fix(ctx, s, f)
 	for i := range actions {
 		actions[i].Finding = f
 		if actions[i].Kind == "" {
@@ -84,13 +55,13 @@ func For(s *diagnostics.Snapshot, f diagnostics.Finding) (actions []Action) {
 }
 
 // InRange returns the fixes for the findings of path that overlap rng.
-func InRange(s *diagnostics.Snapshot, path string, rng text.Range) []Action {
+func InRange(ctx context.Context, s *diagnostics.Snapshot, path string, rng text.Range) []Action {
 	var out []Action
-	for _, f := range s.Diagnose(path) {
+	for _, f := range s.Diagnose(ctx, path) {
 		if rng.End.Less(f.Range.Start) || f.Range.End.Less(rng.Start) {
 			continue
 		}
-		out = append(out, For(s, f)...)
+		out = append(out, For(ctx, s, f)...)
 	}
 	return out
 }
@@ -101,7 +72,7 @@ const maxFixRounds = 64
 // FixAll applies the preferred single-file fix of every finding in path, one at a time
 // (re-diagnosing after each, so fixes never conflict), and returns the new text and the
 // IDs of the rules it fixed. The snapshot is not changed.
-func FixAll(s *diagnostics.Snapshot, path string) (string, []string, error) {
+func FixAll(ctx context.Context, s *diagnostics.Snapshot, path string) (string, []string, error) {
 	f, err := s.File(path)
 	if err != nil {
 		return "", nil, err
@@ -110,7 +81,10 @@ func FixAll(s *diagnostics.Snapshot, path string) (string, []string, error) {
 	var fixed []string
 	tried := map[string]bool{}
 	for round := 0; round < maxFixRounds; round++ {
-		a, ok := nextFix(s, f.Path, tried)
+		if err := ctx.Err(); err != nil {
+			return "", nil, err
+		}
+		a, ok := nextFix(ctx, s, f.Path, tried)
 		if !ok {
 			break
 		}
@@ -131,12 +105,12 @@ func FixAll(s *diagnostics.Snapshot, path string) (string, []string, error) {
 }
 
 // nextFix picks the first finding (in file order) whose preferred fix edits only path.
-func nextFix(s *diagnostics.Snapshot, path string, tried map[string]bool) (Action, bool) {
-	for _, fd := range s.Diagnose(path) {
+func nextFix(ctx context.Context, s *diagnostics.Snapshot, path string, tried map[string]bool) (Action, bool) {
+	for _, fd := range s.Diagnose(ctx, path) {
 		if fd.File != path || tried[findingKey(fd)] {
 			continue
 		}
-		for _, a := range For(s, fd) {
+		for _, a := range For(ctx, s, fd) {
 			if a.Preferred && len(a.Edits) == 1 && a.Edits[0].Path == path && len(a.Edits[0].Edits) > 0 {
 				return a, true
 			}

@@ -1,9 +1,12 @@
 package codeactions_test
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
@@ -24,10 +27,10 @@ func TestCrossFileFixes(t *testing.T) {
 			"FROM python:3.13-slim\nCOPY . /srv\nUSER 10001:0\nCMD [\"python\", \"/srv/main.py\"]\n"},
 	} {
 		dir, _ := filepath.Abs(filepath.Join("../testdata/fixes", c.dir))
-		s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+		s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 		path := filepath.Join(s.Roots()[0], c.file)
 		var fd *diagnostics.Finding
-		for _, f := range s.Diagnose(path) {
+		for _, f := range s.Diagnose(context.Background(), path) {
 			if f.RuleID == c.rule {
 				fd = &f
 				break
@@ -36,7 +39,7 @@ func TestCrossFileFixes(t *testing.T) {
 		if fd == nil {
 			t.Fatalf("%s: no %s finding", c.dir, c.rule)
 		}
-		actions := codeactions.Sorted(codeactions.For(s, *fd))
+		actions := codeactions.Sorted(codeactions.For(context.Background(), s, *fd))
 		if len(actions) != 2 || !actions[0].Preferred || actions[1].Preferred {
 			t.Fatalf("%s: actions = %+v", c.dir, actions)
 		}
@@ -51,7 +54,7 @@ func TestCrossFileFixes(t *testing.T) {
 			t.Fatalf("%s: Dockerfile after the fix:\n%s\nwant:\n%s (%v)", c.dir, got, c.want, err)
 		}
 		next := s.WithFile(df, 2, "dockerfile", got)
-		for _, f := range next.Diagnose(fd.File) {
+		for _, f := range next.Diagnose(context.Background(), fd.File) {
 			if f.RuleID == c.rule && f.Range == fd.Range {
 				t.Errorf("%s: %s still reported after the Dockerfile fix: %s", c.dir, c.rule, f.Message)
 			}

@@ -14,8 +14,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -230,7 +230,7 @@ func unquote(s string) string {
 
 // SetScalar replaces a scalar node's token with v (written as given; in JSON, strings are quoted).
 func (e *YAMLEditor) SetScalar(n *yaml.Node, v string) text.Edit {
-	return text.Edit{Range: kube.Range(e.Lines, n), NewText: e.scalar(v)}
+	return text.Edit{Range: yamlnode.Range(e.Lines, n), NewText: e.scalar(v)}
 }
 
 // Insert adds key: v to mapping m (which must not hold key): in a block mapping as new lines
@@ -241,13 +241,13 @@ func (e *YAMLEditor) Insert(m *yaml.Node, key string, v YAMLValue) text.Edit {
 	}
 	if len(m.Content) == 0 {
 		// An empty block mapping cannot be written; treat as the document root.
-		p := kube.Pos(e.Lines, m)
+		p := yamlnode.Pos(e.Lines, m)
 		return text.Edit{Range: text.Range{Start: p, End: p}, NewText: strings.Join(e.block(key, v, p.Col), e.Style.EOL) + e.Style.EOL}
 	}
-	first := kube.Pos(e.Lines, m.Content[0])
+	first := yamlnode.Pos(e.Lines, m.Content[0])
 	col := first.Col
 	lastKey := m.Content[len(m.Content)-2]
-	end := max(e.entryEnd(kube.Pos(e.Lines, lastKey).Line, col, true), e.end(m.Content[len(m.Content)-1]).Line)
+	end := max(e.entryEnd(yamlnode.Pos(e.Lines, lastKey).Line, col, true), e.end(m.Content[len(m.Content)-1]).Line)
 	body := strings.Join(e.block(key, v, col), e.Style.EOL)
 	if end+1 >= e.Lines.Count() || e.Lines.Terminator(end) == "" {
 		p := text.Pos{Line: end, Col: len(e.Lines.Line(end))}
@@ -348,13 +348,13 @@ func (e *YAMLEditor) key(k string) string {
 func (e *YAMLEditor) end(n *yaml.Node) text.Pos {
 	switch {
 	case n.Kind == yaml.ScalarNode || n.Kind == yaml.AliasNode:
-		return kube.Range(e.Lines, n).End
+		return yamlnode.Range(e.Lines, n).End
 	case n.Style&yaml.FlowStyle != 0:
-		return e.closing(kube.Pos(e.Lines, n))
+		return e.closing(yamlnode.Pos(e.Lines, n))
 	case len(n.Content) > 0:
 		return e.end(n.Content[len(n.Content)-1])
 	}
-	return kube.Range(e.Lines, n).End
+	return yamlnode.Range(e.Lines, n).End
 }
 
 // closing returns the position just after the bracket that closes the one at p.
@@ -409,14 +409,14 @@ func startsScalar(src string, i int) bool {
 
 func (e *YAMLEditor) insertFlow(m *yaml.Node, key string, v YAMLValue) text.Edit {
 	entry := e.key(key) + ": " + e.flow(v)
-	open := kube.Pos(e.Lines, m)
+	open := yamlnode.Pos(e.Lines, m)
 	if len(m.Content) == 0 {
 		p := text.Pos{Line: open.Line, Col: open.Col + 1}
 		return text.Edit{Range: text.Range{Start: p, End: p}, NewText: entry}
 	}
 	lastKey := m.Content[len(m.Content)-2]
 	after := e.end(m.Content[len(m.Content)-1])
-	lk := kube.Pos(e.Lines, lastKey)
+	lk := yamlnode.Pos(e.Lines, lastKey)
 	if lk.Line != open.Line {
 		// One entry per line: a new line at the last key's indentation.
 		pad := strings.Repeat(" ", lk.Col)
@@ -428,20 +428,20 @@ func (e *YAMLEditor) insertFlow(m *yaml.Node, key string, v YAMLValue) text.Edit
 // fillNull gives an empty key (key: with no value, ~ or null) of mapping m the value v.
 func (e *YAMLEditor) fillNull(m, k, val *yaml.Node, v YAMLValue) (text.Edit, error) {
 	flow := m.Style&yaml.FlowStyle != 0 || e.Style.JSON
-	kp := kube.Pos(e.Lines, k)
+	kp := yamlnode.Pos(e.Lines, k)
 	line := e.Lines.Line(kp.Line)
 	if val.Value != "" {
 		// An explicit ~ or null.
-		r := kube.Range(e.Lines, val)
+		r := yamlnode.Range(e.Lines, val)
 		if v.kind == 2 && !flow {
 			lines := e.block("", v, kp.Col)
-			return text.Edit{Range: text.Range{Start: kube.Range(e.Lines, k).End, End: r.End}, NewText: ":" + e.Style.EOL + strings.Join(lines[1:], e.Style.EOL)}, nil
+			return text.Edit{Range: text.Range{Start: yamlnode.Range(e.Lines, k).End, End: r.End}, NewText: ":" + e.Style.EOL + strings.Join(lines[1:], e.Style.EOL)}, nil
 		}
 		return text.Edit{Range: r, NewText: e.flow(v)}, nil
 	}
 	if flow {
 		// {key} or {key: }: the value goes after the colon (added when missing).
-		ke := kube.Range(e.Lines, k).End
+		ke := yamlnode.Range(e.Lines, k).End
 		src := e.Lines.Source()
 		off := e.Lines.Offset(ke)
 		for off < len(src) && (src[off] == ' ' || src[off] == '\n' || src[off] == '\r') {
@@ -481,7 +481,7 @@ func (e *YAMLEditor) Append(seq *yaml.Node, items ...string) (text.Edit, error) 
 			parts[i] = e.scalar(it)
 		}
 		if len(seq.Content) == 0 {
-			p := kube.Pos(e.Lines, seq)
+			p := yamlnode.Pos(e.Lines, seq)
 			p.Col++
 			return text.Edit{Range: text.Range{Start: p, End: p}, NewText: strings.Join(parts, ", ")}, nil
 		}
@@ -491,10 +491,10 @@ func (e *YAMLEditor) Append(seq *yaml.Node, items ...string) (text.Edit, error) 
 	if len(seq.Content) == 0 {
 		return text.Edit{}, ErrYAMLShape
 	}
-	dash := kube.Pos(e.Lines, seq)
+	dash := yamlnode.Pos(e.Lines, seq)
 	lastItem := seq.Content[len(seq.Content)-1]
 	// The last item's "-" is on its first line, at the sequence's column.
-	end := max(e.entryEnd(kube.Pos(e.Lines, lastItem).Line, dash.Col, false), e.end(lastItem).Line)
+	end := max(e.entryEnd(yamlnode.Pos(e.Lines, lastItem).Line, dash.Col, false), e.end(lastItem).Line)
 	pad := strings.Repeat(" ", dash.Col)
 	var lines []string
 	for _, it := range items {
@@ -522,10 +522,10 @@ func (e *YAMLEditor) Remove(m *yaml.Node, key string) (text.Edit, error) {
 		return text.Edit{}, ErrYAMLShape
 	}
 	k := m.Content[idx]
-	kp := kube.Pos(e.Lines, k)
+	kp := yamlnode.Pos(e.Lines, k)
 	if m.Style&yaml.FlowStyle != 0 || e.Style.JSON {
 		if idx+2 < len(m.Content) {
-			next := kube.Pos(e.Lines, m.Content[idx+2])
+			next := yamlnode.Pos(e.Lines, m.Content[idx+2])
 			return text.Edit{Range: text.Range{Start: kp, End: next}}, nil
 		}
 		prevEnd := e.end(m.Content[idx-1])
@@ -539,7 +539,7 @@ func (e *YAMLEditor) Remove(m *yaml.Node, key string) (text.Edit, error) {
 	}
 	// The key follows "- " on its line: the next key moves up to take its place.
 	if idx+2 < len(m.Content) {
-		next := kube.Pos(e.Lines, m.Content[idx+2])
+		next := yamlnode.Pos(e.Lines, m.Content[idx+2])
 		return text.Edit{Range: text.Range{Start: kp, End: next}}, nil
 	}
 	return text.Edit{}, ErrYAMLShape
@@ -554,12 +554,12 @@ func (e *YAMLEditor) RemoveItem(seq *yaml.Node, i int) (text.Edit, error) {
 	it := seq.Content[i]
 	if seq.Style&yaml.FlowStyle != 0 || e.Style.JSON {
 		if i+1 < len(seq.Content) {
-			return text.Edit{Range: text.Range{Start: kube.Pos(e.Lines, it), End: kube.Pos(e.Lines, seq.Content[i+1])}}, nil
+			return text.Edit{Range: text.Range{Start: yamlnode.Pos(e.Lines, it), End: yamlnode.Pos(e.Lines, seq.Content[i+1])}}, nil
 		}
 		return text.Edit{Range: text.Range{Start: e.end(seq.Content[i-1]), End: e.end(it)}}, nil
 	}
-	dash := kube.Pos(e.Lines, seq)
-	ip := kube.Pos(e.Lines, it)
+	dash := yamlnode.Pos(e.Lines, seq)
+	ip := yamlnode.Pos(e.Lines, it)
 	end := max(e.entryEnd(ip.Line, dash.Col, false), e.end(it).Line)
 	if strings.TrimSpace(e.Lines.Line(ip.Line)[:dash.Col]) != "" {
 		return text.Edit{}, ErrYAMLShape // the first item shares its line with a parent's "- "

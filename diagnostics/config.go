@@ -3,6 +3,7 @@ package diagnostics
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -65,14 +66,17 @@ func ParseConfig(data []byte) (*Config, error) {
 	return &c, nil
 }
 
-// Validate checks the values of c.
+var ruleIDPattern = regexp.MustCompile(`^NR\d{3}$`)
+
+// Validate checks the values of c: their shape (an engine also checks that the rules it
+// names exist: [Engine.ValidateConfig]).
 func (c *Config) Validate() error {
 	if _, err := ParseProfile(c.Profile); err != nil {
 		return err
 	}
 	for id, sev := range c.Rules {
-		if RuleByID(id) == nil {
-			return fmt.Errorf("rules: unknown rule %q", id)
+		if !ruleIDPattern.MatchString(id) {
+			return fmt.Errorf("rules: %q is not a rule ID (NRnnn)", id)
 		}
 		if _, err := ParseSeverity(sev); err != nil {
 			return fmt.Errorf("rules: %s: %v", id, err)

@@ -1,6 +1,7 @@
 package diagnostics
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -27,7 +28,21 @@ var testRule = &Rule{
 	},
 }
 
-func init() { Register(testRule) }
+// testEngine has the test rule; groups add what a test needs.
+func testEngine(t testing.TB, groups ...*Group) *Engine {
+	t.Helper()
+	e, err := New([]*Rule{testRule}, Options{Groups: groups})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// newTestSnapshot is a snapshot of roots by an engine with the test rule.
+func newTestSnapshot(t testing.TB, roots []string, c Config) *Snapshot {
+	t.Helper()
+	return testEngine(t).NewSnapshot(roots, c)
+}
 
 func write(t *testing.T, dir, name, content string) string {
 	t.Helper()
@@ -52,22 +67,22 @@ func ids(fs []Finding) string {
 func TestDiagnoseSuppressionsAndConfig(t *testing.T) {
 	dir := t.TempDir()
 	df := write(t, dir, "app/Dockerfile", "FROM x\nRUN BAD\n# nonroot-ls ignore=NR999\nRUN BAD\n# hadolint ignore=DL9999\n# another comment\nRUN a \\\n  BAD\n")
-	s := NewSnapshot([]string{dir}, Config{})
-	if got, want := ids(s.Diagnose(df)), "NR999@2:5:warning"; got != want {
+	s := newTestSnapshot(t, []string{dir}, Config{})
+	if got, want := ids(s.Diagnose(context.Background(), df)), "NR999@2:5:warning"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	write(t, dir, ConfigFileName, "rules:\n  NR999: error\n")
-	s = NewSnapshot([]string{dir}, Config{})
-	if got, want := ids(s.Diagnose(df)), "NR999@2:5:error"; got != want {
+	s = newTestSnapshot(t, []string{dir}, Config{})
+	if got, want := ids(s.Diagnose(context.Background(), df)), "NR999@2:5:error"; got != want {
 		t.Fatalf("config severity: got %q, want %q", got, want)
 	}
 	write(t, dir, ConfigFileName, "ignore: [app/]\n")
-	s = NewSnapshot([]string{dir}, Config{})
-	if got := s.Diagnose(df); len(got) != 0 {
+	s = newTestSnapshot(t, []string{dir}, Config{})
+	if got := s.Diagnose(context.Background(), df); len(got) != 0 {
 		t.Fatalf("ignored path still diagnosed: %v", got)
 	}
 	s = s.WithFile(df, 1, "dockerfile", "# hadolint global ignore=DL9999\nFROM x\nRUN BAD\n")
-	if got := s.Diagnose(df); len(got) != 0 && !s.Ignored(df) {
+	if got := s.Diagnose(context.Background(), df); len(got) != 0 && !s.Ignored(df) {
 		t.Fatalf("global ignore: %v", got)
 	}
 }
@@ -75,8 +90,8 @@ func TestDiagnoseSuppressionsAndConfig(t *testing.T) {
 func TestBadConfigIsReported(t *testing.T) {
 	dir := t.TempDir()
 	cf := write(t, dir, ConfigFileName, "profile: kubernetes\nrulez: {}\n")
-	s := NewSnapshot([]string{dir}, Config{})
-	got := s.Diagnose(cf)
+	s := newTestSnapshot(t, []string{dir}, Config{})
+	got := s.Diagnose(context.Background(), cf)
 	if len(got) != 1 || got[0].RuleID != "NR001" || !strings.Contains(got[0].Message, "rulez") {
 		t.Fatalf("got %v", got)
 	}
@@ -89,10 +104,10 @@ func TestBadConfigIsReported(t *testing.T) {
 }
 
 func TestPanickingRuleBecomesNR001(t *testing.T) {
-	s := NewSnapshot([]string{t.TempDir()}, Config{})
+	s := newTestSnapshot(t, []string{t.TempDir()}, Config{})
 	p := filepath.Join(s.Roots()[0], "Dockerfile")
 	s = s.WithFile(p, 1, "dockerfile", "FROM x\nRUN PANIC\n")
-	got := s.Diagnose(p)
+	got := s.Diagnose(context.Background(), p)
 	found := false
 	for _, f := range got {
 		if f.RuleID == "NR001" && strings.Contains(f.Message, "NR999") {
@@ -111,7 +126,7 @@ func TestReadsStayInsideRoots(t *testing.T) {
 	if err := os.Symlink(secret, filepath.Join(dir, "Dockerfile")); err != nil {
 		t.Skip(err)
 	}
-	s := NewSnapshot([]string{dir}, Config{})
+	s := newTestSnapshot(t, []string{dir}, Config{})
 	if _, err := s.File(filepath.Join(dir, "Dockerfile")); err == nil {
 		t.Fatal("symlink out of the workspace was followed")
 	}
@@ -123,7 +138,7 @@ func TestReadsStayInsideRoots(t *testing.T) {
 func TestBinaryFile(t *testing.T) {
 	dir := t.TempDir()
 	p := write(t, dir, "Dockerfile", "FROM x\x00\x01RUN BAD\n")
-	got := NewSnapshot([]string{dir}, Config{}).Diagnose(p)
+	got := newTestSnapshot(t, []string{dir}, Config{}).Diagnose(context.Background(), p)
 	if len(got) != 1 || got[0].RuleID != "NR001" {
 		t.Fatalf("got %v", got)
 	}
@@ -132,7 +147,7 @@ func TestBinaryFile(t *testing.T) {
 func TestHoverShowsRuleDoc(t *testing.T) {
 	dir := t.TempDir()
 	p := write(t, dir, "Dockerfile", "FROM x\nRUN BAD\n")
-	h := NewSnapshot([]string{dir}, Config{}).Hover(p, text.Pos{Line: 1, Col: 5})
+	h := newTestSnapshot(t, []string{dir}, Config{}).Hover(context.Background(), p, text.Pos{Line: 1, Col: 5})
 	if h == nil || !strings.Contains(h.Markdown, "NR999") {
 		t.Fatalf("hover %+v", h)
 	}
@@ -150,7 +165,7 @@ func TestWalkHonoursGitignore(t *testing.T) {
 	write(t, dir, "b/.gitignore", "Dockerfile\n")
 	write(t, dir, "b/Dockerfile", "FROM x\n")
 	write(t, dir, "c/Dockerfile", "FROM x\n") // b's .gitignore does not reach c
-	s := NewSnapshot([]string{dir}, Config{})
+	s := newTestSnapshot(t, []string{dir}, Config{})
 	var got []string
 	for _, p := range s.Walk() {
 		rel, _ := filepath.Rel(s.Roots()[0], p)
@@ -171,28 +186,39 @@ func TestNavigationRegistries(t *testing.T) {
 	dir := t.TempDir()
 	df := write(t, dir, "app/Dockerfile", "FROM x\n")
 	pod := write(t, dir, "pod.yaml", "apiVersion: v1\nkind: Pod\n")
-	RegisterDefinition(KindManifest, func(s *Snapshot, f *File, pos text.Pos) []Location {
-		if pos.Line == 1 {
-			return []Location{{File: df}, {File: df}}
-		}
-		return nil
-	})
-	RegisterReferences(KindDockerfile, func(s *Snapshot, f *File, pos text.Pos) []Location { panic("boom") })
-	RegisterDependents(func(s *Snapshot, path string) []string {
-		if path == df {
-			return []string{pod, df, pod}
-		}
-		return nil
-	})
-	s := NewSnapshot([]string{dir}, Config{})
-	if got := s.Definition(pod, text.Pos{Line: 1}); len(got) != 1 || got[0].File != df {
+	var logged []string
+	g := &Group{
+		Name: "nav",
+		Definition: map[FileKind]Navigator{KindManifest: func(_ context.Context, s *Snapshot, f *File, pos text.Pos) []Location {
+			if pos.Line == 1 {
+				return []Location{{File: df}, {File: df}}
+			}
+			return nil
+		}},
+		References: map[FileKind]Navigator{KindDockerfile: func(context.Context, *Snapshot, *File, text.Pos) []Location { panic("boom") }},
+		Dependents: func(s *Snapshot, path string) []string {
+			if path == df {
+				return []string{pod, df, pod}
+			}
+			return nil
+		},
+	}
+	e, err := New(nil, Options{Groups: []*Group{g}, Log: func(msg string) { logged = append(logged, msg) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.NewSnapshot([]string{dir}, Config{})
+	if got := s.Definition(context.Background(), pod, text.Pos{Line: 1}); len(got) != 1 || got[0].File != df {
 		t.Errorf("Definition = %+v", got)
 	}
-	if got := s.Definition(pod, text.Pos{Line: 0}); got != nil {
+	if got := s.Definition(context.Background(), pod, text.Pos{Line: 0}); got != nil {
 		t.Errorf("Definition on line 0 = %+v", got)
 	}
-	if got := s.References(df, text.Pos{}); got != nil {
+	if got := s.References(context.Background(), df, text.Pos{}); got != nil {
 		t.Errorf("a panicking provider must yield nothing, got %+v", got)
+	}
+	if len(logged) != 1 || !strings.Contains(logged[0], "panic in navigation") || !strings.Contains(logged[0], "boom") || !strings.Contains(logged[0], "goroutine") {
+		t.Errorf("the panic is not logged with its stack: %q", logged)
 	}
 	if got := s.Dependents(df); len(got) != 1 || got[0] != pod {
 		t.Errorf("Dependents = %v, want [%s] (deduplicated, without the file itself)", got, pod)
@@ -202,10 +228,10 @@ func TestNavigationRegistries(t *testing.T) {
 func TestWalkCacheFollowsDiskChanges(t *testing.T) {
 	dir := t.TempDir()
 	a := write(t, dir, "a/Dockerfile", "FROM x\n")
-	s := NewSnapshot([]string{dir}, Config{})
+	s := newTestSnapshot(t, []string{dir}, Config{})
 	rel := func(s *Snapshot) string {
 		var out []string
-		if fresh := NewSnapshot(s.roots, s.settings); len(s.overlays) == 0 && strings.Join(fresh.Walk(), " ") != strings.Join(s.Walk(), " ") {
+		if fresh := newSnapshot(s.eng, s.roots, s.settings); len(s.overlays) == 0 && strings.Join(fresh.Walk(), " ") != strings.Join(s.Walk(), " ") {
 			t.Errorf("incremental walk %v differs from a fresh one %v", s.Walk(), fresh.Walk())
 		}
 		for _, p := range s.Walk() {

@@ -1,6 +1,7 @@
 package diagnostics
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,7 +17,8 @@ type Finding struct {
 	Range    text.Range `json:"range"`
 	Message  string     `json:"message"`
 	Related  []Related  `json:"related,omitempty"`
-	// Data is the rule's payload for planning its fix in codeactions (never serialised).
+	// Data is the rule's payload for its own fix (a type private to the rule's group; never
+	// serialised).
 	Data any `json:"-"`
 }
 
@@ -30,9 +32,6 @@ type Related struct {
 func (f Finding) String() string {
 	return fmt.Sprintf("%s:%s: %s %s: %s", f.File, f.Range.Start, f.Severity, f.RuleID, f.Message)
 }
-
-// Rule returns the finding's rule.
-func (f Finding) Rule() *Rule { return RuleByID(f.RuleID) }
 
 // SortFindings orders findings by file, position, then rule (stable). It sorts indices and
 // moves each finding once: a large file has hundreds of findings, and a stable sort moving
@@ -62,15 +61,29 @@ func SortFindings(fs []Finding) {
 	copy(fs, sorted)
 }
 
-// Pass is what a rule's Run sees: one file of a snapshot, and a way to report.
+// Pass is what a rule's Run sees: one file of a snapshot, and a way to report. What other
+// groups know reaches a rule through the pass and its snapshot: the profile in force, the
+// build target of a Dockerfile ([Snapshot.BuildTarget]), the workspace's files.
 type Pass struct {
 	Rule     *Rule
 	Snapshot *Snapshot
 	File     *File
 	Config   *Config
 	Profile  Profile
+	ctx      context.Context
 	findings []Finding
 }
+
+// Context is cancelled when the request the pass serves is: a long rule stops early.
+func (p *Pass) Context() context.Context {
+	if p.ctx == nil {
+		return context.Background()
+	}
+	return p.ctx
+}
+
+// BuildTarget returns the build target of the Dockerfile at path ("" for its last stage).
+func (p *Pass) BuildTarget(path string) string { return p.Snapshot.BuildTarget(path) }
 
 // Report records a finding of the pass's rule on the pass's file.
 func (p *Pass) Report(f Finding) {

@@ -8,16 +8,7 @@ import (
 	"sync/atomic"
 )
 
-// keptMemo are the File.Memo keys whose values are kept for every file (registered by
-// KeepMemo from init, read-only afterwards).
-var keptMemo = map[any]bool{configKey{}: true, openshiftFileKey{}: true}
-
-// KeepMemo registers a File.Memo key whose values are small summaries that workspace-wide
-// analyses read for every file (an index of image uses, link declarations): they are kept as
-// long as the file, instead of in the bounded model cache. Call it from init.
-func KeepMemo(key any) { keptMemo[key] = true }
-
-// modelCacheBudget bounds the files whose models (the File.Memo values not kept by KeepMemo)
+// modelCacheBudget bounds the files whose models (the File.Memo values not under a Kept key)
 // stay memoised when they are not open: the sum over those files of their text's length plus
 // modelCacheFileCost. Models take some 20–40 times the bytes of their text.
 const (
@@ -25,20 +16,7 @@ const (
 	modelCacheFileCost = 2 << 10
 )
 
-// SetModelCacheBudget bounds the model cache (see [File.Memo]): the sum, over the files read
-// from disk whose models are memoised, of their text's length plus 2 KiB. 0 keeps the models
-// of the file used last only. It returns the previous bound.
-func SetModelCacheBudget(n int) int {
-	models.mu.Lock()
-	defer models.mu.Unlock()
-	old := models.budget
-	models.budget = n
-	return old
-}
-
-// models is the process's model cache: files read from disk, most recently used first.
-var models = &modelCache{budget: modelCacheBudget}
-
+// modelCache is an engine's model cache: files read from disk, most recently used first.
 type modelCache struct {
 	mu     sync.Mutex
 	lru    list.List // of *File
@@ -51,6 +29,7 @@ func fileCost(f *File) int { return len(f.Text) + modelCacheFileCost }
 // touch marks f as used now and, beyond the budget, forgets the models of the files used
 // least recently (never f's own).
 func (c *modelCache) touch(f *File) {
+	kept := f.eng.kept
 	c.mu.Lock()
 	if f.cached != nil {
 		c.lru.MoveToFront(f.cached)
@@ -63,26 +42,9 @@ func (c *modelCache) touch(f *File) {
 		old := c.lru.Remove(c.lru.Back()).(*File)
 		old.cached = nil
 		c.cost -= fileCost(old)
-		old.memo.dropExcept(keptMemo)
+		old.memo.dropExcept(kept)
 	}
 	c.mu.Unlock()
-}
-
-var (
-	fileIndexers      []func(*Snapshot, *File)
-	workspaceIndexers []func(*Snapshot)
-)
-
-// RegisterIndexer adds what [Snapshot.Index] builds: file, for each file of the walk, its
-// summaries (memoised on the file with a key registered by [KeepMemo]); workspace, after
-// every file, the workspace-wide analysis that reads them. Either may be nil. Call it from init.
-func RegisterIndexer(file func(*Snapshot, *File), workspace func(*Snapshot)) {
-	if file != nil {
-		fileIndexers = append(fileIndexers, file)
-	}
-	if workspace != nil {
-		workspaceIndexers = append(workspaceIndexers, workspace)
-	}
 }
 
 // Index builds what workspace-wide analyses read, so that the first edit or request does not
@@ -105,7 +67,7 @@ func (s *Snapshot) Index(ctx context.Context, progress func(done, total int)) {
 		return
 	}
 	s.OpenShiftFiles()
-	for _, fn := range workspaceIndexers {
+	for _, fn := range s.eng.indexWS {
 		fn(s)
 	}
 }
@@ -115,10 +77,10 @@ func (s *Snapshot) indexFile(p string) {
 	if err != nil {
 		return
 	}
-	for _, fn := range fileIndexers {
+	for _, fn := range s.eng.index {
 		fn(s, f)
 	}
-	if profileDetector != nil {
+	if s.eng.openShift != nil {
 		s.holdsOpenShift(p)
 	}
 }

@@ -14,18 +14,19 @@ type heavyKey struct{}
 
 type summaryKey struct{}
 
-func init() { KeepMemo(summaryKey{}) }
-
 // A file read from disk keeps its models only while it is among the files used most
 // recently; its kept summaries and an open document's models stay.
 func TestModelCacheDropsModelsOfFilesNotOpen(t *testing.T) {
-	defer SetModelCacheBudget(SetModelCacheBudget(3 * (modelCacheFileCost + len("FROM x\n"))))
+	e, err := New(nil, Options{Groups: []*Group{{Name: "summaries", Kept: []any{summaryKey{}}}}, ModelCacheBudget: 3 * (modelCacheFileCost + len("FROM x\n"))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	var paths []string
 	for i := range 10 {
 		paths = append(paths, write(t, dir, fmt.Sprintf("s%d/Dockerfile", i), "FROM x\n"))
 	}
-	s := NewSnapshot([]string{dir}, Config{})
+	s := e.NewSnapshot([]string{dir}, Config{})
 	s = s.WithFile(paths[9], 1, "dockerfile", "FROM open\n")
 	computed := map[string]int{}
 	model := func(p string, key any) string {
@@ -71,9 +72,9 @@ func TestModelCacheDropsModelsOfFilesNotOpen(t *testing.T) {
 	if n := computed[paths[9]+" diagnostics.heavyKey"]; n != 1 {
 		t.Errorf("open document: model computed %d times, want 1", n)
 	}
-	models.mu.Lock()
-	cost := models.cost
-	models.mu.Unlock()
+	e.models.mu.Lock()
+	cost := e.models.cost
+	e.models.mu.Unlock()
 	if cost > 3*(modelCacheFileCost+len("FROM x\n")) {
 		t.Errorf("cache cost %d over its budget", cost)
 	}
@@ -82,12 +83,13 @@ func TestModelCacheDropsModelsOfFilesNotOpen(t *testing.T) {
 // The files holding OpenShift objects, brought up to date from the previous snapshot's,
 // equal a fresh snapshot's over random edits, saves, closes, creations and deletions.
 func TestOpenShiftFilesUpdateEqualsFresh(t *testing.T) {
-	old := profileDetector
-	defer func() { profileDetector = old }()
 	asked := 0
-	profileDetector = func(f *File) bool {
+	e, err := New(nil, Options{Groups: []*Group{{Name: "detector", OpenShift: func(f *File) bool {
 		asked++
 		return strings.Contains(f.Text, "kind: Route")
+	}}}})
+	if err != nil {
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	manifest := func(i int, route bool) string {
@@ -101,7 +103,7 @@ func TestOpenShiftFilesUpdateEqualsFresh(t *testing.T) {
 	for i := range 12 {
 		paths = append(paths, write(t, dir, fmt.Sprintf("d%d/m%d.yaml", i%3, i), manifest(i, i == 4)))
 	}
-	s := NewSnapshot([]string{dir}, Config{})
+	s := e.NewSnapshot([]string{dir}, Config{})
 	if got := s.OpenShiftFiles(); !slices.Equal(got, paths[4:5]) {
 		t.Fatalf("OpenShiftFiles = %v", got)
 	}
@@ -129,7 +131,7 @@ func TestOpenShiftFilesUpdateEqualsFresh(t *testing.T) {
 		if asked > 1 {
 			t.Fatalf("step %d: the detector was asked about %d files, want at most the changed one", step, asked)
 		}
-		fresh := NewSnapshot([]string{dir}, Config{})
+		fresh := e.NewSnapshot([]string{dir}, Config{})
 		for q, f := range s.overlays {
 			fresh = fresh.WithFile(q, f.Version, f.LanguageID, f.Text)
 		}
@@ -156,7 +158,7 @@ func TestWalkReadsAsFile(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "svc"), filepath.Join(dir, "linked")); err != nil {
 		t.Skip(err)
 	}
-	walked := NewSnapshot([]string{dir}, Config{})
+	walked := newTestSnapshot(t, []string{dir}, Config{})
 	paths := walked.Walk()
 	if len(paths) != 7 {
 		t.Fatalf("walk = %v", paths)
@@ -166,12 +168,40 @@ func TestWalkReadsAsFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f, err := NewSnapshot([]string{dir}, Config{}).File(p)
+		f, err := newTestSnapshot(t, []string{dir}, Config{}).File(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if w.Kind != f.Kind || w.Text != f.Text || w.Path != f.Path {
 			t.Errorf("%s: walked %v %q, read alone %v %q", p, w.Kind, w.Text, f.Kind, f.Text)
 		}
+	}
+}
+
+// An open document's model is built from the previous version's: only the last version whose
+// models were computed is kept, and it is let go once the new model exists.
+func TestPreviousVersion(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, dir, "Dockerfile", "FROM disk\n")
+	s := newTestSnapshot(t, []string{dir}, Config{})
+	disk, _ := s.File(p)
+	disk.Memo(heavyKey{}, func() any { return "disk" })
+	s1 := s.WithFile(p, 1, "dockerfile", "FROM v1\n")
+	f1, _ := s1.File(p)
+	if f1.Previous() != disk {
+		t.Fatalf("v1 starts from %v, want the disk version", f1.Previous())
+	}
+	f1.Memo(heavyKey{}, func() any { return "v1" })
+	f1.ReleasePrevious()
+	s2 := s1.WithFile(p, 2, "dockerfile", "FROM v2\n")
+	f2, _ := s2.File(p)
+	// v2 is never analysed: v3 starts from v1, and v2 holds nothing.
+	s3 := s2.WithFile(p, 3, "dockerfile", "FROM v3\n")
+	f3, _ := s3.File(p)
+	if f3.Previous() != f1 || f2.Previous() != nil || f1.Previous() != nil {
+		t.Fatalf("v3 starts from %p (want v1 %p); v2 keeps %p, v1 keeps %p", f3.Previous(), f1, f2.Previous(), f1.Previous())
+	}
+	if v, ok := f3.Previous().Peek(heavyKey{}); !ok || v != "v1" {
+		t.Fatalf("v1's model: %v %v", v, ok)
 	}
 }

@@ -1,6 +1,7 @@
 package diagnostics
 
 import (
+	"context"
 	"sort"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
@@ -13,38 +14,21 @@ type Location struct {
 }
 
 // Navigator answers a definition or references request at pos in f.
-type Navigator func(s *Snapshot, f *File, pos text.Pos) []Location
-
-var (
-	definitionFuncs = map[FileKind][]Navigator{}
-	referencesFuncs = map[FileKind][]Navigator{}
-	dependentsFuncs []func(*Snapshot, string) []string
-	workspaceInsp   []func(*Snapshot) any
-)
-
-// RegisterDefinition adds a go-to-definition provider for files of kind k. Call it from init.
-func RegisterDefinition(k FileKind, fn Navigator) {
-	definitionFuncs[k] = append(definitionFuncs[k], fn)
-}
-
-// RegisterReferences adds a find-references provider for files of kind k. Call it from init.
-func RegisterReferences(k FileKind, fn Navigator) {
-	referencesFuncs[k] = append(referencesFuncs[k], fn)
-}
+type Navigator func(ctx context.Context, s *Snapshot, f *File, pos text.Pos) []Location
 
 // Definition returns where the thing at pos in path is defined (e.g. an `image:` value → the
 // Dockerfile stage that builds it). Nil when nothing is known.
-func (s *Snapshot) Definition(path string, pos text.Pos) []Location {
-	return s.navigate(definitionFuncs, path, pos)
+func (s *Snapshot) Definition(ctx context.Context, path string, pos text.Pos) []Location {
+	return s.navigate(ctx, s.eng.definition, path, pos)
 }
 
 // References returns the places that use the thing at pos in path (e.g. a Dockerfile's FROM
 // or USER → every manifest container and compose service that runs the image).
-func (s *Snapshot) References(path string, pos text.Pos) []Location {
-	return s.navigate(referencesFuncs, path, pos)
+func (s *Snapshot) References(ctx context.Context, path string, pos text.Pos) []Location {
+	return s.navigate(ctx, s.eng.references, path, pos)
 }
 
-func (s *Snapshot) navigate(reg map[FileKind][]Navigator, path string, pos text.Pos) []Location {
+func (s *Snapshot) navigate(ctx context.Context, reg map[FileKind][]Navigator, path string, pos text.Pos) []Location {
 	f, err := s.File(path)
 	if err != nil {
 		return nil
@@ -52,7 +36,10 @@ func (s *Snapshot) navigate(reg map[FileKind][]Navigator, path string, pos text.
 	var out []Location
 	seen := map[Location]bool{}
 	for _, fn := range reg[f.Kind] {
-		for _, l := range safeNavigate(fn, s, f, pos) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		for _, l := range s.safeNavigate(ctx, fn, f, pos) {
 			if !seen[l] {
 				seen[l] = true
 				out = append(out, l)
@@ -62,19 +49,14 @@ func (s *Snapshot) navigate(reg map[FileKind][]Navigator, path string, pos text.
 	return out
 }
 
-func safeNavigate(fn Navigator, s *Snapshot, f *File, pos text.Pos) (out []Location) {
+func (s *Snapshot) safeNavigate(ctx context.Context, fn Navigator, f *File, pos text.Pos) (out []Location) {
 	defer func() {
-		if recover() != nil {
+		if v := recover(); v != nil {
+			s.eng.recovered("navigation from "+f.Path, v)
 			out = nil
 		}
 	}()
-	return fn(s, f, pos)
-}
-
-// RegisterDependents adds a function that names the other files whose findings depend on
-// path (a Dockerfile → the manifests that run its image). Call it from init.
-func RegisterDependents(fn func(s *Snapshot, path string) []string) {
-	dependentsFuncs = append(dependentsFuncs, fn)
+	return fn(ctx, s, f, pos)
 }
 
 // Dependents returns the other files whose diagnostics may change when path changes, sorted,
@@ -84,8 +66,8 @@ func (s *Snapshot) Dependents(path string) []string {
 	path = Clean(path)
 	seen := map[string]bool{path: true}
 	var out []string
-	for _, fn := range dependentsFuncs {
-		for _, p := range safeDependents(fn, s, path) {
+	for _, fn := range s.eng.dependents {
+		for _, p := range s.safeDependents(fn, path) {
 			if p = Clean(p); !seen[p] {
 				seen[p] = true
 				out = append(out, p)
@@ -96,23 +78,21 @@ func (s *Snapshot) Dependents(path string) []string {
 	return out
 }
 
-func safeDependents(fn func(*Snapshot, string) []string, s *Snapshot, path string) (out []string) {
+func (s *Snapshot) safeDependents(fn func(*Snapshot, string) []string, path string) (out []string) {
 	defer func() {
-		if recover() != nil {
+		if v := recover(); v != nil {
+			s.eng.recovered("dependents of "+path, v)
 			out = nil
 		}
 	}()
 	return fn(s, path)
 }
 
-// RegisterWorkspaceInspect adds a function that describes the workspace as a whole for
-// `nonroot-ls inspect` on a folder (the image → Dockerfile links). Call it from init.
-func RegisterWorkspaceInspect(fn func(*Snapshot) any) { workspaceInsp = append(workspaceInsp, fn) }
-
-// InspectWorkspace returns what the registered workspace inspectors say, in registration order.
+// InspectWorkspace returns what the groups say about the workspace as a whole for
+// `nonroot-ls inspect` on a folder (the image → Dockerfile links), in group order.
 func (s *Snapshot) InspectWorkspace() []any {
 	var out []any
-	for _, fn := range workspaceInsp {
+	for _, fn := range s.eng.wsInspect {
 		if v := fn(s); v != nil {
 			out = append(out, v)
 		}

@@ -1,6 +1,9 @@
 package diagnostics
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // TestOverrideWinsOverConfigFile: command-line settings beat .nonroot-ls.yaml, which beats
 // editor settings; the override survives WithRoots and WithFile.
@@ -8,7 +11,7 @@ func TestOverrideWinsOverConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	df := write(t, dir, "Dockerfile", "FROM x\nRUN BAD\n")
 	write(t, dir, ConfigFileName, "profile: docker\nrules:\n  NR999: error\n")
-	s := NewSnapshot([]string{dir}, Config{Profile: "openshift", Rules: map[string]string{"NR999": "hint"}})
+	s := newTestSnapshot(t, []string{dir}, Config{Profile: "openshift", Rules: map[string]string{"NR999": "hint"}})
 	if c := s.ConfigFor(df); c.Profile != "docker" || c.Rules["NR999"] != "error" {
 		t.Fatalf("without override: %+v", c)
 	}
@@ -26,17 +29,17 @@ func TestOverrideWinsOverConfigFile(t *testing.T) {
 func TestDiagnoseIsMemoised(t *testing.T) {
 	dir := t.TempDir()
 	df := write(t, dir, "Dockerfile", "FROM x\nRUN BAD\n")
-	s := NewSnapshot([]string{dir}, Config{})
-	a := s.Diagnose(df)
+	s := newTestSnapshot(t, []string{dir}, Config{})
+	a := s.Diagnose(context.Background(), df)
 	if len(a) != 1 {
 		t.Fatalf("findings %v", a)
 	}
 	a[0].Message = "changed by the caller"
-	if b := s.Diagnose(df); b[0].Message != "bad" {
+	if b := s.Diagnose(context.Background(), df); b[0].Message != "bad" {
 		t.Fatalf("a caller's change leaked into the memo: %v", b)
 	}
 	// A new snapshot (another version of the file) is diagnosed afresh.
-	if c := s.WithFile(df, 2, "dockerfile", "FROM x\nRUN BAD\nRUN BAD\n").Diagnose(df); len(c) != 2 {
+	if c := s.WithFile(df, 2, "dockerfile", "FROM x\nRUN BAD\nRUN BAD\n").Diagnose(context.Background(), df); len(c) != 2 {
 		t.Fatalf("new version: %v", c)
 	}
 }

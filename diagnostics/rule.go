@@ -2,16 +2,17 @@
 // container runs as, the rules that judge them, and the snapshot that ties files together.
 // It has no LSP types: positions are [text.Pos] (byte columns) and the server converts them.
 //
-// A rule is a value ([Rule]) with its ID, severity, documentation and a Run function, in the
-// manner of golang.org/x/tools/go/analysis. Rules register themselves with [Register] from the
-// file that defines them; the documentation under docs/rules is generated from these values.
+// A rule is a value ([Rule]) with its ID, severity, documentation, a Run function and its
+// quick-fix, in the manner of golang.org/x/tools/go/analysis; each lives in one file of its
+// group (diagnostics/<group>/nrNNN.go). The engine is built from an explicit list of rules
+// ([New]; diagnostics/all has the product's list), and the documentation under docs/rules is
+// generated from the same values.
 package diagnostics
 
 import (
+	"context"
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 )
 
 // Severity of a finding. The values match the Language Server Protocol's DiagnosticSeverity.
@@ -56,7 +57,7 @@ func (s Severity) AtLeast(t Severity) bool {
 	return s != SeverityOff && t != SeverityOff && s <= t
 }
 
-// Profile selects which rules run and at which severity (SPEC §3).
+// Profile selects which rules run and at which severity.
 type Profile string
 
 const (
@@ -98,8 +99,19 @@ type Rule struct {
 	// Kinds of file the rule runs on.
 	Kinds []FileKind
 	Doc   Doc
-	// FixTitle names the quick-fix ("" when the rule has none); codeactions plans it.
+	// FixTitle names the quick-fix in the documentation ("" when the rule has none).
 	FixTitle string
+	// Fix plans the quick-fixes of one of the rule's findings as plain text edits (possibly
+	// in several files); none when it cannot fix that case. Nil when the rule has no fix.
+	// The package codeactions has the editing toolkit fixes use.
+	Fix func(ctx context.Context, s *Snapshot, f Finding) []Action
+	// Field is the securityContext field a workload rule judges ("" when none): a finding on a
+	// rendered chart is reported at the values key that sets it (NR404).
+	Field string
+	// Settings is the rule's fix as securityContext settings (nil when it has none), for
+	// fixes that write where a field is set rather than in the manifest: Helm values (NR404).
+	// uid and gid are the identity to write.
+	Settings func(uid, gid int) []Setting
 	// Hadolint lists hadolint rule codes whose ignore comments also silence this rule.
 	Hadolint []string
 	// Run reports the rule's findings on pass.File.
@@ -145,43 +157,14 @@ func (r *Rule) DocURL() string {
 // DocsBaseURL is the prefix of the rule pages (docs/rules in the repository).
 const DocsBaseURL = "https://github.com/nonroot-ls/nonroot-ls/blob/main/docs/rules/"
 
-var registry struct {
-	sync.Mutex
-	byID  map[string]*Rule
-	rules []*Rule
-}
-
-// Register adds rules to the catalog. It panics on a duplicate or incomplete rule: the catalog
-// is built at init time and a broken rule is a programming error.
-func Register(rules ...*Rule) {
-	registry.Lock()
-	defer registry.Unlock()
-	if registry.byID == nil {
-		registry.byID = map[string]*Rule{}
-	}
-	for _, r := range rules {
-		switch {
-		case r.ID == "" || r.Title == "" || r.Run == nil || len(r.Kinds) == 0:
-			panic(fmt.Sprintf("diagnostics: incomplete rule %q", r.ID))
-		case registry.byID[r.ID] != nil:
-			panic("diagnostics: duplicate rule " + r.ID)
-		}
-		registry.byID[r.ID] = r
-		registry.rules = append(registry.rules, r)
-	}
-	sort.Slice(registry.rules, func(i, j int) bool { return registry.rules[i].ID < registry.rules[j].ID })
-}
-
-// Rules returns the catalog sorted by ID.
-func Rules() []*Rule {
-	registry.Lock()
-	defer registry.Unlock()
-	return append([]*Rule(nil), registry.rules...)
-}
-
-// RuleByID returns the rule with the given ID, or nil.
-func RuleByID(id string) *Rule {
-	registry.Lock()
-	defer registry.Unlock()
-	return registry.byID[id]
+// Setting is one securityContext setting a fix writes, as data.
+type Setting struct {
+	Key      string
+	Scalar   string    // a scalar value
+	Children []Setting // a nested mapping
+	Items    []string  // a sequence of scalars that must contain these items
+	// ReplaceOnly, when set, replaces an existing scalar only when it equals this value
+	// (runAsUser: 0 is replaced, runAsUser: 1001 is kept).
+	ReplaceOnly string
+	NoInsert    bool // do not add the key when it is absent
 }

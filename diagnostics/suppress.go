@@ -6,7 +6,7 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
-// Suppressions (SPEC §4), in files whose comments start with '#' (Dockerfiles and YAML):
+// Suppressions, in files whose comments start with '#' (Dockerfiles and YAML):
 //
 //	# nonroot-ls ignore=NR101,NR104      the next instruction or key (the comment block directly above it)
 //	# nonroot-ls global ignore=NR108     the whole file
@@ -48,7 +48,7 @@ func isComment(line string) bool {
 }
 
 // parseSuppressions reads the suppression comments of a '#'-commented file.
-func parseSuppressions(lines *text.Lines) *suppressions {
+func parseSuppressions(lines *text.Lines, hadolint func(code string) []string) *suppressions {
 	s := &suppressions{}
 	for n := 0; n < lines.Count(); n++ {
 		line := lines.Line(n)
@@ -77,7 +77,7 @@ func parseSuppressions(lines *text.Lines) *suppressions {
 			code = strings.TrimSpace(code)
 			var ids []string
 			if tool == "hadolint" {
-				ids = rulesForHadolint(code)
+				ids = hadolint(code)
 			} else if code != "" {
 				ids = []string{strings.ToUpper(code)}
 			}
@@ -100,16 +100,4 @@ func parseSuppressions(lines *text.Lines) *suppressions {
 		}
 	}
 	return s
-}
-
-func rulesForHadolint(code string) []string {
-	var ids []string
-	for _, r := range Rules() {
-		for _, h := range r.Hadolint {
-			if strings.EqualFold(h, code) {
-				ids = append(ids, r.ID)
-			}
-		}
-	}
-	return ids
 }

@@ -14,9 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
+
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
-	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 	"github.com/nonroot-ls/nonroot-ls/server/lspclient"
 )
@@ -61,7 +62,7 @@ func server(t *testing.T) string {
 	if _, err := os.Stat(filepath.Join(root, "cmd", "nonroot-ls")); err != nil {
 		t.Skip("skipping: ./cmd/nonroot-ls is not in this tree (the language server has not been merged)")
 	}
-	if diagnostics.RuleByID("NR102") == nil {
+	if alltest.Engine().RuleByID("NR102") == nil {
 		t.Skip("skipping: the Dockerfile rules (NR102) are not in this tree")
 	}
 	buildOnce.Do(func() {
@@ -121,7 +122,7 @@ func workspace(t *testing.T) string {
 
 // engineSnapshot is the engine's view of a workspace: what the server must agree with.
 func engineSnapshot(ws string) *diagnostics.Snapshot {
-	return diagnostics.NewSnapshot([]string{ws}, diagnostics.Config{})
+	return alltest.Engine().NewSnapshot([]string{ws}, diagnostics.Config{})
 }
 
 // fixedDockerfile applies the engine's preferred fix of NR102 to the workspace's Dockerfile
@@ -134,11 +135,11 @@ func fixedDockerfile(t *testing.T, ws string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, fd := range s.Diagnose(df) {
+	for _, fd := range s.Diagnose(context.Background(), df) {
 		if fd.RuleID != "NR102" {
 			continue
 		}
-		for _, a := range codeactions.For(s, fd) {
+		for _, a := range codeactions.For(context.Background(), s, fd) {
 			if !a.Preferred {
 				continue
 			}
@@ -154,7 +155,7 @@ func fixedDockerfile(t *testing.T, ws string) string {
 		}
 		t.Fatalf("the engine has no preferred fix for %v", fd)
 	}
-	t.Fatalf("the engine reports no NR102 in %s: %v", df, s.Diagnose(df))
+	t.Fatalf("the engine reports no NR102 in %s: %v", df, s.Diagnose(context.Background(), df))
 	return ""
 }
 
@@ -163,7 +164,7 @@ func fixedDockerfile(t *testing.T, ws string) string {
 // registered in this build.
 func engineRange(t *testing.T, ws, rel, rule string) (r string, ok bool) {
 	t.Helper()
-	if diagnostics.RuleByID(rule) == nil {
+	if alltest.Engine().RuleByID(rule) == nil {
 		return "", false
 	}
 	s := engineSnapshot(ws)
@@ -173,7 +174,7 @@ func engineRange(t *testing.T, ws, rel, rule string) (r string, ok bool) {
 		t.Fatal(err)
 	}
 	l := f.Lines()
-	for _, fd := range s.Diagnose(path) {
+	for _, fd := range s.Diagnose(context.Background(), path) {
 		if fd.RuleID == rule {
 			return fmt.Sprintf("%d:%d:%d:%d", fd.Range.Start.Line, l.ToUTF16(fd.Range.Start),
 				fd.Range.End.Line, l.ToUTF16(fd.Range.End)), true

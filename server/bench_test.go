@@ -50,7 +50,7 @@ func BenchmarkEditToPublish(b *testing.B) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			a, p := net.Pipe()
-			go New(Options{}).Run(ctx, a)
+			go New(Options{NewEngine: testEngine}).Run(ctx, a)
 			c := lspclient.New(ctx, p)
 			defer c.Close()
 			dir := b.TempDir()

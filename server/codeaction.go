@@ -12,15 +12,6 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
-func init() {
-	handleRequest(protocol.MethodTextDocumentCodeAction, codeAction)
-	addCapabilities(func(c *protocol.ServerCapabilities) {
-		c.CodeActionProvider = &protocol.CodeActionOptions{CodeActionKinds: []protocol.CodeActionKind{
-			protocol.CodeActionKindQuickFix, codeactions.KindFixAll,
-		}}
-	})
-}
-
 // FixAllTitle is the title of the source.fixAll.nonroot-ls action.
 const FixAllTitle = "Fix all nonroot-ls problems"
 
@@ -43,7 +34,7 @@ func codeAction(ctx context.Context, s *Server, st *state, params jsonrpc2.RawMe
 	rng := s.client.enc.toRange(lines, p.Range)
 	quick := 0
 	if kindWanted(only, codeactions.KindQuickFix) {
-		for _, a := range codeactions.Sorted(codeactions.InRange(st.snap, path, rng)) {
+		for _, a := range codeactions.Sorted(codeactions.InRange(ctx, st.snap, path, rng)) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -59,7 +50,7 @@ func codeAction(ctx context.Context, s *Server, st *state, params jsonrpc2.RawMe
 	// once per fix).
 	asked := p.Context.TriggerKind != protocol.CodeActionTriggerKindAutomatic
 	if (len(only) > 0 && kindWanted(only, codeactions.KindFixAll)) || (len(only) == 0 && quick > 0 && asked) {
-		if a := s.fixAll(st, path); a != nil {
+		if a := s.fixAll(ctx, st, path); a != nil {
 			out = append(out, a)
 		}
 	}
@@ -82,12 +73,12 @@ func kindWanted(only []protocol.CodeActionKind, k string) bool {
 
 // fixAll plans source.fixAll.nonroot-ls: every preferred single-file fix, as one minimal
 // edit (text.Diff of the document before and after). Nil when nothing is fixable.
-func (s *Server) fixAll(st *state, path string) *protocol.CodeAction {
+func (s *Server) fixAll(ctx context.Context, st *state, path string) *protocol.CodeAction {
 	f, err := st.snap.File(path)
 	if err != nil {
 		return nil
 	}
-	after, fixed, err := codeactions.FixAll(st.snap, path)
+	after, fixed, err := codeactions.FixAll(ctx, st.snap, path)
 	if err != nil {
 		s.logf(protocol.MessageTypeWarning, "fix all %s: %v", path, err)
 		return nil

@@ -19,23 +19,11 @@ import (
 // of didChangeConfiguration's and initializationOptions' settings object).
 const Section = "nonroot"
 
-func init() {
-	handleNotification(protocol.MethodWorkspaceDidChangeConfiguration, didChangeConfiguration)
-	handleNotification(protocol.MethodWorkspaceDidChangeWorkspaceFolders, didChangeWorkspaceFolders)
-	addCapabilities(func(c *protocol.ServerCapabilities) {
-		if c.Workspace == nil {
-			c.Workspace = &protocol.WorkspaceOptions{}
-		}
-		yes := true
-		c.Workspace.WorkspaceFolders = &protocol.WorkspaceFoldersServerCapabilities{Supported: &yes, ChangeNotifications: protocol.Boolean(true)}
-	})
-}
-
 // settingsFrom parses editor settings: either {"nonroot": {...}} or the section's object
 // itself, with the keys of diagnostics.Config. Empty or null input is the default config.
 // On a validation error the settings are still returned (the engine tolerates bad values:
 // unknown rules and severities are ignored) together with the error to report.
-func settingsFrom(raw []byte) (diagnostics.Config, error) {
+func settingsFrom(e *diagnostics.Engine, raw []byte) (diagnostics.Config, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return diagnostics.Config{}, nil
@@ -54,7 +42,7 @@ func settingsFrom(raw []byte) (diagnostics.Config, error) {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return diagnostics.Config{}, fmt.Errorf("settings: %v", err)
 	}
-	if err := c.Validate(); err != nil {
+	if err := e.ValidateConfig(&c); err != nil {
 		return c, fmt.Errorf("settings: %v", err)
 	}
 	return c, nil
@@ -90,7 +78,7 @@ func didChangeConfiguration(ctx context.Context, s *Server, params jsonrpc2.RawM
 	// Clients that support pull configuration often send empty settings: ask for them.
 	var probe map[string]json.RawMessage
 	if s.client.configuration && (json.Unmarshal(p.Settings, &probe) != nil || probe[Section] == nil) {
-		go s.pullConfiguration()
+		s.goBackground(s.pullConfiguration)
 		return
 	}
 	s.applySettingsInOrder(p.Settings, s.nextSettingsSeq())
@@ -98,8 +86,8 @@ func didChangeConfiguration(ctx context.Context, s *Server, params jsonrpc2.RawM
 
 // pullConfiguration asks the client for the "nonroot" section and applies it. It runs on its
 // own goroutine: a Call from the read loop would deadlock.
-func (s *Server) pullConfiguration() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+func (s *Server) pullConfiguration(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	sec := Section
 	seq := s.nextSettingsSeq()
@@ -115,7 +103,7 @@ func (s *Server) pullConfiguration() {
 }
 
 func (s *Server) applySettings(raw []byte) {
-	c, err := settingsFrom(raw)
+	c, err := settingsFrom(s.eng, raw)
 	if err != nil {
 		s.logf(protocol.MessageTypeWarning, "%v", err)
 	}

@@ -26,7 +26,7 @@ func TestSettingsFrom(t *testing.T) {
 		{`{"nonroot": {"profile": "bogus"}}`, "bogus", "", true},
 		{`[1]`, "", "", true},
 	} {
-		c, err := settingsFrom([]byte(tc.in))
+		c, err := settingsFrom(testEngine(nil), []byte(tc.in))
 		if (err != nil) != tc.err || c.Profile != tc.profile || c.Rules["NR990"] != tc.rule {
 			t.Errorf("settingsFrom(%s) = %+v, %v", tc.in, c, err)
 		}

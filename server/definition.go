@@ -9,11 +9,6 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 )
 
-func init() {
-	handleRequest(protocol.MethodTextDocumentDefinition, definition)
-	addCapabilities(func(c *protocol.ServerCapabilities) { c.DefinitionProvider = protocol.Boolean(true) })
-}
-
 // definition answers textDocument/definition from Snapshot.Definition: on an `image:` value
 // of a manifest or compose file, the linked Dockerfile's built stage.
 func definition(ctx context.Context, s *Server, st *state, params jsonrpc2.RawMessage) (any, error) {
@@ -26,7 +21,7 @@ func definition(ctx context.Context, s *Server, st *state, params jsonrpc2.RawMe
 	if lines == nil {
 		return []protocol.Location{}, nil
 	}
-	locs := st.snap.Definition(path, s.client.enc.toPos(lines, p.Position))
+	locs := st.snap.Definition(ctx, path, s.client.enc.toPos(lines, p.Position))
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}

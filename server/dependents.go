@@ -27,7 +27,7 @@ func appendDependents(order []string, st *state, changed []string) []string {
 // publishIndexed publishes the diagnostics of a file that is not open (no version), when
 // they differ from what was last published for it.
 func (p *publisher) publishIndexed(ctx context.Context, st *state, path string) {
-	params := &protocol.PublishDiagnosticsParams{URI: uri.File(path), Diagnostics: p.s.diagnose(st, path)}
+	params := &protocol.PublishDiagnosticsParams{URI: uri.File(path), Diagnostics: p.s.diagnose(ctx, st, path)}
 	p.mu.Lock()
 	last, seen := p.last[path]
 	p.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,11 +15,13 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm/helmrender"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 	"github.com/nonroot-ls/nonroot-ls/server/lspclient"
 )
 
-// testRule is registered only in this package's tests: it reports "root" in a "# as root"
+// testRule is only in this package's test engine: it reports "root" in a "# as root"
 // comment line and every "TODO". Test documents are comments (or valid non-root Dockerfiles),
 // so the real rule groups stay quiet and the server tests do not depend on them.
 var testRule = &diagnostics.Rule{
@@ -28,6 +31,7 @@ var testRule = &diagnostics.Rule{
 	Kinds:    []diagnostics.FileKind{diagnostics.KindDockerfile},
 	Doc:      diagnostics.Doc{Why: "test why", Runtime: "test runtime", Fix: "test fix"},
 	FixTitle: "Replace it",
+	Fix:      fixTestRule,
 	Run: func(pass *diagnostics.Pass) {
 		l := pass.File.Lines()
 		for n := 0; n < l.Count(); n++ {
@@ -49,20 +53,28 @@ var testRule = &diagnostics.Rule{
 	},
 }
 
-func init() {
-	diagnostics.Register(testRule)
-	codeactions.Register(testRule.ID, func(s *diagnostics.Snapshot, f diagnostics.Finding) []codeactions.Action {
-		if !strings.Contains(f.Message, "root") {
-			return []codeactions.Action{{Title: "Mark DONE", Preferred: true, Edits: []codeactions.FileEdit{{Path: f.File, Edits: []text.Edit{{Range: f.Range, NewText: "DONE"}}}}}}
-		}
-		return []codeactions.Action{
-			{Title: "Run as 10001", Preferred: true, Edits: []codeactions.FileEdit{{Path: f.File, Edits: []text.Edit{{Range: f.Range, NewText: "10001"}}}}},
-			{Title: "Note it elsewhere", Edits: []codeactions.FileEdit{
-				{Path: f.File, Edits: []text.Edit{{Range: text.Range{Start: f.Range.Start, End: f.Range.Start}, NewText: ""}}},
-				{Path: filepath.Join(filepath.Dir(f.File), "NOTES"), Edits: []text.Edit{{NewText: "root\n"}}},
-			}},
-		}
+// testEngine is the product's engine (charts rendered in-process) with testRule.
+func testEngine(log func(string)) *diagnostics.Engine {
+	e, err := diagnostics.New(append(slices.Clone(all.Rules), testRule), diagnostics.Options{
+		Groups: all.Groups(all.Options{HelmRender: helmrender.Render}), Log: log,
 	})
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+func fixTestRule(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding) []diagnostics.Action {
+	if !strings.Contains(f.Message, "root") {
+		return []codeactions.Action{{Title: "Mark DONE", Preferred: true, Edits: []codeactions.FileEdit{{Path: f.File, Edits: []text.Edit{{Range: f.Range, NewText: "DONE"}}}}}}
+	}
+	return []codeactions.Action{
+		{Title: "Run as 10001", Preferred: true, Edits: []codeactions.FileEdit{{Path: f.File, Edits: []text.Edit{{Range: f.Range, NewText: "10001"}}}}},
+		{Title: "Note it elsewhere", Edits: []codeactions.FileEdit{
+			{Path: f.File, Edits: []text.Edit{{Range: text.Range{Start: f.Range.Start, End: f.Range.Start}, NewText: ""}}},
+			{Path: filepath.Join(filepath.Dir(f.File), "NOTES"), Edits: []text.Edit{{NewText: "root\n"}}},
+		}},
+	}
 }
 
 type harness struct {
@@ -84,7 +96,7 @@ func start(t *testing.T, dir string, caps protocol.ClientCapabilities, initOpts 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	a, b := net.Pipe()
-	s := New(Options{TestHooks: true})
+	s := New(Options{NewEngine: testEngine, TestHooks: true})
 	h := &harness{t: t, s: s, dir: dir, code: make(chan int, 1), ctx: ctx, cancel: cancel}
 	go func() { h.code <- s.Run(ctx, a) }()
 	h.c = lspclient.New(ctx, b)

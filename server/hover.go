@@ -7,11 +7,6 @@ import (
 	"go.lsp.dev/protocol"
 )
 
-func init() {
-	handleRequest(protocol.MethodTextDocumentHover, hover)
-	addCapabilities(func(c *protocol.ServerCapabilities) { c.HoverProvider = protocol.Boolean(true) })
-}
-
 // hover shows the documentation of the findings under the cursor and what the file's model
 // says about the thing there (Snapshot.Hover), as Markdown.
 func hover(ctx context.Context, s *Server, st *state, params jsonrpc2.RawMessage) (any, error) {
@@ -24,7 +19,7 @@ func hover(ctx context.Context, s *Server, st *state, params jsonrpc2.RawMessage
 	if lines == nil {
 		return nil, nil
 	}
-	h := st.snap.Hover(path, s.client.enc.toPos(lines, p.Position))
+	h := st.snap.Hover(ctx, path, s.client.enc.toPos(lines, p.Position))
 	if h == nil || ctx.Err() != nil {
 		return nil, nil
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 )
@@ -16,13 +17,6 @@ type clientInfo struct {
 	markdown        bool // hover contentFormat includes markdown (or is unspecified)
 	watchFiles      bool // supports dynamic registration of workspace/didChangeWatchedFiles
 	progress        bool // supports window/workDoneProgress/create
-}
-
-func init() {
-	handleRequest(protocol.MethodInitialize, initialize)
-	handleRequest(protocol.MethodShutdown, shutdown)
-	handleNotification(protocol.MethodInitialized, initialized)
-	handleNotification(protocol.MethodExit, exit)
 }
 
 func initialize(ctx context.Context, s *Server, _ *state, params jsonrpc2.RawMessage) (any, error) {
@@ -53,7 +47,7 @@ func initialize(ctx context.Context, s *Server, _ *state, params jsonrpc2.RawMes
 	}
 
 	folders := foldersOf(&p)
-	settings, err := settingsFrom(p.InitializationOptions)
+	settings, err := settingsFrom(s.eng, p.InitializationOptions)
 	if err != nil {
 		s.logf(protocol.MessageTypeWarning, "initializationOptions: %v", err)
 	}
@@ -66,29 +60,48 @@ func initialize(ctx context.Context, s *Server, _ *state, params jsonrpc2.RawMes
 	})
 	s.phase.Store(phaseRunning)
 
-	c := protocol.ServerCapabilities{PositionEncoding: s.client.enc.kind()}
-	for _, fn := range capabilities {
-		fn(&c)
-	}
-	res := &protocol.InitializeResult{Capabilities: c, ServerInfo: protocol.ServerInfo{Name: Name}}
+	res := &protocol.InitializeResult{Capabilities: capabilities(s.client), ServerInfo: protocol.ServerInfo{Name: Name}}
 	if s.opts.Version != "" {
 		res.ServerInfo.Version = protocol.NewOptional(s.opts.Version)
 	}
 	return res, nil
 }
 
-func initialized(ctx context.Context, s *Server, _ jsonrpc2.RawMessage) {
-	if s.client.configuration {
-		go s.pullConfiguration()
-	}
-	go s.afterInitialized()
-	for _, fn := range initHooks {
-		go fn(s)
+// capabilities is what the server advertises to a client.
+func capabilities(c clientInfo) protocol.ServerCapabilities {
+	yes, incremental := true, protocol.TextDocumentSyncKindIncremental
+	return protocol.ServerCapabilities{
+		PositionEncoding: c.enc.kind(),
+		TextDocumentSync: &protocol.TextDocumentSyncOptions{
+			OpenClose: &yes,
+			Change:    &incremental,
+			Save:      &protocol.SaveOptions{IncludeText: new(bool)},
+		},
+		HoverProvider:      protocol.Boolean(true),
+		DefinitionProvider: protocol.Boolean(true),
+		ReferencesProvider: protocol.Boolean(true),
+		CodeActionProvider: &protocol.CodeActionOptions{CodeActionKinds: []protocol.CodeActionKind{
+			protocol.CodeActionKindQuickFix, codeactions.KindFixAll,
+		}},
+		Workspace: &protocol.WorkspaceOptions{
+			WorkspaceFolders: &protocol.WorkspaceFoldersServerCapabilities{Supported: &yes, ChangeNotifications: protocol.Boolean(true)},
+		},
 	}
 }
 
+// initialized starts the background work that needs the client: pulling the settings, the
+// watcher registration and the workspace scan.
+func initialized(ctx context.Context, s *Server, _ jsonrpc2.RawMessage) {
+	if s.client.configuration {
+		s.goBackground(s.pullConfiguration)
+	}
+	s.goBackground(s.afterInitialized)
+}
+
+// shutdown stops the background work (the workspace scan); requests get an error from now on.
 func shutdown(ctx context.Context, s *Server, _ *state, _ jsonrpc2.RawMessage) (any, error) {
 	s.phase.Store(phaseShutdown)
+	s.stopWork()
 	return nil, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func TestInitializeCapabilities(t *testing.T) {
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		a, b := net.Pipe()
-		go New(Options{Version: "v1.2.3"}).Run(ctx, a)
+		go New(Options{NewEngine: testEngine, Version: "v1.2.3"}).Run(ctx, a)
 		c := lspclient.New(ctx, b)
 		res, err := c.Initialize(ctx, &protocol.InitializeParams{Capabilities: protocol.ClientCapabilities{General: &protocol.GeneralClientCapabilities{PositionEncodings: tc.offered}}})
 		if err != nil {
@@ -70,7 +71,7 @@ func TestRequestBeforeInitialize(t *testing.T) {
 	defer cancel()
 	a, b := net.Pipe()
 	code := make(chan int, 1)
-	go func() { code <- New(Options{}).Run(ctx, a) }()
+	go func() { code <- New(Options{NewEngine: testEngine}).Run(ctx, a) }()
 	c := lspclient.New(ctx, b)
 	err := c.Call(ctx, protocol.MethodTextDocumentHover, &protocol.HoverParams{}, nil)
 	if !isCode(err, jsonrpc2.ServerNotInitialized) {
@@ -143,7 +144,7 @@ func TestPanicHookDisabledByDefault(t *testing.T) {
 	defer cancel()
 	t.Setenv(TestHooksEnv, "")
 	a, b := net.Pipe()
-	go New(Options{}).Run(ctx, a)
+	go New(Options{NewEngine: testEngine}).Run(ctx, a)
 	c := lspclient.New(ctx, b)
 	if _, err := c.Initialize(ctx, &protocol.InitializeParams{}); err != nil {
 		t.Fatal(err)
@@ -171,35 +172,28 @@ func TestUnknownMethods(t *testing.T) {
 	}
 }
 
+// TestCancelRequest: a cancelled request is answered RequestCancelled at once, while its
+// handler is still running, and the connection goes on.
 func TestCancelRequest(t *testing.T) {
-	h := start(t, "", protocol.ClientCapabilities{}, "")
-	errc := make(chan error, 1)
-	go func() { errc <- h.c.Call(h.ctx, testBlockMethod, nil, nil) }()
-	var id jsonrpc2.ID
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		h.s.inflightMu.Lock()
-		for k := range h.s.inflight {
-			id = k
+	c := startRaw(t)
+	c.initialize()
+	for i := range 20 {
+		id := strconv.Itoa(100 + i)
+		c.send(`{"jsonrpc":"2.0","id":` + id + `,"method":"` + testBlockMethod + `"}`)
+		start := time.Now()
+		c.send(`{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":` + id + `}}`)
+		m := c.response(id, 5*time.Second)
+		if m.Error == nil || m.Error.Code != int(protocol.CodeRequestCancelled) {
+			t.Fatalf("request %s: %s %+v, want RequestCancelled", id, m.Result, m.Error)
 		}
-		h.s.inflightMu.Unlock()
-		if id.IsValid() {
-			break
+		if el := time.Since(start); el > 2*time.Second {
+			t.Errorf("request %s answered %v after its cancellation", id, el)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the blocking request never arrived")
-		}
-		time.Sleep(time.Millisecond)
 	}
-	n, _ := id.Number()
-	if err := h.c.Notify(h.ctx, protocol.MethodCancelRequest, &protocol.CancelParams{ID: protocol.Integer(n)}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-errc:
-		if !isCode(err, protocol.CodeRequestCancelled) {
-			t.Fatalf("cancelled request: %v, want RequestCancelled", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the cancelled request was not answered")
+	// A string ID is cancelled too.
+	c.send(`{"jsonrpc":"2.0","id":"blk","method":"` + testBlockMethod + `"}`)
+	c.send(`{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"blk"}}`)
+	if m := c.response(`"blk"`, 5*time.Second); m.Error == nil || m.Error.Code != int(protocol.CodeRequestCancelled) {
+		t.Fatalf("string id: %+v", m.Error)
 	}
 }

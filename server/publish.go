@@ -136,7 +136,7 @@ func (p *publisher) once(ctx context.Context) {
 			p.publishIndexed(ctx, st, path)
 			continue
 		}
-		ds, ok := p.diagnoseWithin(st, path)
+		ds, ok := p.diagnoseWithin(ctx, st, path)
 		if !ok {
 			continue
 		}
@@ -167,7 +167,7 @@ type late struct {
 // diagnoseWithin diagnoses path, giving up after the budget so one pathological document
 // cannot hold up the others: the overrunning diagnosis finishes in the background (its
 // result is dropped), the document is skipped until it does, then published afresh.
-func (p *publisher) diagnoseWithin(st *state, path string) ([]protocol.Diagnostic, bool) {
+func (p *publisher) diagnoseWithin(ctx context.Context, st *state, path string) ([]protocol.Diagnostic, bool) {
 	p.mu.Lock()
 	busy, l := p.busy[path], p.late[path]
 	delete(p.late, path)
@@ -179,7 +179,7 @@ func (p *publisher) diagnoseWithin(st *state, path string) ([]protocol.Diagnosti
 		return l.ds, true
 	}
 	res := make(chan []protocol.Diagnostic, 1)
-	go func() { res <- p.s.diagnose(st, path) }()
+	go func() { res <- p.s.diagnose(ctx, st, path) }()
 	timer := time.NewTimer(p.budget)
 	defer timer.Stop()
 	select {
@@ -231,7 +231,7 @@ func (p *publisher) send(ctx context.Context, params *protocol.PublishDiagnostic
 
 // diagnose returns the LSP diagnostics of an open document; a panic in the engine becomes
 // a log message and no diagnostics (the server and the other documents carry on).
-func (s *Server) diagnose(st *state, path string) (out []protocol.Diagnostic) {
+func (s *Server) diagnose(ctx context.Context, st *state, path string) (out []protocol.Diagnostic) {
 	out = []protocol.Diagnostic{}
 	defer func() {
 		if v := recover(); v != nil {
@@ -239,7 +239,7 @@ func (s *Server) diagnose(st *state, path string) (out []protocol.Diagnostic) {
 			out = []protocol.Diagnostic{}
 		}
 	}()
-	fs := st.snap.Diagnose(path)
+	fs := st.snap.Diagnose(ctx, path)
 	out = make([]protocol.Diagnostic, 0, len(fs))
 	for _, f := range fs {
 		if f.File != path {
@@ -263,7 +263,7 @@ func (s *Server) toDiagnostic(st *state, f diagnostics.Finding) protocol.Diagnos
 	if d.Severity == 0 {
 		d.Severity = protocol.DiagnosticSeverityError
 	}
-	if r := diagnostics.RuleByID(f.RuleID); r != nil {
+	if r := st.snap.Engine().RuleByID(f.RuleID); r != nil {
 		if u, err := uri.Parse(r.DocURL()); err == nil {
 			d.CodeDescription = protocol.CodeDescription{Href: u}
 		}

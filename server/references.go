@@ -9,11 +9,6 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 )
 
-func init() {
-	handleRequest(protocol.MethodTextDocumentReferences, references)
-	addCapabilities(func(c *protocol.ServerCapabilities) { c.ReferencesProvider = protocol.Boolean(true) })
-}
-
 // references answers textDocument/references from Snapshot.References: on a Dockerfile's
 // FROM or USER, every manifest container and compose service that runs the image. With
 // includeDeclaration the position's own definition comes first.
@@ -30,9 +25,9 @@ func references(ctx context.Context, s *Server, st *state, params jsonrpc2.RawMe
 	pos := s.client.enc.toPos(lines, p.Position)
 	var locs []diagnostics.Location
 	if p.Context.IncludeDeclaration {
-		locs = append(locs, st.snap.Definition(path, pos)...)
+		locs = append(locs, st.snap.Definition(ctx, path, pos)...)
 	}
-	locs = append(locs, st.snap.References(path, pos)...)
+	locs = append(locs, st.snap.References(ctx, path, pos)...)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}

@@ -16,21 +16,16 @@
 // is logged, and the connection lives on. A notification never returns an error (that would
 // close the connection): problems go to window/logMessage.
 //
-// New LSP features are new files that call [handleRequest], [handleNotification],
-// [addCapabilities] and [onInitialized] from init, e.g. definition.go:
-//
-//	func init() {
-//		handleRequest(protocol.MethodTextDocumentDefinition, definition)
-//		addCapabilities(func(c *protocol.ServerCapabilities) { c.DefinitionProvider = protocol.Boolean(true) })
-//	}
-//
-// A request handler reads the immutable state it is given (st.snap, st.doc, st.linesFor,
-// s.client.enc for positions). A notification that changes what the engine sees calls
-// s.change(paths, func(st *state) *state { n := st.clone(); …; return n }), which stores the
-// new state and republishes diagnostics (e.g. didChangeWatchedFiles: n.snap =
+// The method table ([requests], [notifications]) lists every method the server answers, and
+// [capabilities] everything it advertises; a new LSP feature is a new file with its handler
+// plus one line in each. A request handler reads the immutable state it is given (st.snap,
+// st.doc, st.linesFor, s.client.enc for positions) and passes its ctx to the engine, which
+// stops early when the request is cancelled. A notification that changes what the engine
+// sees calls s.change(paths, func(st *state) *state { n := st.clone(); …; return n }), which
+// stores the new state and republishes diagnostics (e.g. didChangeWatchedFiles: n.snap =
 // n.snap.WithDiskChanges(paths...)). Work that calls the client (client/registerCapability,
-// window/workDoneProgress/create, $/progress) runs on its own goroutine, e.g. from an
-// onInitialized hook.
+// window/workDoneProgress/create, $/progress) runs on its own goroutine under the connection's
+// context (s.goBackground), which shutdown and the end of the connection cancel.
 package server
 
 import (
@@ -40,6 +35,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,7 +43,7 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
-	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all" // every rule group
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 )
 
 // Name is the server's name in initialize's serverInfo and the source of its diagnostics.
@@ -58,6 +54,9 @@ const TestHooksEnv = "NONROOT_LS_TEST_HOOKS"
 
 // Options configure a Server.
 type Options struct {
+	// NewEngine builds the analysis engine (diagnostics/all builds the product's); log is
+	// where the engine reports internal errors (the client's log and Options.Log). Required.
+	NewEngine func(log func(msg string)) *diagnostics.Engine
 	// Version is reported in serverInfo.
 	Version string
 	// Log receives the server's own log lines (stderr for `serve`); nil discards them.
@@ -75,35 +74,53 @@ type requestFunc func(ctx context.Context, s *Server, st *state, params jsonrpc2
 // with s.logf instead of returning them.
 type notificationFunc func(ctx context.Context, s *Server, params jsonrpc2.RawMessage)
 
-var (
-	requests      = map[string]requestFunc{}
-	notifications = map[string]notificationFunc{}
-	capabilities  []func(*protocol.ServerCapabilities)
-	initHooks     []func(*Server)
-	testRequests  = map[string]requestFunc{}
-)
+// requests are the request methods the server answers.
+var requests = map[string]requestFunc{
+	protocol.MethodInitialize:             initialize,
+	protocol.MethodShutdown:               shutdown,
+	protocol.MethodTextDocumentHover:      hover,
+	protocol.MethodTextDocumentCodeAction: codeAction,
+	protocol.MethodTextDocumentDefinition: definition,
+	protocol.MethodTextDocumentReferences: references,
+}
 
-// handleRequest registers a request method. Call it from init.
-func handleRequest(method string, fn requestFunc) { requests[method] = fn }
+// notifications are the notification methods the server applies ($/cancelRequest is
+// handled by the dispatcher itself).
+var notifications = map[string]notificationFunc{
+	protocol.MethodInitialized:                        initialized,
+	protocol.MethodExit:                               exit,
+	protocol.MethodTextDocumentDidOpen:                didOpen,
+	protocol.MethodTextDocumentDidChange:              didChange,
+	protocol.MethodTextDocumentDidClose:               didClose,
+	protocol.MethodTextDocumentDidSave:                didSave,
+	protocol.MethodWorkspaceDidChangeConfiguration:    didChangeConfiguration,
+	protocol.MethodWorkspaceDidChangeWorkspaceFolders: didChangeWorkspaceFolders,
+	protocol.MethodWorkspaceDidChangeWatchedFiles:     didChangeWatchedFiles,
+}
 
-// handleNotification registers a notification method. Call it from init.
-func handleNotification(method string, fn notificationFunc) { notifications[method] = fn }
-
-// addCapabilities registers a function that fills in what a feature advertises in
-// initialize's result. Call it from init.
-func addCapabilities(fn func(*protocol.ServerCapabilities)) { capabilities = append(capabilities, fn) }
-
-// onInitialized registers a function run on its own goroutine once the client has sent
-// initialized (dynamic registrations, a first workspace scan with $/progress…). Call it from init.
-func onInitialized(fn func(*Server)) { initHooks = append(initHooks, fn) }
+// testRequests exist only with Options.TestHooks (testhook.go).
+var testRequests = map[string]requestFunc{
+	TestPanicMethod: testPanic,
+	testBlockMethod: testBlock,
+}
 
 // Server is one language server connection.
 type Server struct {
 	opts Options
+	eng  *diagnostics.Engine
 	conn jsonrpc2.Conn
 
+	// inflight are the requests being answered, for $/cancelRequest. (jsonrpc2.CancelHandler
+	// does not fit: it derives each request's context from jsonrpc2's pooled one, which a
+	// context.WithCancel goroutine may still read after the request is recycled, and panics.)
 	inflightMu sync.Mutex
-	inflight   map[jsonrpc2.ID]context.CancelFunc // requests being answered, for $/cancelRequest
+	inflight   map[jsonrpc2.ID]context.CancelFunc
+
+	// ctx is the connection's context: every goroutine the server starts runs under it, and
+	// shutdown (or the end of the connection) cancels it.
+	ctx      context.Context
+	stopWork context.CancelFunc
+	work     sync.WaitGroup
 
 	// mu serialises writers of cur (the read loop and the configuration fetcher);
 	// readers load cur without locking.
@@ -133,8 +150,13 @@ func New(opts Options) *Server {
 	if os.Getenv(TestHooksEnv) == "1" {
 		opts.TestHooks = true
 	}
+	if opts.NewEngine == nil {
+		panic("server: Options.NewEngine is required")
+	}
 	s := &Server{opts: opts, exited: make(chan struct{}), inflight: map[jsonrpc2.ID]context.CancelFunc{}}
-	s.cur.Store(newState())
+	s.eng = opts.NewEngine(func(msg string) { s.logf(protocol.MessageTypeError, "%s", msg) })
+	s.ctx, s.stopWork = context.WithCancel(context.Background())
+	s.cur.Store(newState(s.eng))
 	s.exitCode.Store(1)
 	s.pub = newPublisher(s)
 	return s
@@ -145,8 +167,10 @@ func New(opts Options) *Server {
 func (s *Server) Run(ctx context.Context, rwc io.ReadWriteCloser) int {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	stopWork := context.AfterFunc(ctx, s.stopWork)
+	defer stopWork()
 	s.conn = jsonrpc2.NewConn(jsonrpc2.NewStream(rwc), jsonrpc2.WithCodec(codec{}))
-	go s.pub.run(ctx)
+	go s.pub.run(s.ctx)
 	s.conn.Go(ctx, s.handle)
 	select {
 	case <-s.conn.Done():
@@ -161,7 +185,9 @@ func (s *Server) Run(ctx context.Context, rwc io.ReadWriteCloser) int {
 		}
 	}
 	stop()
+	s.stopWork()
 	s.pub.wait()
+	s.work.Wait()
 	if err := s.conn.Err(); err != nil && !errors.Is(err, io.EOF) {
 		s.logf(protocol.MessageTypeLog, "connection: %v", err)
 	}
@@ -186,7 +212,7 @@ func (stdio) Close() error {
 }
 
 // handle is the connection's handler: notifications in order, requests released.
-func (s *Server) handle(ctx context.Context, req *jsonrpc2.Request) (result any, err error) {
+func (s *Server) handle(ctx context.Context, req *jsonrpc2.Request) (any, error) {
 	method := req.Method()
 	if !req.IsCall() {
 		s.notify(ctx, method, req.Params())
@@ -208,13 +234,12 @@ func (s *Server) handle(ctx context.Context, req *jsonrpc2.Request) (result any,
 		return nil, jsonrpc2.NewError(jsonrpc2.InvalidRequest, "the server is shutting down")
 	}
 	st := s.cur.Load()
-	if method != protocol.MethodInitialize && method != protocol.MethodShutdown {
-		// Lifecycle requests stay on the read loop (they change state); the rest overlap
-		// later messages.
-		jsonrpc2.Async(ctx)
-	}
+	params := req.Params()
 	// The request's own context is pooled by jsonrpc2 and must not be the parent of a
 	// cancellable context that outlives it; derive from the connection's context instead.
+	// The ID is registered before the read loop reads on, so a $/cancelRequest sent after
+	// the request finds it.
+	reqCtx := ctx
 	ctx, cancel := context.WithCancel(jsonrpc2.DetachContext(ctx))
 	id := req.ID()
 	s.inflightMu.Lock()
@@ -226,14 +251,60 @@ func (s *Server) handle(ctx context.Context, req *jsonrpc2.Request) (result any,
 		s.inflightMu.Unlock()
 		cancel()
 	}()
+	if method == protocol.MethodInitialize || method == protocol.MethodShutdown {
+		// Lifecycle requests stay on the read loop: they change state.
+		return s.callInline(ctx, method, fn, st, params)
+	}
+	// The rest overlap later messages.
+	jsonrpc2.Async(reqCtx)
+	return s.call(ctx, method, fn, st, slices.Clone(params))
+}
+
+// callInline runs a request handler on the read loop. A panic answers the request with an
+// error and is logged with its stack.
+func (s *Server) callInline(ctx context.Context, method string, fn requestFunc, st *state, params jsonrpc2.RawMessage) (result any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.logf(protocol.MessageTypeError, "panic in %s: %v\n%s", method, v, debug.Stack())
 			result, err = nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "internal error in %s: %v", method, v)
 		}
 	}()
-	result, err = fn(ctx, s, st, req.Params())
-	if ctx.Err() != nil && err == nil {
+	r, err := fn(ctx, s, st, params)
+	return answered(ctx, r, err)
+}
+
+// call runs a request handler on its own goroutine and answers as soon as either it returns
+// or ctx is cancelled: a cancelled request is always answered RequestCancelled, at once,
+// whatever the handler is still doing (it sees ctx cancelled and stops early). A panic
+// answers the request with an error and is logged with its stack.
+func (s *Server) call(ctx context.Context, method string, fn requestFunc, st *state, params jsonrpc2.RawMessage) (any, error) {
+	type answer struct {
+		result any
+		err    error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				s.logf(protocol.MessageTypeError, "panic in %s: %v\n%s", method, v, debug.Stack())
+				done <- answer{nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "internal error in %s: %v", method, v)}
+			}
+		}()
+		r, err := fn(ctx, s, st, params)
+		done <- answer{r, err}
+	}()
+	var a answer
+	select {
+	case a = <-done:
+	case <-ctx.Done():
+	}
+	return answered(ctx, a.result, a.err)
+}
+
+// answered is a handler's answer as the client gets it: RequestCancelled whenever the
+// request was cancelled, an InternalError for an error that is not a JSON-RPC one.
+func answered(ctx context.Context, result any, err error) (any, error) {
+	if ctx.Err() != nil {
 		return nil, jsonrpc2.NewError(protocol.CodeRequestCancelled, "request cancelled")
 	}
 	if err != nil {
@@ -300,6 +371,20 @@ func (s *Server) change(paths []string, fn func(*state) *state) *state {
 	return st
 }
 
+// goBackground runs fn on its own goroutine under the connection's context; Run waits for it.
+func (s *Server) goBackground(fn func(ctx context.Context)) {
+	s.work.Add(1)
+	go func() {
+		defer s.work.Done()
+		defer func() {
+			if v := recover(); v != nil {
+				s.logf(protocol.MessageTypeError, "panic in background work: %v\n%s", v, debug.Stack())
+			}
+		}()
+		fn(s.ctx)
+	}()
+}
+
 // current returns the current state.
 func (s *Server) current() *state { return s.cur.Load() }
 
@@ -310,7 +395,7 @@ func (s *Server) logf(typ protocol.MessageType, format string, args ...any) {
 		fmt.Fprintf(s.opts.Log, "nonroot-ls: %s\n", msg)
 	}
 	if s.conn != nil {
-		_ = s.conn.Notify(context.Background(), protocol.MethodWindowLogMessage, &protocol.LogMessageParams{Type: typ, Message: msg})
+		_ = s.conn.Notify(s.ctx, protocol.MethodWindowLogMessage, &protocol.LogMessageParams{Type: typ, Message: msg})
 	}
 }
 

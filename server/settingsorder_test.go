@@ -6,7 +6,7 @@ import "testing"
 // a didChangeConfiguration push arrives after it; the pushed (newer) settings stay. Found by
 // the VS Code protocol test in editors/ under load.
 func TestStalePullDoesNotOverwritePush(t *testing.T) {
-	s := New(Options{})
+	s := New(Options{NewEngine: testEngine})
 	pull := s.nextSettingsSeq() // initialized: the server asks for the settings
 	push := s.nextSettingsSeq() // the user changes a setting: the client pushes it
 	s.applySettingsInOrder([]byte(`{"nonroot": {"profile": "docker"}}`), push)

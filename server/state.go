@@ -39,8 +39,8 @@ func newDocument(u uri.URI, languageID string, version int32, content string) *d
 	return &document{uri: u, path: uriPath(u), languageID: languageID, version: version, text: content}
 }
 
-func newState() *state {
-	return &state{snap: diagnostics.NewSnapshot(nil, diagnostics.Config{}), docs: map[string]*document{}}
+func newState(e *diagnostics.Engine) *state {
+	return &state{snap: e.NewSnapshot(nil, diagnostics.Config{}), docs: map[string]*document{}}
 }
 
 // clone returns a shallow copy with its own docs map and a new sequence number.

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"go.lsp.dev/jsonrpc2"
-	"go.lsp.dev/protocol"
 )
 
 // TestPanicMethod is a request that panics in its handler. It exists only when the server
@@ -13,22 +12,18 @@ import (
 // a panic answers that request with an error and the server keeps answering.
 const TestPanicMethod = "nonroot/testPanic"
 
-func init() {
-	testRequests[TestPanicMethod] = func(context.Context, *Server, *state, jsonrpc2.RawMessage) (any, error) {
-		panic("test hook: deliberate panic")
-	}
+func testPanic(context.Context, *Server, *state, jsonrpc2.RawMessage) (any, error) {
+	panic("test hook: deliberate panic")
 }
 
 // testBlockMethod blocks until the request is cancelled ($/cancelRequest) or 10 seconds pass.
 const testBlockMethod = "nonroot/testBlock"
 
-func init() {
-	testRequests[testBlockMethod] = func(ctx context.Context, _ *Server, _ *state, _ jsonrpc2.RawMessage) (any, error) {
-		select {
-		case <-ctx.Done():
-			return nil, jsonrpc2.NewError(protocol.CodeRequestCancelled, "request cancelled")
-		case <-time.After(10 * time.Second):
-			return nil, nil
-		}
+func testBlock(ctx context.Context, _ *Server, _ *state, _ jsonrpc2.RawMessage) (any, error) {
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(10 * time.Second):
+		return nil, nil
 	}
 }

@@ -11,21 +11,6 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
-func init() {
-	handleNotification(protocol.MethodTextDocumentDidOpen, didOpen)
-	handleNotification(protocol.MethodTextDocumentDidChange, didChange)
-	handleNotification(protocol.MethodTextDocumentDidClose, didClose)
-	handleNotification(protocol.MethodTextDocumentDidSave, didSave)
-	addCapabilities(func(c *protocol.ServerCapabilities) {
-		yes, incremental := true, protocol.TextDocumentSyncKindIncremental
-		c.TextDocumentSync = &protocol.TextDocumentSyncOptions{
-			OpenClose: &yes,
-			Change:    &incremental,
-			Save:      &protocol.SaveOptions{IncludeText: new(bool)},
-		}
-	})
-}
-
 func didOpen(ctx context.Context, s *Server, params jsonrpc2.RawMessage) {
 	var p protocol.DidOpenTextDocumentParams
 	if err := protocol.Unmarshal(params, &p); err != nil {

@@ -17,10 +17,6 @@ import (
 // watcher (workspace/didChangeWatchedFiles) so changes made outside the editor reach the
 // snapshot. Open documents are answered from the state as usual while the scan runs.
 
-func init() {
-	handleNotification(protocol.MethodWorkspaceDidChangeWatchedFiles, didChangeWatchedFiles)
-}
-
 // watchedGlobs are the files whose changes can change what the engine reports.
 var watchedGlobs = []string{
 	"**/{Dockerfile,Containerfile,*.Dockerfile,*.dockerfile,Dockerfile.*,Containerfile.*}",
@@ -30,15 +26,15 @@ var watchedGlobs = []string{
 
 // afterInitialized starts the background work that needs the client: the watcher
 // registration and the workspace scan. It runs on its own goroutine.
-func (s *Server) afterInitialized() {
+func (s *Server) afterInitialized(ctx context.Context) {
 	if s.client.watchFiles {
-		s.registerWatchers()
+		s.registerWatchers(ctx)
 	}
-	s.scan()
+	s.scan(ctx)
 }
 
-func (s *Server) registerWatchers() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+func (s *Server) registerWatchers(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var ws []protocol.FileSystemWatcher
 	for _, g := range watchedGlobs {
@@ -60,11 +56,11 @@ func (s *Server) registerWatchers() {
 // summaries of every file and the workspace graph they make, memoised on the files, so later
 // states share them while the files do not change), reporting $/progress. Nothing is
 // published: open documents are published as usual, linked files when their links change.
-func (s *Server) scan() {
+func (s *Server) scan(ctx context.Context) {
 	st := s.current()
 	var token protocol.ProgressToken
 	if s.client.progress {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		token = protocol.String(fmt.Sprintf("nonroot-ls-scan-%d", st.seq))
 		if _, err := s.conn.Call(ctx, protocol.MethodWindowWorkDoneProgressCreate, &protocol.WorkDoneProgressCreateParams{Token: token}, nil); err != nil {
 			token = nil
@@ -77,21 +73,16 @@ func (s *Server) scan() {
 		}
 		raw, err := json.Marshal(v)
 		if err == nil {
-			s.conn.Notify(context.Background(), protocol.MethodProgress, &protocol.ProgressParams{Token: token, Value: raw})
+			s.conn.Notify(ctx, protocol.MethodProgress, &protocol.ProgressParams{Token: token, Value: raw})
 		}
 	}
 	files := len(st.snap.Walk())
 	pct := uint32(0)
 	msg := fmt.Sprintf("0/%d files", files)
 	progress(&protocol.WorkDoneProgressBegin{Kind: "begin", Title: "nonroot-ls: indexing the workspace", Message: &msg, Percentage: &pct})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	var mu sync.Mutex
 	last := time.Now()
 	st.snap.Index(ctx, func(done, total int) {
-		if s.phase.Load() == phaseShutdown {
-			cancel()
-		}
 		mu.Lock()
 		defer mu.Unlock()
 		if time.Since(last) > 200*time.Millisecond {

@@ -9,7 +9,7 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
-func check(args []string, stdout, stderr io.Writer) int {
+func check(eng *diagnostics.Engine, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check", stderr)
 	format := fs.String("format", "text", "output format: text, json or sarif")
 	failOn := fs.String("fail-on", "warning", "exit 1 when a finding is at least this severe: error, warning, info, hint or off")
@@ -37,7 +37,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nonroot-ls check: --format: unknown format %q (want text, json or sarif)\n", *format)
 		return 2
 	}
-	w, err := load(paths, override)
+	w, err := load(eng, paths, override)
 	if err != nil {
 		fmt.Fprintf(stderr, "nonroot-ls check: %v\n", err)
 		return 2
@@ -127,7 +127,7 @@ func writeJSON(out io.Writer, w *workspace, findings []diagnostics.Finding) erro
 			EndLine: f.Range.End.Line + 1, EndColumn: w.column(f.File, f.Range.End),
 			Rule: f.RuleID, Severity: f.Severity.String(), Message: f.Message,
 		}
-		if r := diagnostics.RuleByID(f.RuleID); r != nil {
+		if r := w.snap.Engine().RuleByID(f.RuleID); r != nil {
 			j.DocURL = r.DocURL()
 		}
 		for _, r := range f.Related {

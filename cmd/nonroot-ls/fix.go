@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,14 +11,14 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 )
 
-func fix(args []string, stdout, stderr io.Writer) int {
+func fix(eng *diagnostics.Engine, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("fix", stderr)
 	diff := fs.Bool("diff", false, "print a unified diff instead of writing the files (exit 1 when there are changes)")
 	paths, err := parse(fs, args)
 	if err != nil {
 		return 2
 	}
-	w, err := load(paths, diagnostics.Config{})
+	w, err := load(eng, paths, diagnostics.Config{})
 	if err != nil {
 		fmt.Fprintf(stderr, "nonroot-ls fix: %v\n", err)
 		return 2
@@ -30,7 +31,7 @@ func fix(args []string, stdout, stderr io.Writer) int {
 			failed = true
 			continue
 		}
-		after, fixed, err := codeactions.FixAll(w.snap, path)
+		after, fixed, err := codeactions.FixAll(context.Background(), w.snap, path)
 		if err != nil {
 			fmt.Fprintf(stderr, "nonroot-ls fix: %v\n", err)
 			failed = true

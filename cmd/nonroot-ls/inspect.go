@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,7 +13,7 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 )
 
-func inspect(args []string, stdout, stderr io.Writer) int {
+func inspect(eng *diagnostics.Engine, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("inspect", stderr)
 	format := fs.String("format", "text", "output format: text or json")
 	perFile := fs.Bool("files", false, "for directories, print each file's model instead of the image → Dockerfile links")
@@ -30,7 +31,7 @@ func inspect(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nonroot-ls inspect: --format: unknown format %q (want text or json)\n", *format)
 		return 2
 	}
-	w, err := load(paths, diagnostics.Config{})
+	w, err := load(eng, paths, diagnostics.Config{})
 	if err != nil {
 		fmt.Fprintf(stderr, "nonroot-ls inspect: %v\n", err)
 		return 2
@@ -41,7 +42,7 @@ func inspect(args []string, stdout, stderr io.Writer) int {
 	var models []json.RawMessage
 	var names []string
 	for _, path := range w.files {
-		v, err := w.snap.Inspect(path)
+		v, err := w.snap.Inspect(context.Background(), path)
 		if err != nil {
 			fmt.Fprintf(stderr, "nonroot-ls inspect: %v\n", err)
 			return 2

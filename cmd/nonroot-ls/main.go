@@ -23,7 +23,8 @@ import (
 	"runtime/debug"
 	"syscall"
 
-	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/server"
 )
 
@@ -63,15 +64,22 @@ changes to make (fix --diff), 2 usage or I/O error.
 `
 
 func main() {
-	helm.SetRenderer(findHelper().Render)
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	helper := findHelper()
+	newEngine := func(log func(string)) *diagnostics.Engine {
+		return all.New(all.Options{HelmRender: helper.Render, Log: log})
+	}
+	os.Exit(run(newEngine, os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// engineFunc builds the engine a command runs with; log receives its internal errors (nil:
+// stderr). main builds the product's (charts rendered by the helper process); tests add rules.
+type engineFunc func(log func(string)) *diagnostics.Engine
 
 // errUsage marks a usage error (exit code 2, usage hint printed).
 var errUsage = errors.New("usage")
 
 // run executes the command line and returns the exit code.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(newEngine engineFunc, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -79,15 +87,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve", "--stdio", "-stdio":
-		return serve(rest, stderr)
+		return serve(newEngine, rest, stderr)
 	case "check":
-		return check(rest, stdout, stderr)
+		return check(newEngine(nil), rest, stdout, stderr)
 	case "fix":
-		return fix(rest, stdout, stderr)
+		return fix(newEngine(nil), rest, stdout, stderr)
 	case "inspect":
-		return inspect(rest, stdout, stderr)
+		return inspect(newEngine(nil), rest, stdout, stderr)
 	case "rules":
-		return rules(rest, stdout, stderr)
+		return rules(newEngine(nil), rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "nonroot-ls %s\n", versionString())
 		return 0
@@ -99,7 +107,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-func serve(args []string, stderr io.Writer) int {
+func serve(newEngine engineFunc, args []string, stderr io.Writer) int {
 	fs := newFlags("serve", stderr)
 	fs.Bool("stdio", true, "serve over stdin/stdout (the only transport; accepted for editors that pass it)")
 	fs.Int("clientProcessId", 0, "accepted for vscode-languageclient, which passes it; unused")
@@ -108,7 +116,7 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return server.Serve(ctx, server.Options{Version: versionString(), Log: stderr})
+	return server.Serve(ctx, server.Options{NewEngine: newEngine, Version: versionString(), Log: stderr})
 }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {

@@ -2,49 +2,68 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
-// Test rules, registered only in this test binary (the docs test leaves them out):
+// Test rules, only in this test binary's engine (the docs test leaves them out):
 // NR990 flags the marker FIXME-NR990 in a Dockerfile (warning, with a fix); NR991 flags
 // K8S-ONLY and runs only in the kubernetes profile; an inspector describes bake files.
 const marker = "FIXME-NR990"
 
-var testRules = map[string]bool{"NR990": true, "NR991": true}
+var testRuleList = []*diagnostics.Rule{{
+	ID: "NR990", Title: "Test marker", Severity: diagnostics.SeverityWarning, FixTitle: "Replace the marker",
+	Kinds: []diagnostics.FileKind{diagnostics.KindDockerfile},
+	Run:   func(p *diagnostics.Pass) { find(p, marker) },
+	Fix: func(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding) []diagnostics.Action {
+		return diagnostics.Single("Replace the marker", f.File, true, text.Edit{Range: f.Range, NewText: "fixed"})
+	},
+}, {
+	ID: "NR991", Title: "Kubernetes only", Severity: diagnostics.SeverityError,
+	Profiles: []diagnostics.Profile{diagnostics.ProfileKubernetes},
+	Kinds:    []diagnostics.FileKind{diagnostics.KindDockerfile},
+	Run:      func(p *diagnostics.Pass) { find(p, "K8S-ONLY") },
+}}
 
-func init() {
-	find := func(pass *diagnostics.Pass, word string) {
-		l := pass.File.Lines()
-		for n := 0; n < l.Count(); n++ {
-			if i := strings.Index(l.Line(n), word); i >= 0 {
-				pass.Reportf(text.Range{Start: text.Pos{Line: n, Col: i}, End: text.Pos{Line: n, Col: i + len(word)}}, "found %s", word)
-			}
+func find(pass *diagnostics.Pass, word string) {
+	l := pass.File.Lines()
+	for n := 0; n < l.Count(); n++ {
+		if i := strings.Index(l.Line(n), word); i >= 0 {
+			pass.Reportf(text.Range{Start: text.Pos{Line: n, Col: i}, End: text.Pos{Line: n, Col: i + len(word)}}, "found %s", word)
 		}
 	}
-	diagnostics.Register(&diagnostics.Rule{
-		ID: "NR990", Title: "Test marker", Severity: diagnostics.SeverityWarning, FixTitle: "Replace the marker",
-		Kinds: []diagnostics.FileKind{diagnostics.KindDockerfile},
-		Run:   func(p *diagnostics.Pass) { find(p, marker) },
-	}, &diagnostics.Rule{
-		ID: "NR991", Title: "Kubernetes only", Severity: diagnostics.SeverityError,
-		Profiles: []diagnostics.Profile{diagnostics.ProfileKubernetes},
-		Kinds:    []diagnostics.FileKind{diagnostics.KindDockerfile},
-		Run:      func(p *diagnostics.Pass) { find(p, "K8S-ONLY") },
+}
+
+// testGroup describes bake files for inspect.
+var testGroup = &diagnostics.Group{
+	Name: "test",
+	Inspect: map[diagnostics.FileKind]diagnostics.InspectFunc{
+		diagnostics.KindBake: func(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File) any {
+			return map[string]any{"file": f.Path, "lines": f.Lines().Count(), "targets": []string{"app"}}
+		},
+	},
+}
+
+// testEngine is the product's engine (charts unrendered: no helper in this test binary) with
+// the test rules and inspector.
+func testEngine(log func(string)) *diagnostics.Engine {
+	e, err := diagnostics.New(append(slices.Clone(all.Rules), testRuleList...), diagnostics.Options{
+		Groups: append(all.Groups(all.Options{}), testGroup), Log: log,
 	})
-	codeactions.Register("NR990", func(s *diagnostics.Snapshot, f diagnostics.Finding) []codeactions.Action {
-		return []codeactions.Action{{Title: "Replace the marker", Preferred: true, Edits: []codeactions.FileEdit{{Path: f.File, Edits: []text.Edit{{Range: f.Range, NewText: "fixed"}}}}}}
-	})
-	diagnostics.RegisterInspect(diagnostics.KindBake, func(s *diagnostics.Snapshot, f *diagnostics.File) any {
-		return map[string]any{"file": f.Path, "lines": f.Lines().Count(), "targets": []string{"app"}}
-	})
+	if err != nil {
+		panic(err)
+	}
+	return e
 }
 
 // tree writes files (name → content) under a new temp dir, chdirs there, returns the dir.
@@ -65,7 +84,7 @@ func tree(t *testing.T, files map[string]string) string {
 func runCmd(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(args, &out, &errb)
+	code := run(testEngine, args, &out, &errb)
 	return out.String(), errb.String(), code
 }
 
@@ -227,7 +246,7 @@ func TestCheckSARIF(t *testing.T) {
 	}
 	r := log.Runs[0]
 	d := r.Tool.Driver
-	if d.Name != "nonroot-ls" || d.InformationURI == "" || len(d.Rules) != len(diagnostics.Rules()) {
+	if d.Name != "nonroot-ls" || d.InformationURI == "" || len(d.Rules) != len(all.Rules)+len(testRuleList) {
 		t.Fatalf("driver %q %q with %d rules", d.Name, d.InformationURI, len(d.Rules))
 	}
 	for _, rule := range d.Rules {
@@ -330,12 +349,7 @@ func TestRulesList(t *testing.T) {
 // TestDocsUpToDate fails when docs/rules differs from what the rules' metadata generates.
 // Regenerate with: go run ./cmd/nonroot-ls rules --markdown
 func TestDocsUpToDate(t *testing.T) {
-	var rs []*diagnostics.Rule
-	for _, r := range diagnostics.Rules() {
-		if !testRules[r.ID] {
-			rs = append(rs, r)
-		}
-	}
+	rs := alltest.Engine().Rules()
 	want := map[string]string{"README.md": indexPage(rs)}
 	for _, r := range rs {
 		want[r.ID+".md"] = rulePage(r)
@@ -383,9 +397,6 @@ func TestUnifiedDiff(t *testing.T) {
 // TestDemo: the README's first command finds the demo's typical mistakes (when the
 // Dockerfile and Kubernetes rule groups are registered).
 func TestDemo(t *testing.T) {
-	if diagnostics.RuleByID("NR103") == nil {
-		t.Skip("the Dockerfile rules are not registered")
-	}
 	t.Chdir(filepath.Join("..", ".."))
 	out, _, code := runCmd(t, "check", "testdata/demo")
 	if code != 1 {
@@ -396,16 +407,13 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
-	if diagnostics.RuleByID("NR201") != nil && !strings.Contains(out, "testdata/demo/deployment.yaml:") {
+	if !strings.Contains(out, "testdata/demo/deployment.yaml:") {
 		t.Errorf("no findings on the demo Deployment:\n%s", out)
 	}
 }
 
 // TestFixRealRule: fix applies a real rule's preferred fix (NR102: USER root).
 func TestFixRealRule(t *testing.T) {
-	if diagnostics.RuleByID("NR102") == nil {
-		t.Skip("the Dockerfile rules are not registered")
-	}
 	dir := tree(t, map[string]string{"Dockerfile": "FROM alpine\n# run the app\nUSER root\n"})
 	if _, _, code := runCmd(t, "check", "--fail-on", "error"); code != 1 {
 		t.Fatalf("check before fix: exit %d", code)

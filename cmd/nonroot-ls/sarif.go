@@ -127,7 +127,7 @@ func securitySeverity(s diagnostics.Severity) string {
 }
 
 func writeSARIF(out io.Writer, w *workspace, findings []diagnostics.Finding) error {
-	rules := diagnostics.Rules()
+	rules := w.snap.Engine().Rules()
 	index := map[string]int{}
 	driver := sarifDriver{Name: "nonroot-ls", Version: versionString(), InformationURI: "https://github.com/nonroot-ls/nonroot-ls", Rules: []sarifRule{}}
 	for i, r := range rules {

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
+
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
@@ -230,8 +232,8 @@ func TestLSPSession(t *testing.T) {
 			}
 		}
 	}
-	// With the Dockerfile rules registered, USER root is NR102 with a preferred quick-fix.
-	if diagnostics.RuleByID("NR102") != nil {
+	// USER root is NR102 with a preferred quick-fix.
+	{
 		if !slices.Contains(codes(final), "NR102") {
 			t.Errorf("USER root: no NR102 in %v", codes(final))
 		}
@@ -254,7 +256,7 @@ func TestLSPSession(t *testing.T) {
 		}
 		e := tde.Edits[0].(*protocol.TextEdit)
 		path := filepath.Join(dir, "app", "Dockerfile")
-		want, _, err := codeactions.FixAll(diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(path, 51, "dockerfile", content), path)
+		want, _, err := codeactions.FixAll(context.Background(), alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(path, 51, "dockerfile", content), path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
-	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all" // every rule group
 )
 
 // workspace is what the command line names: a snapshot whose roots are the directories
@@ -20,7 +20,7 @@ type workspace struct {
 }
 
 // load builds the workspace of paths (default "."). A missing path is an error (exit 2).
-func load(paths []string, override diagnostics.Config) (*workspace, error) {
+func load(eng *diagnostics.Engine, paths []string, override diagnostics.Config) (*workspace, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
@@ -53,7 +53,7 @@ func load(paths []string, override diagnostics.Config) (*workspace, error) {
 			return nil, fmt.Errorf("%s: not a regular file or directory", p)
 		}
 	}
-	w := &workspace{snap: diagnostics.NewSnapshot(roots, diagnostics.Config{}).WithOverride(override), cwd: cwd}
+	w := &workspace{snap: eng.NewSnapshot(roots, diagnostics.Config{}).WithOverride(override), cwd: cwd}
 	if len(dirs) > 0 {
 		for _, f := range w.snap.Walk() {
 			for _, d := range dirs {
@@ -82,7 +82,7 @@ func (w *workspace) findings() []diagnostics.Finding {
 	var out []diagnostics.Finding
 	seen := map[string]bool{}
 	for _, f := range w.files {
-		for _, fd := range w.snap.Diagnose(f) {
+		for _, fd := range w.snap.Diagnose(context.Background(), f) {
 			k := fd.File + "\x00" + fd.RuleID + "\x00" + fd.Range.String() + "\x00" + fd.Message
 			if !seen[k] {
 				seen[k] = true

@@ -8,6 +8,7 @@
 package fixtest
 
 import (
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -22,9 +23,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite quick-fix golden files")
 
-// RunAll runs every case under fixesDir (testdata/fixes), one subtest per rule and case.
-// Every rule with a registered planner must have at least one case.
-func RunAll(t *testing.T, fixesDir string) {
+var ctx = context.Background()
+
+// RunAll runs with eng every case under fixesDir (testdata/fixes), one subtest per rule and
+// case. Every rule of eng with a fix must have at least one case.
+func RunAll(t *testing.T, eng *diagnostics.Engine, fixesDir string) {
 	t.Helper()
 	seen := map[string]bool{}
 	rules, _ := os.ReadDir(fixesDir)
@@ -39,25 +42,25 @@ func RunAll(t *testing.T, fixesDir string) {
 			}
 			seen[r.Name()] = true
 			dir := filepath.Join(fixesDir, r.Name(), c.Name())
-			t.Run(r.Name()+"/"+c.Name(), func(t *testing.T) { Case(t, r.Name(), dir) })
+			t.Run(r.Name()+"/"+c.Name(), func(t *testing.T) { Case(t, eng, r.Name(), dir) })
 		}
 	}
-	for _, rule := range diagnostics.Rules() {
-		if codeactions.HasFix(rule.ID) && !seen[rule.ID] {
+	for _, rule := range eng.Rules() {
+		if codeactions.HasFix(rule) && !seen[rule.ID] {
 			t.Errorf("%s has a quick-fix but no case under %s", rule.ID, fixesDir)
 		}
 	}
 }
 
 // Case checks the fix of the first ruleID finding in the workspace dir against dir+".golden".
-func Case(t *testing.T, ruleID, dir string) {
+func Case(t *testing.T, eng *diagnostics.Engine, ruleID, dir string) {
 	t.Helper()
 	// Snapshot paths are absolute: so must dir be, for golden paths relative to it.
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
 	for _, crlf := range []bool{false, true} {
-		snap := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+		snap := eng.NewSnapshot([]string{dir}, diagnostics.Config{})
 		before := map[string]string{}
 		for _, p := range snap.Walk() {
 			f, err := snap.File(p)
@@ -75,7 +78,7 @@ func Case(t *testing.T, ruleID, dir string) {
 		if !ok {
 			t.Fatalf("no %s finding in %s", ruleID, dir)
 		}
-		actions := codeactions.Sorted(codeactions.For(snap, fd))
+		actions := codeactions.Sorted(codeactions.For(ctx, snap, fd))
 		if len(actions) == 0 {
 			t.Fatalf("%s: no fix planned for %s", dir, fd)
 		}
@@ -131,7 +134,7 @@ func Case(t *testing.T, ruleID, dir string) {
 			next = next.WithFile(p, 2, f.LanguageID, src)
 		}
 		for _, p := range changed {
-			for _, g := range next.Diagnose(p) {
+			for _, g := range next.Diagnose(ctx, p) {
 				if g.RuleID == "NR001" {
 					t.Errorf("crlf=%v: after the fix %s does not parse: %s", crlf, rel(dir, p), g)
 				}
@@ -148,11 +151,11 @@ func Case(t *testing.T, ruleID, dir string) {
 		}
 		// Idempotent: planning the same fix again (for any remaining finding of the rule at the
 		// same place) changes nothing.
-		for _, g := range next.Diagnose(fd.File) {
+		for _, g := range next.Diagnose(ctx, fd.File) {
 			if g.RuleID != ruleID || g.Range.Start.Line != fd.Range.Start.Line {
 				continue
 			}
-			for _, b := range codeactions.For(next, g) {
+			for _, b := range codeactions.For(ctx, next, g) {
 				if b.Title == a.Title {
 					if again := apply(t, next, b); len(again) > 0 {
 						t.Errorf("crlf=%v: fix %q is not idempotent: it changes %v again", crlf, a.Title, rels(dir, keys(again)))
@@ -165,7 +168,7 @@ func Case(t *testing.T, ruleID, dir string) {
 
 func first(s *diagnostics.Snapshot, ruleID string) (diagnostics.Finding, bool) {
 	for _, p := range s.Walk() {
-		for _, f := range s.Diagnose(p) {
+		for _, f := range s.Diagnose(ctx, p) {
 			if f.RuleID == ruleID {
 				return f, true
 			}
@@ -176,7 +179,7 @@ func first(s *diagnostics.Snapshot, ruleID string) (diagnostics.Finding, bool) {
 
 func count(s *diagnostics.Snapshot, path, ruleID string) int {
 	n := 0
-	for _, f := range s.Diagnose(path) {
+	for _, f := range s.Diagnose(ctx, path) {
 		if f.RuleID == ruleID {
 			n++
 		}

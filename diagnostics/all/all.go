@@ -1,5 +1,89 @@
-// Package all registers every rule group of the engine. Import it for its side effects; each
-// group adds one file here with a blank import of its package.
+// Package all wires the nonroot-ls engine: the product's rule list, written out one rule a
+// line, and the groups that read files for them. The language server, the CLI and the tests
+// build their engine here.
 package all
 
-import _ "github.com/nonroot-ls/nonroot-ls/diagnostics" // the engine's own rules (NR001)
+import (
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/openshift"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/workspace"
+)
+
+// Rules is every rule of nonroot-ls. Adding a rule is one line here.
+var Rules = []*diagnostics.Rule{
+	diagnostics.NR001,
+
+	dockerfile.NR101,
+	dockerfile.NR102,
+	dockerfile.NR103,
+	dockerfile.NR104,
+	dockerfile.NR105,
+	dockerfile.NR106,
+	dockerfile.NR107,
+	dockerfile.NR108,
+	dockerfile.NR109,
+	dockerfile.NR110,
+	dockerfile.NR111,
+
+	kube.NR201,
+	kube.NR202,
+	kube.NR203,
+	kube.NR204,
+	kube.NR205,
+	kube.NR206,
+	kube.NR207,
+	kube.NR208,
+	kube.NR209,
+	kube.NR210,
+
+	workspace.NR301,
+	workspace.NR302,
+	workspace.NR303,
+	workspace.NR304,
+	workspace.NR305,
+	workspace.NR306,
+	workspace.NR307,
+
+	helm.NR401,
+	helm.NR402,
+	helm.NR403,
+	helm.NR404,
+
+	openshift.NR501,
+	openshift.NR502,
+	openshift.NR503,
+	openshift.NR504,
+}
+
+// Options configure the engine New builds.
+type Options struct {
+	// HelmRender renders charts (the nonroot-ls-helm helper for the server and the CLI,
+	// helmrender.Render in tests); nil leaves charts unrendered, reported on Chart.yaml.
+	HelmRender helm.RenderFunc
+	// ModelCacheBudget and Log are diagnostics.Options'.
+	ModelCacheBudget int
+	Log              func(string)
+}
+
+// Groups returns the groups of the product's engine, in the order their hovers are shown.
+func Groups(opts Options) []*diagnostics.Group {
+	return []*diagnostics.Group{
+		dockerfile.Group,
+		helm.NewGroup(opts.HelmRender),
+		kube.Group,
+		openshift.Group,
+		workspace.Group,
+	}
+}
+
+// New builds the product's engine.
+func New(opts Options) *diagnostics.Engine {
+	e, err := diagnostics.New(Rules, diagnostics.Options{Groups: Groups(opts), ModelCacheBudget: opts.ModelCacheBudget, Log: opts.Log})
+	if err != nil {
+		panic(err) // the rule list is part of the program; TestRules covers it
+	}
+	return e
+}

@@ -8,8 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm/helmrender"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
+
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
-	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
@@ -26,10 +30,8 @@ func TestModelCacheDropsChangeNoResult(t *testing.T) {
 	}
 	for _, dir := range dirs {
 		abs, _ := filepath.Abs(dir)
-		cached := results(t, abs)
-		budget := diagnostics.SetModelCacheBudget(0)
-		dropped := results(t, abs)
-		diagnostics.SetModelCacheBudget(budget)
+		cached := results(t, alltest.Engine(), abs)
+		dropped := results(t, all.New(all.Options{HelmRender: helmrender.Render, ModelCacheBudget: -1}), abs)
 		if cached != dropped {
 			t.Errorf("%s: results differ when models are dropped\ncached:\n%s\ndropped:\n%s", dir, cached, dropped)
 		}
@@ -37,8 +39,8 @@ func TestModelCacheDropsChangeNoResult(t *testing.T) {
 }
 
 // results indexes a fresh snapshot of dir and describes what the engine answers for it.
-func results(t *testing.T, dir string) string {
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+func results(t *testing.T, e *diagnostics.Engine, dir string) string {
+	s := e.NewSnapshot([]string{dir}, diagnostics.Config{})
 	s.Index(context.Background(), nil)
 	var b strings.Builder
 	add := func(what string, v any) {
@@ -55,7 +57,7 @@ func results(t *testing.T, dir string) string {
 			continue
 		}
 		rel, _ := filepath.Rel(dir, p)
-		fds := s.Diagnose(p)
+		fds := s.Diagnose(context.Background(), p)
 		add(rel+" findings", fds)
 		var at []text.Pos
 		for _, fd := range fds {
@@ -68,9 +70,9 @@ func results(t *testing.T, dir string) string {
 			}
 		}
 		for _, pos := range at {
-			add(fmt.Sprintf("%s %d:%d hover", rel, pos.Line, pos.Col), s.Hover(p, pos))
-			add(fmt.Sprintf("%s %d:%d definition", rel, pos.Line, pos.Col), s.Definition(p, pos))
-			add(fmt.Sprintf("%s %d:%d references", rel, pos.Line, pos.Col), s.References(p, pos))
+			add(fmt.Sprintf("%s %d:%d hover", rel, pos.Line, pos.Col), s.Hover(context.Background(), p, pos))
+			add(fmt.Sprintf("%s %d:%d definition", rel, pos.Line, pos.Col), s.Definition(context.Background(), p, pos))
+			add(fmt.Sprintf("%s %d:%d references", rel, pos.Line, pos.Col), s.References(context.Background(), p, pos))
 		}
 	}
 	return b.String()

@@ -12,6 +12,7 @@
 package diagtest
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -43,11 +44,11 @@ type want struct {
 var wantRE = regexp.MustCompile(`^\s*#\s*want\s+(.*)$`)
 var idRE = regexp.MustCompile(`^NR\d{3}$`)
 
-// Run diagnoses every file the engine recognises under dir (a workspace root) and checks the
+// Run diagnoses with eng every file it recognises under dir (a workspace root) and checks the
 // findings against the want comments. It returns the findings for further checks.
-func Run(t TB, dir string) []diagnostics.Finding {
+func Run(t TB, eng *diagnostics.Engine, dir string) []diagnostics.Finding {
 	t.Helper()
-	return RunSnapshot(t, diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}))
+	return RunSnapshot(t, eng.NewSnapshot([]string{dir}, diagnostics.Config{}))
 }
 
 // RunSnapshot is Run over a prepared snapshot (e.g. with settings or open documents).
@@ -69,7 +70,7 @@ func RunSnapshot(t TB, snap *diagnostics.Snapshot) []diagnostics.Finding {
 			t.Errorf("%v", err)
 			continue
 		}
-		findings := snap.Diagnose(p)
+		findings := snap.Diagnose(context.Background(), p)
 		all = append(all, findings...)
 		rel := relTo(snap.Roots(), p)
 	next:

@@ -25,10 +25,10 @@ func WriteFiles(t testing.TB, files map[string]string) string {
 	return dir
 }
 
-// Workspace writes files into a new temporary directory and returns a snapshot of it (the
-// directory its only root) and the directory.
-func Workspace(t testing.TB, files map[string]string) (*diagnostics.Snapshot, string) {
+// Workspace writes files into a new temporary directory and returns a snapshot of it by eng
+// (the directory its only root) and the directory.
+func Workspace(t testing.TB, eng *diagnostics.Engine, files map[string]string) (*diagnostics.Snapshot, string) {
 	t.Helper()
 	dir := WriteFiles(t, files)
-	return diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}), dir
+	return eng.NewSnapshot([]string{dir}, diagnostics.Config{}), dir
 }

@@ -25,19 +25,19 @@ func Fixtures(t *testing.T, prefix string) []string {
 	return out
 }
 
-// RunFixtures runs every fixture of the rules whose ID starts with prefix, as written and
-// again with CRLF line endings (which must give the same findings), and checks that every
-// registered rule with that prefix has at least one fixture folder.
-func RunFixtures(t *testing.T, prefix string) {
+// RunFixtures runs with eng every fixture of the rules whose ID starts with prefix, as written
+// and again with CRLF line endings (which must give the same findings), and checks that every
+// rule of eng with that prefix has at least one fixture folder.
+func RunFixtures(t *testing.T, eng *diagnostics.Engine, prefix string) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, dir := range Fixtures(t, prefix) {
 		name := strings.TrimPrefix(filepath.ToSlash(dir), FixturesRoot+"/")
 		seen[strings.SplitN(name, "/", 2)[0]] = true
-		t.Run(name, func(t *testing.T) { Run(t, dir) })
+		t.Run(name, func(t *testing.T) { Run(t, eng, dir) })
 		t.Run(name+"/crlf", func(t *testing.T) {
 			abs, _ := filepath.Abs(dir)
-			s := diagnostics.NewSnapshot([]string{abs}, diagnostics.Config{})
+			s := eng.NewSnapshot([]string{abs}, diagnostics.Config{})
 			for _, p := range s.Walk() {
 				f, err := s.File(p)
 				if err != nil {
@@ -48,7 +48,7 @@ func RunFixtures(t *testing.T, prefix string) {
 			RunSnapshot(t, s)
 		})
 	}
-	for _, r := range diagnostics.Rules() {
+	for _, r := range eng.Rules() {
 		if strings.HasPrefix(r.ID, prefix) && !seen[r.ID] {
 			t.Errorf("%s has no fixtures under %s", r.ID, FixturesRoot)
 		}

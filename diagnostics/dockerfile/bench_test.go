@@ -1,14 +1,16 @@
 package dockerfile_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
+
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
-	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/dockerfiletest"
 )
 
@@ -36,11 +38,11 @@ func benchDiagnose(b *testing.B, lines int) {
 	src := multiStage(lines)
 	dir := b.TempDir()
 	path := filepath.Join(dir, "Dockerfile")
-	base := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	base := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 	if got := strings.Count(src, "\n"); got < lines*85/100 || got > lines*115/100 {
 		b.Fatalf("generated %d lines", got)
 	}
-	if fs := base.WithFile(path, 1, "dockerfile", src).Diagnose(path); len(fs) > 3 {
+	if fs := base.WithFile(path, 1, "dockerfile", src).Diagnose(context.Background(), path); len(fs) > 3 {
 		b.Fatalf("unexpected findings on the benchmark file: %v", fs)
 	}
 	b.ReportAllocs()
@@ -50,7 +52,7 @@ func benchDiagnose(b *testing.B, lines int) {
 		// An edit: a fresh snapshot with the changed document, then diagnostics.
 		edited := src + fmt.Sprintf("# edit %d\n", i)
 		s := base.WithFile(path, int32(i+2), "dockerfile", edited)
-		s.Diagnose(path)
+		s.Diagnose(context.Background(), path)
 	}
 	b.StopTimer()
 	// CPU time per op (process user+system, GC included): meaningful on a loaded machine,
@@ -82,13 +84,13 @@ func BenchmarkDiagnoseEdit2000(b *testing.B) {
 	versions := [2]string{src, strings.Join(lines, "\n")}
 	dir := b.TempDir()
 	path := filepath.Join(dir, "Dockerfile")
-	base := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
-	base.WithFile(path, 1, "dockerfile", src).Diagnose(path)
+	base := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
+	base.WithFile(path, 1, "dockerfile", src).Diagnose(context.Background(), path)
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		base.WithFile(path, int32(i+2), "dockerfile", versions[(i+1)%2]).Diagnose(path)
+		base.WithFile(path, int32(i+2), "dockerfile", versions[(i+1)%2]).Diagnose(context.Background(), path)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")

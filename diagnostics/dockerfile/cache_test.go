@@ -304,34 +304,6 @@ func randomEdit(rng *rand.Rand, src string, history []string) string {
 	return strings.Join(l, "\n")
 }
 
-// TestRememberBounded checks that only the last models of a bounded number of documents are
-// kept for their next version.
-func TestRememberBounded(t *testing.T) {
-	forgetAll()
-	defer forgetAll()
-	for i := 0; i < 3*maxRecent; i++ {
-		remember(Parse(fmt.Sprintf("/w/%d/Dockerfile", i), "FROM alpine\n"))
-	}
-	if len(recent.models) != maxRecent || len(recent.order) != maxRecent {
-		t.Fatalf("%d models, %d in order; want %d", len(recent.models), len(recent.order), maxRecent)
-	}
-	if previous("/w/0/Dockerfile") != nil || previous(fmt.Sprintf("/w/%d/Dockerfile", 3*maxRecent-1)) == nil {
-		t.Error("the oldest document should be forgotten and the newest kept")
-	}
-	big := "FROM alpine\n" + strings.Repeat("# x\n", maxRecentBytes/4/4) // 3 fit, not 4
-	for i := 0; i < 4; i++ {
-		remember(Parse(fmt.Sprintf("/w/big%d/Dockerfile", i), big))
-	}
-	if len(recent.models) != 3 || recent.bytes != 3*len(big) || previous("/w/big3/Dockerfile") == nil {
-		t.Errorf("%d models of %d bytes kept; want the last 3 big ones", len(recent.models), recent.bytes)
-	}
-	huge := strings.Repeat("# x\n", maxRecentBytes/4+1)
-	remember(Parse("/w/huge/Dockerfile", huge))
-	if len(recent.models) != 1 || previous("/w/huge/Dockerfile") == nil {
-		t.Errorf("%d models kept; want the last one only, however big", len(recent.models))
-	}
-}
-
 // TestCachedParseSameOffsetOtherColumn: a RUN whose text and offset are unchanged but whose
 // line starts elsewhere (fewer blanks before it, one more character on the line above) has
 // other columns.

@@ -1,12 +1,15 @@
 package dockerfile_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 
@@ -56,7 +59,7 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 	sort.Strings(keys)
-	snap := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	snap := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 	agree, total := 0, 0
 	for _, k := range keys {
 		p := filepath.Join(dir, filepath.FromSlash(k))
@@ -73,12 +76,12 @@ func TestCorpus(t *testing.T) {
 		if len(m.Problems) > 0 {
 			t.Errorf("%s: problems %v", k, m.Problems)
 		}
-		for _, f := range snap.Diagnose(p) {
+		for _, f := range snap.Diagnose(context.Background(), p) {
 			if f.RuleID == "NR001" {
 				t.Errorf("%s: %s", k, f)
 			}
 		}
-		if _, err := snap.Inspect(p); err != nil {
+		if _, err := snap.Inspect(context.Background(), p); err != nil {
 			t.Errorf("%s: inspect: %v", k, err)
 		}
 		got := finalUser(m.Built("").User())

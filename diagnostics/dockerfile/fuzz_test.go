@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ func FuzzModel(f *testing.F) {
 		}
 	}
 	dir := f.TempDir()
-	base := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	base := testEngine(f).NewSnapshot([]string{dir}, diagnostics.Config{})
 	path := filepath.Join(dir, "Dockerfile")
 	f.Fuzz(func(t *testing.T, src string) {
 		s := base.WithFile(path, 1, "dockerfile", src)
@@ -43,7 +44,7 @@ func FuzzModel(f *testing.F) {
 			t.Fatal(err)
 		}
 		lines := file.Lines()
-		for _, fd := range s.Diagnose(path) {
+		for _, fd := range s.Diagnose(context.Background(), path) {
 			if strings.Contains(fd.Message, "internal error") {
 				t.Fatalf("%s: %s\n%v", fd.RuleID, fd.Message, fd.Data)
 			}
@@ -57,7 +58,7 @@ func FuzzModel(f *testing.F) {
 			}
 		}
 		for l := 0; l < lines.Count() && l < 200; l++ {
-			hover(s, file, text.Pos{Line: l, Col: 0})
+			hover(context.Background(), s, file, text.Pos{Line: l, Col: 0})
 		}
 		ins := InspectOf(s, file, "")
 		if _, err := json.Marshal(ins); err != nil {

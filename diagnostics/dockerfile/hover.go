@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -10,7 +11,7 @@ import (
 
 // hover explains, on USER, FROM, VOLUME and EXPOSE lines, the effective user and where it
 // comes from.
-func hover(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnostics.Hover {
+func hover(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnostics.Hover {
 	if f.Binary() {
 		return nil
 	}

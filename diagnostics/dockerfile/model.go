@@ -391,15 +391,18 @@ func For(s *diagnostics.Snapshot, path string) (*Model, error) {
 	return Of(f), nil
 }
 
-// Of returns the model of file f, memoised on it. The model of an open document reuses the
-// analysis of the stages its previous version had (reuse.go).
+// Of returns the model of file f, memoised on it. The model of a document whose previous
+// version was analysed reuses the analysis of the stages that version had (reuse.go).
 func Of(f *diagnostics.File) *Model {
 	return f.Memo(modelKey{}, func() any {
-		if !f.Open {
-			return parse(f.Path, f.Text, f.Lines(), nil)
+		var prev *Model
+		if p := f.Previous(); p != nil {
+			if v, ok := p.Peek(modelKey{}); ok {
+				prev = v.(*Model)
+			}
 		}
-		m := parse(f.Path, f.Text, f.Lines(), previous(f.Path))
-		remember(m)
+		m := parse(f.Path, f.Text, f.Lines(), prev)
+		f.ReleasePrevious()
 		return m
 	}).(*Model)
 }

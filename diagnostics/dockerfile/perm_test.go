@@ -61,7 +61,7 @@ func TestEntrypointWrites(t *testing.T) {
 	}
 	write("Dockerfile", "FROM alpine\nCOPY entrypoint.sh /usr/local/bin/\nENTRYPOINT [\"entrypoint.sh\"]\nCMD echo hi > /var/log/app.log\n")
 	write("entrypoint.sh", "#!/bin/sh\nmkdir -p /var/lib/app/cache\necho x > /tmp/x\ntouch \"$HOME/x\"\nsed -i s/a/b/ /etc/app.conf\nexec \"$@\"\n")
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	s := testEngine(t).NewSnapshot([]string{dir}, diagnostics.Config{})
 	m, err := For(s, filepath.Join(dir, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)

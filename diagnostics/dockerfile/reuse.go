@@ -2,7 +2,6 @@ package dockerfile
 
 import (
 	"slices"
-	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
@@ -23,62 +22,16 @@ import (
 //   - in a stage that is analysed again, a RUN whose text the previous stage had, and whose
 //     variables have the values they had, gets that RUN's commands, moved the same way.
 //
-// Only the previous model of each open document is kept (bounded), and a model keeps no
-// pointer to the model it copied from, so nothing chains old versions together. A RUN that
+// The previous model is the one memoised on the document's previous version (File.Previous:
+// only one is kept per document), and a model keeps no pointer to the model it copied from,
+// so nothing chains old versions together. A RUN that
 // did not move shares its commands with the previous model instead of copying them; they
 // read their positions through the line index of the version that made them, which is then
 // kept alive: a model shares only commands made by one of its maxOldLines previous versions
 // (copying the others), so at most that many older texts are kept.
 
-// maxRecent and maxRecentBytes bound the documents whose last model is kept for the next
-// version, and the total size of their texts (a model weighs some 50 times its text); the
-// last model remembered is always kept.
-const (
-	maxRecent      = 16
-	maxRecentBytes = 256 << 10
-)
-
 // maxOldLines bounds the older versions whose line index a model's commands may use.
 const maxOldLines = 3
-
-var recent = struct {
-	sync.Mutex
-	models map[string]*Model
-	order  []string // least recently remembered first
-	bytes  int      // of the models' texts
-}{models: map[string]*Model{}}
-
-// previous returns the last model remembered for path, or nil.
-func previous(path string) *Model {
-	recent.Lock()
-	defer recent.Unlock()
-	return recent.models[path]
-}
-
-// remember keeps m as the model the next version of its document starts from.
-func remember(m *Model) {
-	recent.Lock()
-	defer recent.Unlock()
-	if old, ok := recent.models[m.Path]; ok {
-		recent.order = slices.DeleteFunc(recent.order, func(p string) bool { return p == m.Path })
-		recent.bytes -= len(old.src)
-	}
-	recent.models[m.Path] = m
-	recent.order = append(recent.order, m.Path)
-	recent.bytes += len(m.src)
-	for len(recent.order) > 1 && (len(recent.order) > maxRecent || recent.bytes > maxRecentBytes) {
-		recent.bytes -= len(recent.models[recent.order[0]].src)
-		delete(recent.models, recent.order[0])
-		recent.order = recent.order[1:]
-	}
-}
-
-// forgetAll drops the remembered models (tests compare with fresh parses).
-func forgetAll() {
-	recent.Lock()
-	defer recent.Unlock()
-	recent.models, recent.order, recent.bytes = map[string]*Model{}, nil, 0
-}
 
 // place sets the stage's text, offset and line from its instructions' lines.
 func (m *Model) place(st *Stage) {

@@ -1,10 +1,13 @@
 package dockerfile_test
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
@@ -12,7 +15,7 @@ import (
 )
 
 func TestInspectJSON(t *testing.T) {
-	s, dir := diagtest.Workspace(t, map[string]string{
+	s, dir := diagtest.Workspace(t, alltest.Engine(), map[string]string{
 		"Dockerfile": `FROM debian:bookworm-slim AS base
 RUN groupadd -r -g 1001 app && useradd -r -u 1001 -g app app
 FROM base
@@ -25,7 +28,7 @@ ENTRYPOINT ["docker-entrypoint.sh"]
 `,
 		"docker-entrypoint.sh": "#!/bin/sh\nexec su-exec app \"$@\"\n",
 	})
-	v, err := s.Inspect(filepath.Join(dir, "Dockerfile"))
+	v, err := s.Inspect(context.Background(), filepath.Join(dir, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,8 +59,8 @@ ENTRYPOINT ["docker-entrypoint.sh"]
 		t.Errorf("writable path %v", w)
 	}
 	// Unknown values are null, not absent or zero.
-	s2, dir2 := diagtest.Workspace(t, map[string]string{"Dockerfile": "FROM php:8-apache\n"})
-	v, _ = s2.Inspect(filepath.Join(dir2, "Dockerfile"))
+	s2, dir2 := diagtest.Workspace(t, alltest.Engine(), map[string]string{"Dockerfile": "FROM php:8-apache\n"})
+	v, _ = s2.Inspect(context.Background(), filepath.Join(dir2, "Dockerfile"))
 	b, _ = json.Marshal(v)
 	if !strings.Contains(string(b), `"user":{"kind":"unknown","uid":null,"gid":null,"name":null,"line":null,"source":"base-image","image":"php:8-apache"}`) {
 		t.Errorf("unknown user: %s", b)
@@ -66,7 +69,7 @@ ENTRYPOINT ["docker-entrypoint.sh"]
 
 func TestHover(t *testing.T) {
 	src := "FROM alpine:3.20 AS base\nUSER 10001:0\nFROM base\nVOLUME /data\nEXPOSE 80\n"
-	s, dir := diagtest.Workspace(t, map[string]string{"Dockerfile": src})
+	s, dir := diagtest.Workspace(t, alltest.Engine(), map[string]string{"Dockerfile": src})
 	p := filepath.Join(dir, "Dockerfile")
 	cases := []struct {
 		line int
@@ -79,7 +82,7 @@ func TestHover(t *testing.T) {
 		{4, []string{"**EXPOSE**", "Port 80 is privileged"}},
 	}
 	for _, c := range cases {
-		h := s.Hover(p, text.Pos{Line: c.line, Col: 1})
+		h := s.Hover(context.Background(), p, text.Pos{Line: c.line, Col: 1})
 		if h == nil {
 			t.Errorf("line %d: no hover", c.line+1)
 			continue
@@ -91,14 +94,14 @@ func TestHover(t *testing.T) {
 		}
 	}
 	// A finding's documentation comes with the hover on its range.
-	h := s.Hover(p, text.Pos{Line: 4, Col: 8})
+	h := s.Hover(context.Background(), p, text.Pos{Line: 4, Col: 8})
 	if h == nil || !strings.Contains(h.Markdown, "NR108") {
 		t.Errorf("no NR108 hover: %v", h)
 	}
 }
 
 func TestPrivilegeDropsScript(t *testing.T) {
-	s, dir := diagtest.Workspace(t, map[string]string{
+	s, dir := diagtest.Workspace(t, alltest.Engine(), map[string]string{
 		"Dockerfile":     "FROM debian\nCOPY scripts/run.sh /run.sh\nCMD [\"/run.sh\"]\n",
 		"scripts/run.sh": "#!/bin/bash\nif [ \"$(id -u)\" = 0 ]; then\n  exec setpriv --reuid=1000 --regid=1000 --init-groups \"$0\"\nfi\nchroot --userspec=app:app / true\n",
 	})

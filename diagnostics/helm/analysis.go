@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -26,9 +27,9 @@ type Analysis struct {
 	docs    map[string][]*Doc
 	opt     RenderOptions
 
-	markedOnce sync.Once
-	markedR    *Rendered
-	marked     map[string][]*Doc
+	markedMu sync.Mutex
+	markedR  *Rendered
+	marked   map[string][]*Doc
 	// Findings are the NR2xx/NR3xx findings of the rendered manifests, traced back.
 	Findings []ChartFinding
 }
@@ -98,18 +99,28 @@ type analysisKey struct{ dir string }
 
 // Analyze renders the chart that holds path (the outermost one, for a vendored subchart) and
 // traces the findings of its manifests back to values keys and template lines. Nil when
-// path is in no chart or the chart is a library.
-func Analyze(s *diagnostics.Snapshot, path string) *Analysis {
+// path is in no chart or the chart is a library, or when ctx is cancelled first.
+func Analyze(ctx context.Context, s *diagnostics.Snapshot, path string) *Analysis {
 	c := Root(s, path)
 	if c == nil || c.ChartFile == nil || c.Library {
 		return nil
 	}
-	return s.Memo(analysisKey{c.Dir}, func() any { return analyze(s, c) }).(*Analysis)
+	v, ok := s.MemoCtx(ctx, analysisKey{c.Dir}, func(ctx context.Context) (any, bool) {
+		a := analyze(ctx, s, c)
+		return a, a != nil
+	})
+	if !ok {
+		return nil
+	}
+	return v.(*Analysis)
 }
 
-func analyze(s *diagnostics.Snapshot, c *Chart) *Analysis {
+func analyze(ctx context.Context, s *diagnostics.Snapshot, c *Chart) *Analysis {
 	opt := RenderOptions{OpenShift: s.ProfileFor(c.ChartFile.Path) == diagnostics.ProfileOpenShift}
-	a := &Analysis{Chart: c, Real: c.Render(opt), docs: map[string][]*Doc{}, opt: opt}
+	a := &Analysis{Chart: c, Real: c.Render(ctx, opt), docs: map[string][]*Doc{}, opt: opt}
+	if a.Real == nil {
+		return nil
+	}
 	if a.Real.Err != nil {
 		return a
 	}
@@ -122,36 +133,40 @@ func analyze(s *diagnostics.Snapshot, c *Chart) *Analysis {
 	}
 	a.Derived = d
 	for _, t := range a.Real.Templates() {
-		for _, fd := range d.Diagnose(a.RenderedPath(t)) {
+		for _, fd := range d.Diagnose(ctx, a.RenderedPath(t)) {
 			if !isWorkloadRule(fd.RuleID) {
 				continue
 			}
-			a.Findings = append(a.Findings, a.trace(t, fd))
+			a.Findings = append(a.Findings, a.trace(ctx, t, fd))
 		}
+	}
+	if ctx.Err() != nil {
+		return nil
 	}
 	return a
 }
 
-// Marked returns the render with values-key markers (rendered on first use: a chart whose
-// manifests have no findings and whose values keys are all referenced never needs it).
-func (a *Analysis) Marked() *Rendered {
-	a.markedOnce.Do(func() {
-		opt := a.opt
-		opt.Marked = true
-		a.markedR = a.Chart.Render(opt)
-		a.marked = map[string][]*Doc{}
-		if a.markedR.Err == nil {
-			for _, t := range a.markedR.Templates() {
-				a.marked[t] = parseDocs(t, a.markedR.Manifests[t])
+// Marked returns the render with values-key markers and its documents (rendered on first
+// use: a chart whose manifests have no findings and whose values keys are all referenced never
+// needs it); nil when ctx is cancelled first.
+func (a *Analysis) Marked(ctx context.Context) (*Rendered, map[string][]*Doc) {
+	opt := a.opt
+	opt.Marked = true
+	r := a.Chart.Render(ctx, opt)
+	if r == nil {
+		return nil, nil
+	}
+	a.markedMu.Lock()
+	defer a.markedMu.Unlock()
+	if a.markedR != r {
+		a.markedR, a.marked = r, map[string][]*Doc{}
+		if r.Err == nil {
+			for _, t := range r.Templates() {
+				a.marked[t] = parseDocs(t, r.Manifests[t])
 			}
 		}
-	})
-	return a.markedR
-}
-
-func (a *Analysis) markedDocs() map[string][]*Doc {
-	a.Marked()
-	return a.marked
+	}
+	return a.markedR, a.marked
 }
 
 // isWorkloadRule reports whether NR404 carries a rule's findings: NR2xx, NR3xx and the
@@ -175,22 +190,16 @@ var podFields = map[string]bool{
 	"fsGroup": true, "fsGroupChangePolicy": true, "supplementalGroups": true, "sysctls": true,
 }
 
-// ruleFields is the securityContext field each workload rule is about.
-var ruleFields = map[string]string{
-	"NR201": "runAsNonRoot", "NR202": "runAsUser", "NR203": "allowPrivilegeEscalation",
-	"NR204": "capabilities", "NR205": "privileged", "NR206": "seccompProfile",
-	"NR207": "fsGroup", "NR210": "capabilities",
-	"NR301": "runAsUser", "NR302": "runAsUser", "NR303": "runAsGroup", "NR306": "capabilities",
+// ruleField returns the securityContext field a workload rule judges (its Rule.Field).
+func ruleField(s *diagnostics.Snapshot, ruleID string) string {
+	if r := s.Engine().RuleByID(ruleID); r != nil {
+		return r.Field
+	}
+	return ""
 }
 
-// RuleField returns the securityContext field a workload rule is about ("" when none).
-func RuleField(ruleID string) string { return ruleFields[ruleID] }
-
-// IsPodField reports whether a pod-level securityContext can set the field.
-func IsPodField(f string) bool { return podFields[f] }
-
 // trace maps a finding of a rendered template to its origin.
-func (a *Analysis) trace(tmpl string, fd diagnostics.Finding) ChartFinding {
+func (a *Analysis) trace(ctx context.Context, tmpl string, fd diagnostics.Finding) ChartFinding {
 	loc := locate(a.docs[tmpl], fd.Range.Start)
 	cf := ChartFinding{Underlying: fd, Template: tmpl}
 	switch {
@@ -203,7 +212,7 @@ func (a *Analysis) trace(tmpl string, fd diagnostics.Finding) ChartFinding {
 	}
 	field := loc.Field
 	if field == "" {
-		field = ruleFields[fd.RuleID]
+		field = ruleField(a.Derived, fd.RuleID)
 	}
 	// Only securityContext fields come from a values security context: a hostPath volume
 	// (NR209) or an init container's command (NR208) is the template's doing.
@@ -211,7 +220,7 @@ func (a *Analysis) trace(tmpl string, fd diagnostics.Finding) ChartFinding {
 		cf.Origin = Origin{Template: tmpl, Line: a.templateLine(tmpl, loc, field)}
 		return cf
 	}
-	if o, ok := a.traceValues(loc, field); ok {
+	if o, ok := a.traceValues(ctx, loc, field); ok {
 		cf.Origin = o
 		return cf
 	}
@@ -221,11 +230,11 @@ func (a *Analysis) trace(tmpl string, fd diagnostics.Finding) ChartFinding {
 
 // traceValues finds the values key whose marker came out in the securityContext that
 // controls field at loc, in the marked render.
-func (a *Analysis) traceValues(loc location, field string) (Origin, bool) {
+func (a *Analysis) traceValues(ctx context.Context, loc location, field string) (Origin, bool) {
 	if loc.Pod == nil {
 		return Origin{}, false
 	}
-	mpod, mc := a.markedTwin(loc)
+	mpod, mc := a.markedTwin(ctx, loc)
 	if mpod == nil {
 		return Origin{}, false
 	}
@@ -308,8 +317,9 @@ func inContainerSC(loc location) bool {
 
 // markedTwin finds loc's pod and container in the marked render: same template, same kind
 // and name (else same position), same container name (else index).
-func (a *Analysis) markedTwin(loc location) (*PodSpec, *Container) {
-	docs := a.markedDocs()[loc.Doc.Template]
+func (a *Analysis) markedTwin(ctx context.Context, loc location) (*PodSpec, *Container) {
+	_, marked := a.Marked(ctx)
+	docs := marked[loc.Doc.Template]
 	var twin *Doc
 	for _, d := range docs {
 		if d.Kind == loc.Doc.Kind && d.Name == loc.Doc.Name {
@@ -418,10 +428,10 @@ type Use struct {
 }
 
 // UsesOf returns where the values security context (source index, dotted path) lands.
-func (a *Analysis) UsesOf(src int, dotted string) []Use {
+func (a *Analysis) UsesOf(ctx context.Context, src int, dotted string) []Use {
 	want := fmt.Sprintf("%d#%s", src, dotted)
 	var out []Use
-	marked := a.markedDocs()
+	_, marked := a.Marked(ctx)
 	tmpls := make([]string, 0, len(marked))
 	for t := range marked {
 		tmpls = append(tmpls, t)
@@ -471,8 +481,8 @@ func (a *Analysis) realPod(md *Doc, mp *PodSpec) *PodSpec {
 }
 
 // MarkerUsed reports whether a values key's marker came out anywhere in the marked render.
-func (a *Analysis) MarkerUsed(src int, dotted string) bool {
-	m := a.Marked()
+func (a *Analysis) MarkerUsed(ctx context.Context, src int, dotted string) bool {
+	m, _ := a.Marked(ctx)
 	if m == nil || m.Err != nil {
 		return false
 	}

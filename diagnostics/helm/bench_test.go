@@ -1,10 +1,13 @@
 package helm_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 )
@@ -44,7 +47,7 @@ func corpusPath(rel string) string {
 // edited buffer, the chart rendered twice (plain and marked), the rendered manifests
 // diagnosed and traced back, and values.yaml's findings.
 func benchEdit(b *testing.B, dir string) {
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 	values := filepath.Join(dir, "values.yaml")
 	f, err := s.File(values)
 	if err != nil {
@@ -55,7 +58,7 @@ func benchEdit(b *testing.B, dir string) {
 	for i := 0; i < b.N; i++ {
 		// A different comment each time: the render cache (keyed by content) cannot help.
 		s2 := s.WithFile(values, int32(i+1), "yaml", f.Text+fmt.Sprintf("\n# edit %d\n", nextEdit()))
-		_ = s2.Diagnose(values)
+		_ = s2.Diagnose(context.Background(), values)
 	}
 }
 
@@ -80,9 +83,9 @@ func BenchmarkBitnamiNginxFirstOpen(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+		s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 		s = s.WithFile(values, 1, "yaml", string(data)+fmt.Sprintf("\n# open %d\n", nextEdit()))
-		_ = s.Diagnose(values)
+		_ = s.Diagnose(context.Background(), values)
 	}
 }
 

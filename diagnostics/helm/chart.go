@@ -50,6 +50,8 @@ type Chart struct {
 	SubValues []*Values
 	// Problems are reasons the chart cannot be loaded, by file path.
 	Problems map[string][]diagnostics.Problem
+
+	state *state // the engine's helm state: the renderer and its cache
 }
 
 // AllValues returns the chart's own values, the extra values files and the subcharts' values.
@@ -124,6 +126,7 @@ func Load(s *diagnostics.Snapshot, dir string) *Chart {
 
 func load(s *diagnostics.Snapshot, dir string) *Chart {
 	c := &Chart{Dir: dir, Files: map[string]*diagnostics.File{}}
+	c.state, _ = s.State(groupName).(*state)
 	parentDir := filepath.Dir(dir)
 	if filepath.Base(parentDir) == "charts" && s.ChartRoot(parentDir) != "" {
 		c.Subchart = true

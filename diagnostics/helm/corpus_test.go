@@ -1,11 +1,14 @@
 package helm_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 
@@ -13,7 +16,6 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
-	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm"
 )
 
@@ -66,20 +68,20 @@ func TestCorpusCharts(t *testing.T) {
 	for key, cl := range l.Charts {
 		t.Run(key, func(t *testing.T) {
 			dir := filepath.Join(corpus, key)
-			s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+			s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 			c := helm.For(s, filepath.Join(dir, "Chart.yaml"))
 			if c == nil || c.Name != cl.Name {
 				t.Fatalf("chart model %+v, labels say name %q", c, cl.Name)
 			}
 			// Every file diagnoses without a crash or an NR001.
 			for _, p := range s.Walk() {
-				for _, f := range s.Diagnose(p) {
+				for _, f := range s.Diagnose(context.Background(), p) {
 					if f.RuleID == "NR001" {
 						t.Errorf("%s", f)
 					}
 				}
 			}
-			a := helm.Analyze(s, filepath.Join(dir, "Chart.yaml"))
+			a := helm.Analyze(context.Background(), s, filepath.Join(dir, "Chart.yaml"))
 			if cl.Type == "library" {
 				if a != nil {
 					t.Errorf("library chart rendered")
@@ -127,7 +129,7 @@ func checkWorkload(t *testing.T, s *diagnostics.Snapshot, a *helm.Analysis, labe
 	if pod == nil {
 		return
 	}
-	v, _ := s.Inspect(a.Chart.ChartFile.Path)
+	v, _ := s.Inspect(context.Background(), a.Chart.ChartFile.Path)
 	ic := v.(helm.InspectChart)
 	byName := map[string]helm.InspectContainer{}
 	for _, c := range ic.Containers {
@@ -254,7 +256,7 @@ func checkEffective(t *testing.T, label string, pod *helm.PodSpec, c helm.Inspec
 func TestCorpusHelmCreate(t *testing.T) {
 	corpus := diagtest.CorpusDir(t)
 	dir := filepath.Join(corpus, "helm", "helm-create-default")
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 	values := filepath.Join(dir, "values.yaml")
 	f, err := s.File(values)
 	if err != nil {
@@ -271,7 +273,7 @@ func TestCorpusHelmCreate(t *testing.T) {
 	}
 	pod, ctr := lineOf("podSecurityContext: {}"), lineOf("securityContext: {}")
 	byRule := map[string]map[int]bool{}
-	for _, fd := range s.Diagnose(values) {
+	for _, fd := range s.Diagnose(context.Background(), values) {
 		if byRule[fd.RuleID] == nil {
 			byRule[fd.RuleID] = map[int]bool{}
 		}
@@ -280,15 +282,13 @@ func TestCorpusHelmCreate(t *testing.T) {
 	if !byRule["NR401"][pod] || !byRule["NR401"][ctr] || len(byRule["NR401"]) != 2 {
 		t.Errorf("NR401 on lines %v, want %d and %d", byRule["NR401"], pod+1, ctr+1)
 	}
-	if diagnostics.RuleByID("NR201") != nil {
-		if !byRule["NR404"][pod] || !byRule["NR404"][ctr] {
-			t.Errorf("NR404 on lines %v, want %d and %d", byRule["NR404"], pod+1, ctr+1)
-		}
+	if !byRule["NR404"][pod] || !byRule["NR404"][ctr] {
+		t.Errorf("NR404 on lines %v, want %d and %d", byRule["NR404"], pod+1, ctr+1)
 	}
 	for _, chart := range []string{"bitnami-nginx", "bitnami-node-exporter"} {
 		d := filepath.Join(corpus, "helm", chart)
-		s := diagnostics.NewSnapshot([]string{d}, diagnostics.Config{})
-		for _, fd := range s.Diagnose(filepath.Join(d, "values.yaml")) {
+		s := alltest.Engine().NewSnapshot([]string{d}, diagnostics.Config{})
+		for _, fd := range s.Diagnose(context.Background(), filepath.Join(d, "values.yaml")) {
 			if fd.RuleID == "NR401" || fd.RuleID == "NR403" || fd.RuleID == "NR001" {
 				t.Errorf("%s: %s", chart, fd)
 			}
@@ -303,8 +303,8 @@ func TestCorpusBitnamiOpenShift(t *testing.T) {
 	corpus := diagtest.CorpusDir(t)
 	dir := filepath.Join(corpus, "helm", "bitnami-nginx")
 	for _, profile := range []string{"kubernetes", "openshift"} {
-		s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{Profile: profile})
-		v, _ := s.Inspect(filepath.Join(dir, "Chart.yaml"))
+		s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{Profile: profile})
+		v, _ := s.Inspect(context.Background(), filepath.Join(dir, "Chart.yaml"))
 		ic := v.(helm.InspectChart)
 		var nginx *helm.InspectContainer
 		for i, c := range ic.Containers {
@@ -327,16 +327,13 @@ func TestCorpusBitnamiOpenShift(t *testing.T) {
 
 // TestCorpusHelmCreateFixAll: fixing helm-create-default's values.yaml (NR401 and NR404
 // quick-fixes, applied one at a time) leaves a chart whose rendered manifests pass
-// NR201–NR206. Needs the Kubernetes rules in the catalog.
+// NR201–NR206.
 func TestCorpusHelmCreateFixAll(t *testing.T) {
 	corpus := diagtest.CorpusDir(t)
-	if diagnostics.RuleByID("NR201") == nil {
-		t.Skip("the Kubernetes rules (NR2xx) are not in this build")
-	}
 	dir := filepath.Join(corpus, "helm", "helm-create-default")
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 	values := filepath.Join(dir, "values.yaml")
-	fixed, rules, err := codeactions.FixAll(s, values)
+	fixed, rules, err := codeactions.FixAll(context.Background(), s, values)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,11 +341,11 @@ func TestCorpusHelmCreateFixAll(t *testing.T) {
 		t.Fatal("nothing fixed")
 	}
 	s2 := s.WithFile(values, 2, "yaml", fixed)
-	for _, f := range s2.Diagnose(values) {
+	for _, f := range s2.Diagnose(context.Background(), values) {
 		if f.RuleID == "NR401" || f.RuleID == "NR001" {
 			t.Errorf("after the fix: %s", f)
 		}
-		if d, ok := f.Data.(*helm.NR404Data); ok && d.Rule >= "NR201" && d.Rule <= "NR206" {
+		if r := helm.Underlying(f); r >= "NR201" && r <= "NR206" {
 			t.Errorf("after the fix: %s", f)
 		}
 	}

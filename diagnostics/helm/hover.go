@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -10,14 +11,9 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
-func init() {
-	diagnostics.RegisterHover(diagnostics.KindHelmValues, hoverValues)
-	diagnostics.RegisterInspect(diagnostics.KindHelmChart, inspectChart)
-}
-
 // hoverValues explains a values key that feeds a security context: which templates and
 // containers render it, and the securityContext they get with the default values.
-func hoverValues(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnostics.Hover {
+func hoverValues(ctx context.Context, s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnostics.Hover {
 	c := For(s, f.Path)
 	if c == nil {
 		return nil
@@ -43,7 +39,7 @@ func hoverValues(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *di
 	if sc+1 < len(k.Path) {
 		field = k.Path[sc+1]
 	}
-	a := Analyze(s, f.Path)
+	a := Analyze(ctx, s, f.Path)
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Helm values `%s`**", valuesPath(v, k))
 	if a == nil {
@@ -62,7 +58,7 @@ func hoverValues(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *di
 		}
 	}
 	scKey := v.Lookup(scPath)
-	uses := a.UsesOf(src, scPath)
+	uses := a.UsesOf(ctx, src, scPath)
 	if len(uses) == 0 {
 		b.WriteString("\n\nNo template renders this security context with the chart's default values")
 		if scKey != nil && disabled(v, scKey) {
@@ -127,7 +123,7 @@ type InspectField struct {
 // containerLevelFromPod are the pod securityContext fields that apply to every container.
 var containerLevelFromPod = []string{"runAsNonRoot", "runAsUser", "runAsGroup", "seccompProfile", "seLinuxOptions", "windowsOptions", "appArmorProfile"}
 
-func inspectChart(s *diagnostics.Snapshot, f *diagnostics.File) any {
+func inspectChart(ctx context.Context, s *diagnostics.Snapshot, f *diagnostics.File) any {
 	c := For(s, f.Path)
 	if c == nil {
 		return nil
@@ -141,7 +137,7 @@ func inspectChart(s *diagnostics.Snapshot, f *diagnostics.File) any {
 	if c.Library || c.Subchart {
 		return out
 	}
-	a := Analyze(s, f.Path)
+	a := Analyze(ctx, s, f.Path)
 	if a == nil {
 		return out
 	}
@@ -155,7 +151,7 @@ func inspectChart(s *diagnostics.Snapshot, f *diagnostics.File) any {
 		for _, d := range a.docs[t] {
 			for _, p := range d.PodSpecs() {
 				for _, ctr := range p.Containers() {
-					out.Containers = append(out.Containers, a.inspectContainer(p, ctr))
+					out.Containers = append(out.Containers, a.inspectContainer(ctx, p, ctr))
 				}
 			}
 		}
@@ -163,7 +159,7 @@ func inspectChart(s *diagnostics.Snapshot, f *diagnostics.File) any {
 	return out
 }
 
-func (a *Analysis) inspectContainer(p *PodSpec, c *Container) InspectContainer {
+func (a *Analysis) inspectContainer(ctx context.Context, p *PodSpec, c *Container) InspectContainer {
 	ic := InspectContainer{Template: p.Doc.Template, Object: p.Where(), Container: c.Name,
 		Type: strings.TrimSuffix(c.List, "s"), SecurityContext: map[string]InspectField{}}
 	if img := mapGet(c.Node, "image"); img != nil {
@@ -186,7 +182,7 @@ func (a *Analysis) inspectContainer(p *PodSpec, c *Container) InspectContainer {
 			if level == "pod" {
 				ctr = nil
 			}
-			ic.SecurityContext[name] = InspectField{Value: val, Level: level, From: a.fieldOrigin(p, ctr, name).String(a.Chart)}
+			ic.SecurityContext[name] = InspectField{Value: val, Level: level, From: a.fieldOrigin(ctx, p, ctr, name).String(a.Chart)}
 		}
 	}
 	set(p.SecurityContext(), "pod", containerLevelFromPod)
@@ -197,9 +193,9 @@ func (a *Analysis) inspectContainer(p *PodSpec, c *Container) InspectContainer {
 // fieldOrigin is where a rendered securityContext field comes from: the values key whose
 // marker came out in that securityContext (the field's own key when the values set it),
 // else the template line.
-func (a *Analysis) fieldOrigin(p *PodSpec, c *Container, field string) Origin {
+func (a *Analysis) fieldOrigin(ctx context.Context, p *PodSpec, c *Container, field string) Origin {
 	loc := location{Doc: p.Doc, Pod: p, Container: c, InSC: true, Field: field}
-	mpod, mc := a.markedTwin(loc)
+	mpod, mc := a.markedTwin(ctx, loc)
 	var sc *yaml.Node
 	switch {
 	case c != nil && mc != nil:

@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,7 @@ func TestHoverValuesKey(t *testing.T) {
 	dir, s := fixture(t, "NR401/bitnami-style")
 	values := filepath.Join(dir, "values.yaml")
 	// containerSecurityContext.runAsUser (line 8, 0-based 7).
-	h := s.Hover(values, text.Pos{Line: 7, Col: 4})
+	h := s.Hover(context.Background(), values, text.Pos{Line: 7, Col: 4})
 	if h == nil {
 		t.Fatal("no hover")
 	}
@@ -26,19 +27,19 @@ func TestHoverValuesKey(t *testing.T) {
 		t.Errorf("hover range %v", h.Range)
 	}
 	// A disabled context says so.
-	h = s.Hover(values, text.Pos{Line: 20, Col: 4})
+	h = s.Hover(context.Background(), values, text.Pos{Line: 20, Col: 4})
 	if h == nil || !strings.Contains(h.Markdown, "No template renders") || !strings.Contains(h.Markdown, "enabled: false") {
 		t.Errorf("metrics.securityContext hover: %v", h)
 	}
 	// Keys outside security contexts have no chart hover.
-	if h := s.Hover(values, text.Pos{Line: 18, Col: 2}); h != nil {
+	if h := s.Hover(context.Background(), values, text.Pos{Line: 18, Col: 2}); h != nil {
 		t.Errorf("hover on metrics.enabled: %s", h.Markdown)
 	}
 }
 
 func TestInspectChart(t *testing.T) {
 	dir, s := fixture(t, "NR401/subchart-library")
-	v, err := s.Inspect(filepath.Join(dir, "Chart.yaml"))
+	v, err := s.Inspect(context.Background(), filepath.Join(dir, "Chart.yaml"))
 	if err != nil || v == nil {
 		t.Fatal(v, err)
 	}
@@ -56,7 +57,7 @@ func TestInspectChart(t *testing.T) {
 		}
 	}
 	// A subchart's own Chart.yaml is inspected as part of its parent: no render of its own.
-	v, _ = s.Inspect(filepath.Join(dir, "charts", "worker", "Chart.yaml"))
+	v, _ = s.Inspect(context.Background(), filepath.Join(dir, "charts", "worker", "Chart.yaml"))
 	if sub := v.(InspectChart); len(sub.Containers) != 0 {
 		t.Errorf("subchart rendered on its own: %+v", sub)
 	}

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -83,31 +82,6 @@ func (r *RenderResponse) Result() (map[string]string, error) {
 // otherwise Helm's own error, whose template locations [Chart.Render] maps back to files.
 type RenderFunc func(ctx context.Context, req *RenderRequest) (map[string]string, error)
 
-var renderer struct {
-	sync.RWMutex
-	fn RenderFunc
-}
-
-// SetRenderer installs the renderer. Helm's engine (and the Kubernetes client types it
-// links) is not part of the language server's binary: cmd/nonroot-ls installs a renderer that
-// talks to the nonroot-ls-helm helper process; the helmrender package installs Helm's engine
-// in-process when imported (the helper and tests do that).
-func SetRenderer(fn RenderFunc) {
-	renderer.Lock()
-	renderer.fn = fn
-	renderer.Unlock()
-	cache.Lock()
-	cache.m = map[[32]byte]*cacheEntry{}
-	cache.order = nil
-	cache.Unlock()
-}
-
-func currentRenderer() RenderFunc {
-	renderer.RLock()
-	defer renderer.RUnlock()
-	return renderer.fn
-}
-
 // Rendered is the output of one render of a chart.
 type Rendered struct {
 	// Manifests maps the chart-relative path of each template (templates/deployment.yaml,
@@ -151,37 +125,24 @@ type RenderOptions struct {
 	Marked bool
 }
 
-var cache = struct {
-	sync.Mutex
-	m     map[[32]byte]*cacheEntry
-	order [][32]byte
-}{m: map[[32]byte]*cacheEntry{}}
+// renderCacheSize bounds the renders an engine keeps.
+const renderCacheSize = 32
 
-type cacheEntry struct {
-	once sync.Once
-	r    *Rendered
-}
-
-const cacheSize = 32
-
-// Render renders the chart. Results are cached by the chart's content, so a snapshot that
-// changed another file does not render the chart again.
-func (c *Chart) Render(opt RenderOptions) *Rendered {
-	key := c.contentKey(opt)
-	cache.Lock()
-	e := cache.m[key]
-	if e == nil {
-		e = &cacheEntry{}
-		cache.m[key] = e
-		cache.order = append(cache.order, key)
-		if len(cache.order) > cacheSize {
-			delete(cache.m, cache.order[0])
-			cache.order = cache.order[1:]
-		}
+// Render renders the chart, or returns nil when ctx is cancelled first. Results are cached by
+// the chart's content in the engine's helm state, so a snapshot that changed another file
+// does not render the chart again.
+func (c *Chart) Render(ctx context.Context, opt RenderOptions) *Rendered {
+	if c.state == nil {
+		return c.render(ctx, opt, nil)
 	}
-	cache.Unlock()
-	e.once.Do(func() { e.r = c.render(opt) })
-	return e.r
+	v, ok := c.state.renders.Get(ctx, c.contentKey(opt), func(ctx context.Context) (any, bool) {
+		r := c.render(ctx, opt, c.state.render)
+		return r, r != nil
+	})
+	if !ok {
+		return nil
+	}
+	return v.(*Rendered)
 }
 
 func (c *Chart) contentKey(opt RenderOptions) [32]byte {
@@ -203,14 +164,16 @@ func (c *Chart) contentKey(opt RenderOptions) [32]byte {
 	return k
 }
 
-func (c *Chart) render(opt RenderOptions) *Rendered {
+// render renders the chart with fn; nil when ctx is cancelled first (the renderer is told to
+// stop: the helper process drops the render).
+func (c *Chart) render(parent context.Context, opt RenderOptions, fn RenderFunc) *Rendered {
 	start := time.Now()
 	type result struct {
 		m   map[string]string
 		err error
 	}
 	ch := make(chan result, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), RenderTimeout)
+	ctx, cancel := context.WithTimeout(parent, RenderTimeout)
 	defer cancel()
 	go func() {
 		defer func() {
@@ -218,7 +181,6 @@ func (c *Chart) render(opt RenderOptions) *Rendered {
 				ch <- result{err: fmt.Errorf("helm failed: %v", v)}
 			}
 		}()
-		fn := currentRenderer()
 		if fn == nil {
 			ch <- result{err: &RenderError{Message: "the chart is not rendered: this program has no Helm renderer installed"}}
 			return
@@ -230,7 +192,13 @@ func (c *Chart) render(opt RenderOptions) *Rendered {
 	select {
 	case res = <-ch:
 	case <-ctx.Done():
+		if parent.Err() != nil {
+			return nil
+		}
 		res.err = &RenderError{Message: fmt.Sprintf("rendering the chart took longer than %s and was stopped (a template loop or recursion?)", RenderTimeout)}
+	}
+	if parent.Err() != nil {
+		return nil // cancelled: not a result of the chart
 	}
 	r := &Rendered{Manifests: map[string]string{}, Elapsed: time.Since(start)}
 	if res.err != nil {

@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,24 +11,19 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 )
 
-func withFakeRules(t *testing.T) {
-	fakeRulesOn = true
-	t.Cleanup(func() { fakeRulesOn = false })
-}
-
 func fixture(t *testing.T, rel string) (string, *diagnostics.Snapshot) {
 	dir, err := filepath.Abs(filepath.Join("..", "..", "testdata", "rules", rel))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dir, diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	return dir, testEngine(t).NewSnapshot([]string{dir}, diagnostics.Config{})
 }
 
 func nr404(s *diagnostics.Snapshot, path string) []diagnostics.Finding {
 	var out []diagnostics.Finding
-	for _, f := range s.Diagnose(path) {
-		// Only the stand-in rules' findings: the real Kubernetes rules may be linked in too.
-		if d, ok := f.Data.(*NR404Data); ok && f.RuleID == "NR404" && (d.Rule == "NR298" || d.Rule == "NR299") {
+	for _, f := range s.Diagnose(context.Background(), path) {
+		// Only the stand-in rules' findings, not the real Kubernetes rules'.
+		if d, ok := f.Data.(*nr404Data); ok && f.RuleID == "NR404" && (d.Rule == "NR298" || d.Rule == "NR299") {
 			out = append(out, f)
 		}
 	}
@@ -37,7 +33,6 @@ func nr404(s *diagnostics.Snapshot, path string) []diagnostics.Finding {
 // The helm create shape: the pod-level rule lands on podSecurityContext: {} (whose marker
 // came out in the pod's securityContext), the container-level rule on securityContext: {}.
 func TestTraceToValuesKeys(t *testing.T) {
-	withFakeRules(t)
 	dir, s := fixture(t, "NR401/helm-create")
 	got := nr404(s, filepath.Join(dir, "values.yaml"))
 	if len(got) != 2 {
@@ -45,7 +40,7 @@ func TestTraceToValuesKeys(t *testing.T) {
 	}
 	want := map[string]int{"NR298": 8, "NR299": 12} // 0-based lines of podSecurityContext and securityContext
 	for _, f := range got {
-		d := f.Data.(*NR404Data)
+		d := f.Data.(*nr404Data)
 		if want[d.Rule] != f.Range.Start.Line {
 			t.Errorf("%s traced to line %d, want %d: %s", d.Rule, f.Range.Start.Line+1, want[d.Rule]+1, f)
 		}
@@ -56,7 +51,7 @@ func TestTraceToValuesKeys(t *testing.T) {
 			t.Errorf("message or related info missing: %s %v", f.Message, f.Related)
 		}
 	}
-	if d := got[0].Data.(*NR404Data); !d.Pod || strings.Join(d.SCPath, ".") != "podSecurityContext" {
+	if d := got[0].Data.(*nr404Data); !d.Pod || strings.Join(d.SCPath, ".") != "podSecurityContext" {
 		t.Errorf("NR298 data = %+v", d)
 	}
 	for _, f := range nr404(s, filepath.Join(dir, "templates", "deployment.yaml")) {
@@ -66,12 +61,11 @@ func TestTraceToValuesKeys(t *testing.T) {
 
 // A field set inside a values security context is reported at that field's key.
 func TestTraceToValuesField(t *testing.T) {
-	withFakeRules(t)
 	dir, s := fixture(t, "NR401/runasnonroot-false")
 	var lines []int
 	for _, f := range nr404(s, filepath.Join(dir, "values.yaml")) {
 		lines = append(lines, f.Range.Start.Line)
-		if f.Data.(*NR404Data).Rule == "NR298" && f.Range.Start.Line != 5 {
+		if f.Data.(*nr404Data).Rule == "NR298" && f.Range.Start.Line != 5 {
 			t.Errorf("NR298 should land on `runAsNonRoot: false` (line 6): %s", f)
 		}
 	}
@@ -83,7 +77,6 @@ func TestTraceToValuesField(t *testing.T) {
 // Subcharts' values are traced to the subchart's values.yaml; a container whose template
 // writes no securityContext from values lands on the template line.
 func TestTraceSubchartAndTemplateLine(t *testing.T) {
-	withFakeRules(t)
 	dir, s := fixture(t, "NR401/subchart-library")
 	sub := nr404(s, filepath.Join(dir, "charts", "worker", "values.yaml"))
 	if len(sub) != 2 {
@@ -95,7 +88,7 @@ func TestTraceSubchartAndTemplateLine(t *testing.T) {
 		}
 	}
 	tpl := nr404(s, filepath.Join(dir, "templates", "deployment.yaml"))
-	if len(tpl) != 1 || tpl[0].Data.(*NR404Data).Rule != "NR299" {
+	if len(tpl) != 1 || tpl[0].Data.(*nr404Data).Rule != "NR299" {
 		t.Fatalf("want NR299 on the parent template, got %v", tpl)
 	}
 	if l := tpl[0].Range.Start.Line; l == 0 || !strings.Contains(tpl[0].Message, "written by this template line") {
@@ -109,7 +102,6 @@ func TestTraceSubchartAndTemplateLine(t *testing.T) {
 
 // Open editor text wins over the disk: filling the values in the buffer clears the findings.
 func TestOverlayRerender(t *testing.T) {
-	withFakeRules(t)
 	dir, s := fixture(t, "NR401/helm-create")
 	values := filepath.Join(dir, "values.yaml")
 	f, _ := s.File(values)
@@ -152,11 +144,11 @@ func TestBadCharts(t *testing.T) {
 				files[k] = v
 			}
 			dir := diagtest.WriteFiles(t, files)
-			s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+			s := testEngine(t).NewSnapshot([]string{dir}, diagnostics.Config{})
 			start := time.Now()
 			var all []diagnostics.Finding
 			for _, p := range s.Walk() {
-				all = append(all, s.Diagnose(p)...)
+				all = append(all, s.Diagnose(context.Background(), p)...)
 			}
 			// Unbounded, these run for minutes; the bound is loose so that a loaded machine
 			// does not fail it.
@@ -195,7 +187,6 @@ func TestBadCharts(t *testing.T) {
 // Extra values files named in helm.valuesFiles are rendered over values.yaml, and a finding
 // controlled by a key they set is reported in them.
 func TestValuesFilesFromConfig(t *testing.T) {
-	withFakeRules(t)
 	dir := diagtest.WriteFiles(t, map[string]string{
 		"Chart.yaml":          "apiVersion: v2\nname: app\nversion: 0.1.0\n",
 		".nonroot-ls.yaml":    "helm:\n  valuesFiles: [values-prod.yaml]\n",
@@ -205,16 +196,16 @@ func TestValuesFilesFromConfig(t *testing.T) {
 		"templates/_h.tpl":    "{{/* nothing */}}\n",
 		"templates/NOTES.txt": "Thanks for installing {{ .Chart.Name }}.\n",
 	})
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	s := testEngine(t).NewSnapshot([]string{dir}, diagnostics.Config{})
 	prod := nr404(s, filepath.Join(dir, "values-prod.yaml"))
-	if len(prod) != 1 || prod[0].Data.(*NR404Data).Rule != "NR299" || prod[0].Range.Start.Line != 2 {
+	if len(prod) != 1 || prod[0].Data.(*nr404Data).Rule != "NR299" || prod[0].Range.Start.Line != 2 {
 		t.Fatalf("want NR299 at values-prod.yaml securityContext (line 3), got %v", prod)
 	}
 	// values.yaml's keys are overridden: the render has runAsNonRoot from values-prod.yaml.
 	if got := nr404(s, filepath.Join(dir, "values.yaml")); len(got) != 0 {
 		t.Errorf("findings on the overridden values.yaml: %v", got)
 	}
-	a := Analyze(s, filepath.Join(dir, "values.yaml"))
+	a := Analyze(context.Background(), s, filepath.Join(dir, "values.yaml"))
 	if len(a.Chart.Extra) != 1 || len(a.Real.Templates()) != 1 {
 		t.Errorf("extra %d, templates %v", len(a.Chart.Extra), a.Real.Templates())
 	}

@@ -5,6 +5,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
@@ -30,6 +31,11 @@ type Key struct {
 	// ValueRange is the value when it sits on the key's line (a scalar or a flow
 	// collection such as {}), else the zero range.
 	ValueRange text.Range
+}
+
+// entry is the key as the settings editor of codeactions reads it.
+func (k *Key) entry() codeactions.MappingEntry {
+	return codeactions.MappingEntry{Value: k.Value, KeyRange: k.KeyRange, ValueRange: k.ValueRange}
 }
 
 // Dotted is the key's path joined with dots (podSecurityContext.runAsUser).

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	yaml "go.yaml.in/yaml/v3"
@@ -37,56 +36,23 @@ type chunk struct {
 	problems  []diagnostics.Problem
 }
 
-// chunkTables keeps, per path, the chunks of its last parse (a bounded number of paths).
-var chunkTables = struct {
-	sync.Mutex
-	byPath map[string]map[string]*chunk
-	order  []string // least recently parsed first
-}{byPath: map[string]map[string]*chunk{}}
+// chunkTable is the chunks of a parse by their text, kept with its model (see ForFile) for
+// the parse of the document's next version.
+type chunkTable map[string]*chunk
 
-// maxChunkTables bounds the paths whose chunks are kept.
-const maxChunkTables = 16
-
-func lastChunks(path string) map[string]*chunk {
-	chunkTables.Lock()
-	defer chunkTables.Unlock()
-	return chunkTables.byPath[path]
-}
-
-func keepChunks(path string, t map[string]*chunk) {
-	chunkTables.Lock()
-	defer chunkTables.Unlock()
-	if _, ok := chunkTables.byPath[path]; ok {
-		for i, p := range chunkTables.order {
-			if p == path {
-				chunkTables.order = append(chunkTables.order[:i], chunkTables.order[i+1:]...)
-				break
-			}
-		}
-	} else if len(chunkTables.order) >= maxChunkTables {
-		delete(chunkTables.byPath, chunkTables.order[0])
-		chunkTables.order = chunkTables.order[1:]
-	}
-	chunkTables.byPath[path] = t
-	chunkTables.order = append(chunkTables.order, path)
-}
-
-// parseChunked builds the model chunk by chunk, reusing the chunks of the path's last parse
-// when cached; false when the text must be decoded whole.
-func (m *Manifest) parseChunked(src string, cached bool) bool {
+// parseChunked builds the model chunk by chunk, reusing the chunks of prev (the table of the
+// previous version's parse, or nil); false when the text must be decoded whole. It returns
+// the table the next version starts from.
+func (m *Manifest) parseChunked(src string, prev chunkTable) (bool, chunkTable) {
 	texts, lines, ok := splitDocuments(src)
 	if !ok {
-		return false
+		return false, nil
 	}
 	starts := make([]int, len(texts))
 	for i := 1; i < len(texts); i++ {
 		starts[i] = starts[i-1] + len(texts[i-1])
 	}
-	var prev map[string]*chunk
-	if cached {
-		prev = lastChunks(m.Path)
-	}
-	next := make(map[string]*chunk, len(texts))
+	next := make(chunkTable, len(texts))
 	chunks := make([]*chunk, 0, len(texts))
 	docs := 0
 	var failed error // the error the stream decoder stops at
@@ -115,7 +81,7 @@ func (m *Manifest) parseChunked(src string, cached bool) bool {
 				}
 				c, failed = m.failedChunk(src[starts[j]:], lines[j], end, doc)
 				if c == nil {
-					return false
+					return false, nil
 				}
 				if len(c.docs) > 0 || j == 0 {
 					docs, chunks = doc, chunks[:j]
@@ -124,7 +90,7 @@ func (m *Manifest) parseChunked(src string, cached bool) bool {
 			}
 		}
 		if docs += len(c.docs); docs >= maxDocuments {
-			return false // the stream decoder reports the limit
+			return false, nil // the stream decoder reports the limit
 		}
 		chunks = append(chunks, c)
 		if failed != nil {
@@ -162,12 +128,12 @@ func (m *Manifest) parseChunked(src string, cached bool) bool {
 		m.Workloads = append(m.Workloads, c.workloads...)
 		m.Problems = append(m.Problems, c.problems...)
 	}
-	if cached && failed == nil {
-		// After an error the last table stays: the chunks past the error come back when
+	if failed != nil {
+		// After an error the previous table stays: the chunks past the error come back when
 		// it is fixed.
-		keepChunks(m.Path, next)
+		return true, prev
 	}
-	return true
+	return true, next
 }
 
 // placeChunk returns the chunk of text t at the given line and document index: old itself

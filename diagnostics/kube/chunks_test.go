@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
 	"os"
@@ -187,25 +188,28 @@ func TestChunkedParseEqualsFresh(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "m.yaml")
 		src := seed
 		var prev *Manifest
+		var table chunkTable
 		good := ""
 		for step := 0; step < steps; step++ {
 			if step > 0 {
 				src = edit(r, src)
 			}
-			cached := settle(parse(path, src, nil, parseCached))
-			fresh := settle(parse(path, src, nil, parseChunks))
+			c, t2 := parse(path, src, nil, parseCached, table)
+			table = t2
+			cached := settle(c)
+			fresh := settle(parseFresh(path, src))
 			parses++
 			if !reflect.DeepEqual(cached, fresh) {
 				t.Fatalf("seed %d step %d: cached parse differs from a fresh one\n%s", si, step, src)
 			}
-			byChunks := (&Manifest{Lines: fresh.Lines, Templated: fresh.Templated}).parseChunked(src, false)
+			byChunks, _ := (&Manifest{Lines: fresh.Lines, Templated: fresh.Templated}).parseChunked(src, nil)
 			if byChunks {
 				chunked++
 			}
 			if invalid(fresh) {
 				errors++
 			}
-			whole := parse(path, src, nil, parseWhole)
+			whole, _ := parse(path, src, nil, parseWhole, nil)
 			seen := map[*yaml.Node]bool{}
 			for _, d := range fresh.Docs {
 				stripComments(d, seen)
@@ -292,7 +296,7 @@ func TestDiagnoseReusedEqualsFresh(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "edited", "m.yaml")
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	s := testEngine(t).NewSnapshot([]string{dir}, diagnostics.Config{})
 	r := rand.New(rand.NewSource(1))
 	src, good := kubetest.Generate(400)+anchored, ""
 	reused := 0
@@ -302,9 +306,9 @@ func TestDiagnoseReusedEqualsFresh(t *testing.T) {
 			src = edit(r, src)
 		}
 		s = s.WithFile(path, int32(step), "yaml", src)
-		got := s.Diagnose(path)
+		got := s.Diagnose(context.Background(), path)
 		fresh := filepath.Join(dir, fmt.Sprint("fresh", step), "m.yaml")
-		want := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(fresh, 1, "yaml", src).Diagnose(fresh)
+		want := testEngine(t).NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(fresh, 1, "yaml", src).Diagnose(context.Background(), fresh)
 		if len(got) != len(want) {
 			t.Fatalf("step %d: %d findings, %d afresh\n%s", step, len(got), len(want), src)
 		}
@@ -315,7 +319,7 @@ func TestDiagnoseReusedEqualsFresh(t *testing.T) {
 			if g.RuleID != w.RuleID || g.Severity != w.Severity || g.Range != w.Range || g.Message != w.Message || !reflect.DeepEqual(g.Related, w.Related) {
 				t.Fatalf("step %d: finding %d is %v, afresh %v", step, i, g, w)
 			}
-			if d, ok := g.Data.(*Data); ok {
+			if d, ok := g.Data.(*data); ok {
 				if d.Manifest != m || (d.Workload != nil && !slices.Contains(m.Workloads, d.Workload)) {
 					t.Fatalf("step %d: %v points at another version's model", step, g)
 				}
@@ -325,7 +329,7 @@ func TestDiagnoseReusedEqualsFresh(t *testing.T) {
 			}
 		}
 		prev = m
-		if (&Manifest{Lines: m.Lines}).parseChunked(src, false) {
+		if ok, _ := (&Manifest{Lines: m.Lines}).parseChunked(src, nil); ok {
 			good = src
 		} else if good != "" && r.Intn(4) > 0 {
 			src = good
@@ -345,13 +349,15 @@ func FuzzChunkedParse(f *testing.F) {
 	}
 	path := filepath.Join(f.TempDir(), "m.yaml")
 	f.Fuzz(func(t *testing.T, src, before string) {
-		parse(path, before, nil, parseCached)
-		cached := settle(parse(path, src, nil, parseCached))
-		fresh := settle(parse(path, src, nil, parseChunks))
+		_, table := parse(path, before, nil, parseCached, nil)
+		c, _ := parse(path, src, nil, parseCached, table)
+		cached := settle(c)
+		fresh := settle(parseFresh(path, src))
 		if !reflect.DeepEqual(cached, fresh) {
 			t.Fatalf("cached parse differs from a fresh one")
 		}
-		whole := settle(parse(path, src, nil, parseWhole))
+		w, _ := parse(path, src, nil, parseWhole, nil)
+		whole := settle(w)
 		seen := map[*yaml.Node]bool{}
 		for _, d := range append(append([]*yaml.Node(nil), fresh.Docs...), whole.Docs...) {
 			stripComments(d, seen)
@@ -368,7 +374,7 @@ func FuzzChunkedParse(f *testing.F) {
 func TestVersionsDiagnosedConcurrently(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "m.yaml")
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	s := testEngine(t).NewSnapshot([]string{dir}, diagnostics.Config{})
 	src := kubetest.Generate(300)
 	var snaps []*diagnostics.Snapshot
 	var texts []string
@@ -385,14 +391,14 @@ func TestVersionsDiagnosedConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i] = snaps[i/2].Diagnose(path)
+			got[i] = snaps[i/2].Diagnose(context.Background(), path)
 		}()
 	}
 	wg.Wait()
 	for i := range got {
 		src := texts[i/2]
 		alone := filepath.Join(dir, fmt.Sprint("alone", i/2), "m.yaml")
-		want := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(alone, 1, "yaml", src).Diagnose(alone)
+		want := testEngine(t).NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(alone, 1, "yaml", src).Diagnose(context.Background(), alone)
 		if len(got[i]) == 0 || len(got[i]) != len(want) {
 			t.Fatalf("version %d: %d findings, %d alone", i, len(got[i]), len(want))
 		}
@@ -402,4 +408,10 @@ func TestVersionsDiagnosedConcurrently(t *testing.T) {
 			}
 		}
 	}
+}
+
+// parseFresh parses by chunks without reusing any.
+func parseFresh(path, src string) *Manifest {
+	m, _ := parse(path, src, nil, parseChunks, nil)
+	return m
 }

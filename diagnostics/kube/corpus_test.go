@@ -1,6 +1,7 @@
 package kube_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 
@@ -170,10 +173,10 @@ func listOrNone(l []string) string {
 // TestCorpusDiagnose runs every rule on the corpus manifests: no NR001 from a rule, no panic.
 func TestCorpusDiagnose(t *testing.T) {
 	corpus := diagtest.CorpusDir(t)
-	s := diagnostics.NewSnapshot([]string{filepath.Join(corpus, "k8s"), filepath.Join(corpus, "openshift")}, diagnostics.Config{})
+	s := alltest.Engine().NewSnapshot([]string{filepath.Join(corpus, "k8s"), filepath.Join(corpus, "openshift")}, diagnostics.Config{})
 	n := 0
 	for _, p := range s.Walk() {
-		for _, f := range s.Diagnose(p) {
+		for _, f := range s.Diagnose(context.Background(), p) {
 			n++
 			if f.RuleID == "NR001" && strings.Contains(f.Message, "internal error") {
 				t.Errorf("%s", f)

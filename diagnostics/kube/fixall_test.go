@@ -1,9 +1,12 @@
 package kube_test
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
@@ -37,15 +40,15 @@ spec:
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			p := filepath.Join(dir, name)
-			s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(p, 1, "", src)
-			if len(s.Diagnose(p)) == 0 {
+			s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(p, 1, "", src)
+			if len(s.Diagnose(context.Background(), p)) == 0 {
 				t.Fatal("no findings before the fix")
 			}
-			out, fixed, err := codeactions.FixAll(s, p)
+			out, fixed, err := codeactions.FixAll(context.Background(), s, p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			after := s.WithFile(p, 2, "", out).Diagnose(p)
+			after := s.WithFile(p, 2, "", out).Diagnose(context.Background(), p)
 			for _, f := range after {
 				switch f.RuleID {
 				case "NR201", "NR202", "NR203", "NR204", "NR205", "NR206", "NR207", "NR001":
@@ -73,10 +76,10 @@ func TestJSONManifest(t *testing.T) {
 	src := "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\": \"j\"},\n  \"spec\": {\n    \"containers\": [\n      {\"name\": \"a\", \"image\": \"a\", \"securityContext\": {\"runAsUser\": 0, \"privileged\": true}}\n    ]\n  }\n}\n"
 	dir := t.TempDir()
 	p := filepath.Join(dir, "pod.json")
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(p, 1, "json", src)
+	s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(p, 1, "json", src)
 	lines := text.NewLines(src)
 	got := map[string]string{}
-	for _, f := range s.Diagnose(p) {
+	for _, f := range s.Diagnose(context.Background(), p) {
 		got[f.RuleID] = lines.Line(f.Range.Start.Line)[f.Range.Start.Col:f.Range.End.Col]
 	}
 	for rule, tok := range map[string]string{"NR202": "0", "NR205": "true", "NR201": "\"securityContext\"", "NR206": "\"securityContext\""} {

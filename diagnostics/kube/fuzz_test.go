@@ -1,6 +1,7 @@
 package kube_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -8,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
@@ -27,14 +30,14 @@ func FuzzManifest(f *testing.F) {
 		f.Add(seed)
 	}
 	dir := f.TempDir()
-	base := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	base := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 	path := filepath.Join(dir, "m.yaml")
 	f.Fuzz(func(t *testing.T, src string) {
 		if !diagnostics.LooksLikeManifest([]byte(src)) {
 			src = "apiVersion: v1\nkind: Pod\n" + src
 		}
 		s := base.WithFile(path, 1, "yaml", src)
-		findings := s.Diagnose(path)
+		findings := s.Diagnose(context.Background(), path)
 		parsed := true
 		for _, fd := range findings {
 			if fd.RuleID == "NR001" {
@@ -44,16 +47,16 @@ func FuzzManifest(f *testing.F) {
 				}
 			}
 		}
-		s.Inspect(path)
+		s.Inspect(context.Background(), path)
 		lines := text.NewLines(src)
 		for l := 0; l < min(lines.Count(), 40); l += 8 {
-			s.Hover(path, text.Pos{Line: l, Col: 6})
+			s.Hover(context.Background(), path, text.Pos{Line: l, Col: 6})
 		}
 		if !parsed {
 			return
 		}
 		for _, fd := range findings {
-			for _, a := range codeactions.For(s, fd) {
+			for _, a := range codeactions.For(context.Background(), s, fd) {
 				out, err := text.Apply(src, a.Edits[0].Edits)
 				if err != nil {
 					t.Fatalf("%s: %v", a.Title, err)
@@ -93,12 +96,12 @@ func TestHostileInput(t *testing.T) {
 		"merge key loops": "apiVersion: v1\nkind: Pod\nbase: &b {x: 1}\nspec:\n  <<: *b\n  containers: [{<<: *b, name: a}]\n",
 	}
 	dir := t.TempDir()
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 	for name, src := range cases {
 		t.Run(name, func(t *testing.T) {
 			p := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yaml")
 			start := time.Now()
-			fs := s.WithFile(p, 1, "yaml", src).Diagnose(p)
+			fs := s.WithFile(p, 1, "yaml", src).Diagnose(context.Background(), p)
 			if d := time.Since(start); d > 5*time.Second { // ≤ 200 ms on an idle machine; generous for a loaded CI box
 				t.Errorf("took %v", d)
 			}
@@ -190,14 +193,14 @@ spec:
 
 func benchDiagnose(b *testing.B, src string) {
 	dir := b.TempDir()
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 	b.ReportAllocs()
 	b.SetBytes(int64(len(src)))
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		// A new file each time: nothing is memoised or reused between iterations.
 		p := filepath.Join(dir, fmt.Sprintf("m%d.yaml", i))
-		if n := len(s.WithFile(p, int32(i), "yaml", src).Diagnose(p)); n == 0 {
+		if n := len(s.WithFile(p, int32(i), "yaml", src).Diagnose(context.Background(), p)); n == 0 {
 			b.Fatal("no findings")
 		}
 	}
@@ -226,8 +229,8 @@ func BenchmarkDiagnose3000(b *testing.B) { benchDiagnose(b, kubetest.Generate(30
 func benchEdits(b *testing.B, src string, edit func(string) string) {
 	dir := b.TempDir()
 	p := filepath.Join(dir, "m.yaml")
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(p, 0, "yaml", src)
-	s.Diagnose(p)
+	s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(p, 0, "yaml", src)
+	s.Diagnose(context.Background(), p)
 	versions := [2]string{edit(src), src}
 	var times []time.Duration
 	b.ReportAllocs()
@@ -236,7 +239,7 @@ func benchEdits(b *testing.B, src string, edit func(string) string) {
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		s = s.WithFile(p, int32(i+1), "yaml", versions[i%2])
-		s.Diagnose(p)
+		s.Diagnose(context.Background(), p)
 		times = append(times, time.Since(start))
 	}
 	b.StopTimer()

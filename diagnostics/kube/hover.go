@@ -1,20 +1,15 @@
 package kube
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 	yaml "go.yaml.in/yaml/v3"
 )
-
-func init() {
-	diagnostics.RegisterHover(diagnostics.KindManifest, hover)
-	diagnostics.RegisterInspect(diagnostics.KindManifest, func(_ *diagnostics.Snapshot, f *diagnostics.File) any {
-		return Inspect(ForFile(f))
-	})
-}
 
 // fieldDocs explains each securityContext field (hover).
 var fieldDocs = map[string]string{
@@ -33,7 +28,7 @@ var fieldDocs = map[string]string{
 	"securityContext":          "Who the container runs as and what it may do. Pod-level fields apply to every container; a container's own fields override them.",
 }
 
-func hover(_ *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnostics.Hover {
+func hover(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnostics.Hover {
 	m := ForFile(f)
 	for _, w := range m.Workloads {
 		// Pod-level securityContext keys.
@@ -49,9 +44,9 @@ func hover(_ *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnost
 				}
 			}
 			if c.ImageKey != nil {
-				r := Range(m.Lines, c.ImageKey)
+				r := yamlnode.Range(m.Lines, c.ImageKey)
 				if c.ImageNode != nil {
-					r.End = Range(m.Lines, c.ImageNode).End
+					r.End = yamlnode.Range(m.Lines, c.ImageNode).End
 				}
 				if r.Contains(pos) {
 					return &diagnostics.Hover{Range: r, Markdown: imageHover(c)}
@@ -68,7 +63,7 @@ func fieldHover(m *Manifest, w *Workload, c *Container, sc SecurityContext, pos 
 		name string
 		f    *Field
 	}
-	entries := []entry{{"securityContext", &Field{Key: sc.Key, KeyRange: Range(m.Lines, sc.Key)}},
+	entries := []entry{{"securityContext", &Field{Key: sc.Key, KeyRange: yamlnode.Range(m.Lines, sc.Key)}},
 		{"runAsNonRoot", sc.RunAsNonRoot}, {"runAsUser", sc.RunAsUser}, {"runAsGroup", sc.RunAsGroup},
 		{"fsGroup", sc.FSGroup}, {"supplementalGroups", sc.SupplementalGroups},
 		{"allowPrivilegeEscalation", sc.AllowPrivilegeEscalation}, {"privileged", sc.Privileged},
@@ -155,8 +150,8 @@ func describe(f *Field) string {
 		switch f.Node.Kind {
 		case yaml.SequenceNode:
 			var vs []string
-			for _, it := range items(f.Node) {
-				vs = append(vs, str(it))
+			for _, it := range yamlnode.Items(f.Node) {
+				vs = append(vs, yamlnode.Str(it))
 			}
 			v = "[" + strings.Join(vs, ", ") + "]"
 		case yaml.MappingNode:
@@ -257,7 +252,7 @@ func Inspect(m *Manifest) []InspectContainer {
 		}
 		for _, c := range w.Containers {
 			ic := InspectContainer{Kind: w.Object.Kind, Name: w.Object.Name, Namespace: w.Object.Namespace, Container: c.Name,
-				Init: c.Init, Ephemeral: c.Ephemeral, Line: Pos(m.Lines, c.Node).Line + 1, Image: c.Image, RunsAs: summary(c),
+				Init: c.Init, Ephemeral: c.Ephemeral, Line: yamlnode.Pos(m.Lines, c.Node).Line + 1, Image: c.Image, RunsAs: summary(c),
 				SecurityContext: map[string]*InspectField{}}
 			e := c.Effective
 			put := func(name string, f *Field, v any) {

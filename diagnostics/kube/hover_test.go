@@ -1,10 +1,13 @@
 package kube_test
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
@@ -34,7 +37,7 @@ spec:
 func snap(t *testing.T, name, src string) (*diagnostics.Snapshot, string) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, name)
-	return diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(p, 1, "yaml", src), p
+	return alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(p, 1, "yaml", src), p
 }
 
 func posOf(src, needle string) text.Pos {
@@ -52,19 +55,19 @@ func TestHover(t *testing.T) {
 		{"image: nginxinc", "runs as uid 2000 (container level); runAsNonRoot is enforced"},
 		{"image: busybox", "runs as uid 1000 (pod level)"},
 	} {
-		h := s.Hover(p, posOf(hoverSrc, tc.at))
+		h := s.Hover(context.Background(), p, posOf(hoverSrc, tc.at))
 		if h == nil || !strings.Contains(h.Markdown, tc.want) {
 			t.Errorf("hover at %q: want %q in\n%v", tc.at, tc.want, h)
 		}
 	}
-	if h := s.Hover(p, posOf(hoverSrc, "apiVersion")); h != nil {
+	if h := s.Hover(context.Background(), p, posOf(hoverSrc, "apiVersion")); h != nil {
 		t.Errorf("hover on apiVersion: %v", h.Markdown)
 	}
 }
 
 func TestInspect(t *testing.T) {
 	s, p := snap(t, "d.yaml", hoverSrc)
-	v, err := s.Inspect(p)
+	v, err := s.Inspect(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -215,13 +216,13 @@ func (c *Container) ListName() string {
 func (c *Container) Anchor(lines *text.Lines) text.Range {
 	switch {
 	case c.Own.Key != nil:
-		return Range(lines, c.Own.Key)
+		return yamlnode.Range(lines, c.Own.Key)
 	case c.NameNode != nil:
-		return Range(lines, c.NameNode)
+		return yamlnode.Range(lines, c.NameNode)
 	case c.Node != nil && len(c.Node.Content) > 0:
-		return Range(lines, c.Node.Content[0])
+		return yamlnode.Range(lines, c.Node.Content[0])
 	}
-	return Range(lines, c.Node)
+	return yamlnode.Range(lines, c.Node)
 }
 
 // Typed returns the container's typed form inside the workload's PodSpec (nil if absent).
@@ -285,18 +286,36 @@ func For(s *diagnostics.Snapshot, path string) (*Manifest, error) {
 	return ForFile(f), nil
 }
 
-// ForFile returns the model of f, memoised on it.
+// ForFile returns the model of f, memoised on it. The model of a document whose previous
+// version was parsed reuses that parse's chunks (chunks.go).
 func ForFile(f *diagnostics.File) *Manifest {
-	return f.Memo(manifestKey{}, func() any { return Parse(f.Path, f.Text, f.Lines()) }).(*Manifest)
+	return f.Memo(manifestKey{}, func() any {
+		var prev chunkTable
+		if p := f.Previous(); p != nil {
+			if v, ok := p.Peek(manifestKey{}); ok {
+				prev = v.(*parsed).chunks
+			}
+		}
+		m, t := parse(f.Path, f.Text, f.Lines(), parseCached, prev)
+		f.ReleasePrevious()
+		return &parsed{m, t}
+	}).(*parsed).m
+}
+
+// parsed is what ForFile memoises: the model and the chunks its parse kept.
+type parsed struct {
+	m      *Manifest
+	chunks chunkTable
 }
 
 // Parse builds the model of src (the text of path). lines may be nil.
 func Parse(path, src string, lines *text.Lines) *Manifest {
-	return parse(path, src, lines, parseCached)
+	m, _ := parse(path, src, lines, parseChunks, nil)
+	return m
 }
 
-// parseMode says how parse decodes: by chunks reusing the last parse of the path (what
-// Parse does), by chunks from scratch, or as one stream (the reference; tests compare them).
+// parseMode says how parse decodes: by chunks reusing prev's (what ForFile does), by chunks
+// from scratch, or as one stream (the reference; tests compare them).
 type parseMode int
 
 const (
@@ -305,7 +324,7 @@ const (
 	parseWhole
 )
 
-func parse(path, src string, lines *text.Lines, mode parseMode) *Manifest {
+func parse(path, src string, lines *text.Lines, mode parseMode, prev chunkTable) (*Manifest, chunkTable) {
 	if lines == nil {
 		lines = text.NewLines(src)
 	}
@@ -314,18 +333,30 @@ func parse(path, src string, lines *text.Lines, mode parseMode) *Manifest {
 	m.JSON = strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[")
 	if len(src) > MaxManifestSize {
 		m.problem(text.Range{}, fmt.Sprintf("the file is %d bytes, more than the %d-byte limit for manifests: not analysed", len(src), MaxManifestSize))
-		return m
+		return m, nil
 	}
 	if off, ok := validUTF8(src); !ok {
 		p := lines.PosAt(off)
 		m.problem(text.Range{Start: p, End: p}, "invalid UTF-8: Kubernetes manifests must be UTF-8 text")
-		return m
+		return m, nil
 	}
 	m.Templated = strings.Contains(src, "{{")
-	if mode == parseWhole || !m.parseChunked(src, mode == parseCached) {
+	if mode == parseWhole {
 		m.parseStream(src)
+		return m, nil
 	}
-	return m
+	if mode != parseCached {
+		prev = nil
+	}
+	ok, table := m.parseChunked(src, prev)
+	if !ok {
+		m.parseStream(src)
+		return m, nil
+	}
+	if mode != parseCached {
+		table = nil
+	}
+	return m, table
 }
 
 // parseStream decodes the whole text as one YAML stream (the reference the chunked parse
@@ -364,7 +395,7 @@ func (m *Manifest) document(doc *yaml.Node, i int) {
 	if len(doc.Content) == 0 {
 		return
 	}
-	root := resolve(doc.Content[0])
+	root := yamlnode.Resolve(doc.Content[0])
 	if m.Templated && hasComplexKey(root, 0) {
 		// "{{ .Values.x }}" parses as a mapping key: a Go template, not a manifest.
 		return
@@ -435,7 +466,7 @@ func (m *Manifest) duplicateKeys(n *yaml.Node, depth int) {
 				continue
 			}
 			if first := seen[k.Value]; first != nil {
-				m.problem(Range(m.Lines, k), fmt.Sprintf("duplicate key %q (first at line %d): kubectl rejects the file (mapping key %q already defined)", k.Value, first.Line, k.Value))
+				m.problem(yamlnode.Range(m.Lines, k), fmt.Sprintf("duplicate key %q (first at line %d): kubectl rejects the file (mapping key %q already defined)", k.Value, first.Line, k.Value))
 			} else {
 				seen[k.Value] = k
 			}
@@ -448,33 +479,33 @@ func (m *Manifest) duplicateKeys(n *yaml.Node, depth int) {
 
 // object reads an object and, for Templates and Lists, the objects inside.
 func (m *Manifest) object(n *yaml.Node, doc int, parent *Object, depth int) {
-	if !isMapping(n) || depth > 4 {
+	if !yamlnode.IsMapping(n) || depth > 4 {
 		return
 	}
-	api, kind := str(valueOf(n, "apiVersion")), str(valueOf(n, "kind"))
+	api, kind := yamlnode.Str(valueOf(n, "apiVersion")), yamlnode.Str(valueOf(n, "kind"))
 	if api == "" || kind == "" {
 		return
 	}
 	o := &Object{APIVersion: api, Kind: kind, Node: n, Doc: doc, Parent: parent}
-	_, kv := get(n, "kind")
-	o.KindRange = Range(m.Lines, kv)
-	if _, md := get(n, "metadata"); md != nil {
-		_, nv := get(md, "name")
-		o.Name = str(nv)
+	_, kv := yamlnode.Get(n, "kind")
+	o.KindRange = yamlnode.Range(m.Lines, kv)
+	if _, md := yamlnode.Get(n, "metadata"); md != nil {
+		_, nv := yamlnode.Get(md, "name")
+		o.Name = yamlnode.Str(nv)
 		if nv != nil {
-			o.NameRange = Range(m.Lines, nv)
+			o.NameRange = yamlnode.Range(m.Lines, nv)
 		}
-		o.Namespace = str(valueOf(md, "namespace"))
+		o.Namespace = yamlnode.Str(valueOf(md, "namespace"))
 	}
 	m.Objects = append(m.Objects, o)
 	switch {
 	case kind == "Template" && strings.HasPrefix(api, "template.openshift.io") || kind == "Template" && api == "v1":
-		for _, it := range items(valueOf(n, "objects")) {
+		for _, it := range yamlnode.Items(valueOf(n, "objects")) {
 			m.object(it, doc, o, depth+1)
 		}
 		return
 	case kind == "List" || strings.HasSuffix(kind, "List"):
-		for _, it := range items(valueOf(n, "items")) {
+		for _, it := range yamlnode.Items(valueOf(n, "items")) {
 			m.object(it, doc, o, depth+1)
 		}
 		return
@@ -482,7 +513,7 @@ func (m *Manifest) object(n *yaml.Node, doc int, parent *Object, depth int) {
 	m.workloads(o)
 }
 
-func valueOf(n *yaml.Node, key string) *yaml.Node { _, v := get(n, key); return v }
+func valueOf(n *yaml.Node, key string) *yaml.Node { _, v := yamlnode.Get(n, key); return v }
 
 // podSpecPaths: where each kind keeps its pod spec.
 var podSpecPaths = map[string][]string{
@@ -503,59 +534,59 @@ func (m *Manifest) workloads(o *Object) {
 	if !known {
 		// Any other object with a pod template at the usual place (Argo Rollouts, operators' CRDs…).
 		path = []string{"spec", "template", "spec"}
-		if _, v := getPath(o.Node, path...); !isMapping(v) || !isSeq(valueOf(v, "containers")) {
+		if _, v := yamlnode.GetPath(o.Node, path...); !yamlnode.IsMapping(v) || !yamlnode.IsSeq(valueOf(v, "containers")) {
 			return
 		}
 	}
-	key, spec := getPath(o.Node, path...)
-	if !isMapping(spec) {
+	key, spec := yamlnode.GetPath(o.Node, path...)
+	if !yamlnode.IsMapping(spec) {
 		return
 	}
 	w := &Workload{Object: o, Path: strings.Join(path, "."), Spec: spec, SpecKey: key, verdicts: &verdictCell{}}
 	if len(path) > 1 {
-		_, tmpl := getPath(o.Node, path[:len(path)-1]...)
+		_, tmpl := yamlnode.GetPath(o.Node, path[:len(path)-1]...)
 		w.Metadata = valueOf(tmpl, "metadata")
 	} else {
 		w.Metadata = valueOf(o.Node, "metadata")
 	}
 	w.Pod = m.securityContext(spec, LevelPod)
-	if k, v := get(spec, "hostUsers"); k != nil && v != nil {
+	if k, v := yamlnode.Get(spec, "hostUsers"); k != nil && v != nil {
 		w.HostUsers = m.field(k, v, LevelPod)
 	}
-	for _, vn := range items(valueOf(spec, "volumes")) {
-		if !isMapping(vn) {
+	for _, vn := range yamlnode.Items(valueOf(spec, "volumes")) {
+		if !yamlnode.IsMapping(vn) {
 			continue
 		}
 		vol := &Volume{Node: vn}
 		vol.NameNode = valueOf(vn, "name")
-		vol.Name = str(vol.NameNode)
-		if hk, hv := get(vn, "hostPath"); hk != nil {
-			vol.Type, vol.TypeKey, vol.HostPath = "hostPath", hk, str(valueOf(hv, "path"))
+		vol.Name = yamlnode.Str(vol.NameNode)
+		if hk, hv := yamlnode.Get(vn, "hostPath"); hk != nil {
+			vol.Type, vol.TypeKey, vol.HostPath = "hostPath", hk, yamlnode.Str(valueOf(hv, "path"))
 		}
 		for i := 0; vol.Type == "" && i+1 < len(vn.Content); i += 2 {
 			if k := vn.Content[i].Value; k != "name" {
 				vol.Type, vol.TypeKey = k, vn.Content[i]
 				if k == "hostPath" {
-					vol.HostPath = str(valueOf(resolve(vn.Content[i+1]), "path"))
+					vol.HostPath = yamlnode.Str(valueOf(yamlnode.Resolve(vn.Content[i+1]), "path"))
 				}
 				break
 			}
 		}
 		w.Volumes = append(w.Volumes, vol)
 	}
-	w.ContainersKey, _ = get(spec, "containers")
+	w.ContainersKey, _ = yamlnode.Get(spec, "containers")
 	for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
-		for i, cn := range items(valueOf(spec, list)) {
-			if !isMapping(cn) {
+		for i, cn := range yamlnode.Items(valueOf(spec, list)) {
+			if !yamlnode.IsMapping(cn) {
 				continue
 			}
 			c := &Container{Workload: w, Node: cn, Index: i, Init: list == "initContainers", Ephemeral: list == "ephemeralContainers"}
 			c.NameNode = valueOf(cn, "name")
-			c.Name = str(c.NameNode)
-			c.ImageKey, c.ImageNode = get(cn, "image")
-			c.Image = str(c.ImageNode)
+			c.Name = yamlnode.Str(c.NameNode)
+			c.ImageKey, c.ImageNode = yamlnode.Get(cn, "image")
+			c.Image = yamlnode.Str(c.ImageNode)
 			for _, key := range []string{"command", "args"} {
-				for _, a := range items(valueOf(cn, key)) {
+				for _, a := range yamlnode.Items(valueOf(cn, key)) {
 					if a.Kind == yaml.ScalarNode {
 						c.Command = append(c.Command, a)
 					}
@@ -563,21 +594,21 @@ func (m *Manifest) workloads(o *Object) {
 			}
 			c.Own = m.securityContext(cn, LevelContainer)
 			c.Effective = effective(w.Pod, c.Own)
-			for _, mn := range items(valueOf(cn, "volumeMounts")) {
-				if !isMapping(mn) {
+			for _, mn := range yamlnode.Items(valueOf(cn, "volumeMounts")) {
+				if !yamlnode.IsMapping(mn) {
 					continue
 				}
 				mt := &Mount{Node: mn, NameNode: valueOf(mn, "name"), MountPathNode: valueOf(mn, "mountPath")}
-				mt.Name, mt.MountPath = str(mt.NameNode), str(mt.MountPathNode)
+				mt.Name, mt.MountPath = yamlnode.Str(mt.NameNode), yamlnode.Str(mt.MountPathNode)
 				mt.ReadOnly, _ = boolValue(valueOf(mn, "readOnly"))
 				c.Mounts = append(c.Mounts, mt)
 			}
-			for _, pn := range items(valueOf(cn, "ports")) {
+			for _, pn := range yamlnode.Items(valueOf(cn, "ports")) {
 				pv := valueOf(pn, "containerPort")
 				if pv == nil {
 					continue
 				}
-				p := &Port{Node: pv, Name: str(valueOf(pn, "name")), Protocol: str(valueOf(pn, "protocol"))}
+				p := &Port{Node: pv, Name: yamlnode.Str(valueOf(pn, "name")), Protocol: yamlnode.Str(valueOf(pn, "protocol"))}
 				p.Port, _ = intValue(pv)
 				c.Ports = append(c.Ports, p)
 			}
@@ -589,22 +620,22 @@ func (m *Manifest) workloads(o *Object) {
 }
 
 func (m *Manifest) field(k, v *yaml.Node, level Level) *Field {
-	return &Field{Value: str(v), Node: v, Key: k, Range: Range(m.Lines, v), KeyRange: Range(m.Lines, k), Level: level}
+	return &Field{Value: yamlnode.Str(v), Node: v, Key: k, Range: yamlnode.Range(m.Lines, v), KeyRange: yamlnode.Range(m.Lines, k), Level: level}
 }
 
 // securityContext reads the securityContext of a pod spec or container mapping.
 func (m *Manifest) securityContext(owner *yaml.Node, level Level) SecurityContext {
 	var sc SecurityContext
-	k, n := get(owner, "securityContext")
+	k, n := yamlnode.Get(owner, "securityContext")
 	if k == nil {
 		return sc
 	}
 	sc.Key, sc.Node = k, n
-	if !isMapping(n) {
+	if !yamlnode.IsMapping(n) {
 		return sc
 	}
 	set := func(dst **Field, key string) {
-		if kk, v := get(n, key); kk != nil && v != nil && v.Kind == yaml.ScalarNode && !isNull(v) {
+		if kk, v := yamlnode.Get(n, key); kk != nil && v != nil && v.Kind == yaml.ScalarNode && !yamlnode.IsNull(v) {
 			*dst = m.field(kk, v, level)
 		}
 	}
@@ -613,32 +644,32 @@ func (m *Manifest) securityContext(owner *yaml.Node, level Level) SecurityContex
 	set(&sc.RunAsGroup, "runAsGroup")
 	if level == LevelPod {
 		set(&sc.FSGroup, "fsGroup")
-		if kk, v := get(n, "supplementalGroups"); kk != nil && v != nil {
+		if kk, v := yamlnode.Get(n, "supplementalGroups"); kk != nil && v != nil {
 			sc.SupplementalGroups = m.field(kk, v, level)
 		}
 	} else {
 		set(&sc.AllowPrivilegeEscalation, "allowPrivilegeEscalation")
 		set(&sc.Privileged, "privileged")
 		set(&sc.ReadOnlyRootFilesystem, "readOnlyRootFilesystem")
-		if kk, caps := get(n, "capabilities"); kk != nil {
+		if kk, caps := yamlnode.Get(n, "capabilities"); kk != nil {
 			sc.Capabilities = m.field(kk, caps, level)
-			if ak, add := get(caps, "add"); ak != nil {
+			if ak, add := yamlnode.Get(caps, "add"); ak != nil {
 				sc.CapabilitiesAddKey = m.field(ak, add, level)
-				for _, it := range items(add) {
+				for _, it := range yamlnode.Items(add) {
 					sc.CapabilitiesAdd = append(sc.CapabilitiesAdd, m.field(ak, it, level))
 				}
 			}
-			if dk, drop := get(caps, "drop"); dk != nil {
+			if dk, drop := yamlnode.Get(caps, "drop"); dk != nil {
 				sc.CapabilitiesDropKey = m.field(dk, drop, level)
-				for _, it := range items(drop) {
+				for _, it := range yamlnode.Items(drop) {
 					sc.CapabilitiesDrop = append(sc.CapabilitiesDrop, m.field(dk, it, level))
 				}
 			}
 		}
 	}
-	if kk, sp := get(n, "seccompProfile"); kk != nil {
+	if kk, sp := yamlnode.Get(n, "seccompProfile"); kk != nil {
 		sc.SeccompProfile = m.field(kk, sp, level)
-		if tk, tv := get(sp, "type"); tk != nil && tv != nil {
+		if tk, tv := yamlnode.Get(sp, "type"); tk != nil && tv != nil {
 			sc.SeccompProfileType = m.field(tk, tv, level)
 		}
 	}
@@ -696,7 +727,7 @@ func (m *Manifest) typed(w *Workload) {
 		for round := 0; round < 32; round++ {
 			v, err := toValue(n, &budget{skip: skip}, 0)
 			if err != nil {
-				m.problem(Range(m.Lines, n), "cannot read this object: "+err.Error())
+				m.problem(yamlnode.Range(m.Lines, n), "cannot read this object: "+err.Error())
 				return
 			}
 			data, err := json.Marshal(v)
@@ -714,16 +745,16 @@ func (m *Manifest) typed(w *Workload) {
 				return
 			}
 			skip[at] = true
-			if inTemplate && strings.Contains(str(at), "${") {
+			if inTemplate && strings.Contains(yamlnode.Str(at), "${") {
 				continue // an OpenShift Template parameter, substituted at processing time
 			}
-			p := diagnostics.Problem{Range: Range(m.Lines, at), Message: fmt.Sprintf("%s: %s where Kubernetes expects %s: the API server rejects the object", fieldName(te.Field), article(te.Value), goTypeName(te.Type.String()))}
+			p := diagnostics.Problem{Range: yamlnode.Range(m.Lines, at), Message: fmt.Sprintf("%s: %s where Kubernetes expects %s: the API server rejects the object", fieldName(te.Field), article(te.Value), goTypeName(te.Type.String()))}
 			w.TypeErrors = append(w.TypeErrors, p)
 			m.Problems = append(m.Problems, p)
 		}
 	}
 	decode(w.Spec, w.PodSpec)
-	decode(resolve(w.Metadata), w.PodMeta)
+	decode(yamlnode.Resolve(w.Metadata), w.PodMeta)
 }
 
 func reset(dst any) {
@@ -772,7 +803,7 @@ func locate(n *yaml.Node, path string) *yaml.Node {
 	if path == "" {
 		return nil
 	}
-	return locateParts(resolve(n), strings.Split(path, "."), 0)
+	return locateParts(yamlnode.Resolve(n), strings.Split(path, "."), 0)
 }
 
 func locateParts(n *yaml.Node, parts []string, depth int) *yaml.Node {
@@ -784,11 +815,11 @@ func locateParts(n *yaml.Node, parts []string, depth int) *yaml.Node {
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		_, v := get(n, parts[0])
+		_, v := yamlnode.Get(n, parts[0])
 		return locateParts(v, parts[1:], depth+1)
 	case yaml.SequenceNode:
 		var found *yaml.Node
-		for _, e := range items(n) {
+		for _, e := range yamlnode.Items(n) {
 			if r := locateParts(e, parts, depth+1); r != nil {
 				if r.Kind == yaml.ScalarNode && r.ShortTag() == "!!str" {
 					return r

@@ -9,6 +9,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 )
 
 const multi = `# leading comment
@@ -76,7 +77,7 @@ func TestParseMulti(t *testing.T) {
 	if c.Name != "app" || c.Image != "registry.example/äpp:1" {
 		t.Fatalf("container %q image %q", c.Name, c.Image)
 	}
-	got := Range(m.Lines, c.ImageNode)
+	got := yamlnode.Range(m.Lines, c.ImageNode)
 	want := text.Range{Start: text.Pos{Line: 11, Col: 11}, End: text.Pos{Line: 11, Col: 11 + len(`"registry.example/äpp:1"`)}}
 	if got != want {
 		t.Errorf("image range %v, want %v", got, want)
@@ -113,7 +114,7 @@ func TestParseMulti(t *testing.T) {
 	if d.Object.Parent == nil || d.Object.Parent.Kind != "List" || d.Containers[0].Name != "x" {
 		t.Errorf("list item %+v", d.Object)
 	}
-	if r := Range(m.Lines, d.Containers[0].NameNode); m.Lines.Line(r.Start.Line)[r.Start.Col:r.End.Col] != "x" {
+	if r := yamlnode.Range(m.Lines, d.Containers[0].NameNode); m.Lines.Line(r.Start.Line)[r.Start.Col:r.End.Col] != "x" {
 		t.Errorf("flow name range %v", r)
 	}
 }
@@ -136,7 +137,7 @@ func TestParseJSON(t *testing.T) {
 		t.Fatalf("json=%v problems=%v workloads=%d", m.JSON, m.Problems, len(m.Workloads))
 	}
 	c := m.Workloads[0].Containers[0]
-	r := Range(m.Lines, c.ImageNode)
+	r := yamlnode.Range(m.Lines, c.ImageNode)
 	if got := m.Lines.Line(r.Start.Line)[r.Start.Col:r.End.Col]; got != `"${IMAGE}"` {
 		t.Errorf("image token %q", got)
 	}

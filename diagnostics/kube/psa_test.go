@@ -1,6 +1,7 @@
 package kube_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand"
@@ -8,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
@@ -95,20 +98,19 @@ func agreement(t *testing.T, s *diagnostics.Snapshot) (int, int) {
 			continue
 		}
 		fired := map[*kube.Workload]map[string]bool{}
-		for _, fd := range s.Diagnose(p) {
-			d, ok := fd.Data.(*kube.Data)
+		for _, fd := range s.Diagnose(context.Background(), p) {
+			w, check, ok := kube.CheckOf(fd)
 			if !ok {
 				continue
 			}
-			if fired[d.Workload] == nil {
-				fired[d.Workload] = map[string]bool{}
+			if fired[w] == nil {
+				fired[w] = map[string]bool{}
 			}
-			check := d.Check
 			if check == "" && fd.RuleID == "NR209" {
 				check = kube.CheckHostPath
 			}
 			if check != "" {
-				fired[d.Workload][check] = true
+				fired[w][check] = true
 			}
 		}
 		for _, w := range kube.ForFile(f).Workloads {
@@ -138,11 +140,11 @@ func TestPSAAgreementFixturesAndCorpus(t *testing.T) {
 		abs, _ := filepath.Abs(d)
 		roots = append(roots, abs)
 	}
-	agree, total := agreement(t, diagnostics.NewSnapshot(roots, diagnostics.Config{}))
+	agree, total := agreement(t, alltest.Engine().NewSnapshot(roots, diagnostics.Config{}))
 	t.Logf("fixtures: %d of %d workload×check decisions agree with pod-security-admission", agree, total)
 	corpus := diagtest.CorpusDir(t)
 	{
-		agree, total = agreement(t, diagnostics.NewSnapshot([]string{filepath.Join(corpus, "k8s"), filepath.Join(corpus, "openshift")}, diagnostics.Config{}))
+		agree, total = agreement(t, alltest.Engine().NewSnapshot([]string{filepath.Join(corpus, "k8s"), filepath.Join(corpus, "openshift")}, diagnostics.Config{}))
 		t.Logf("corpus: %d of %d workload×check decisions agree with pod-security-admission", agree, total)
 	}
 }
@@ -153,7 +155,7 @@ func TestPSAAgreementGenerated(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	pick := func(opts ...string) string { return opts[r.Intn(len(opts))] }
 	dir := t.TempDir()
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 	n := 1500
 	if testing.Short() {
 		n = 200

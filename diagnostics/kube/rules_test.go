@@ -1,20 +1,24 @@
 package kube_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
+
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 )
 
-func TestRules(t *testing.T) { diagtest.RunFixtures(t, "NR2") }
+func TestRules(t *testing.T) { diagtest.RunFixtures(t, alltest.Engine(), "NR2") }
 
 // Every NR2xx rule has a firing fixture.
 func TestEveryRuleHasFixture(t *testing.T) {
-	for _, r := range diagnostics.Rules() {
+	for _, r := range kube.Rules {
 		if !strings.HasPrefix(r.ID, "NR2") {
 			continue
 		}
@@ -39,7 +43,7 @@ func TestOpenShiftDetector(t *testing.T) {
 	} {
 		dir := t.TempDir()
 		p := filepath.Join(dir, "deploy.yaml")
-		s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(p, 1, "yaml", deploy)
+		s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(p, 1, "yaml", deploy)
 		if other != "" {
 			s = s.WithFile(filepath.Join(dir, name), 1, "", other)
 		}
@@ -48,7 +52,7 @@ func TestOpenShiftDetector(t *testing.T) {
 			t.Errorf("%q: openshift profile = %v", name, got)
 		}
 		sev := map[string]diagnostics.Severity{}
-		for _, f := range s.Diagnose(p) {
+		for _, f := range s.Diagnose(context.Background(), p) {
 			sev[f.RuleID] = f.Severity
 		}
 		if openshift && (sev["NR207"] != diagnostics.SeverityOff || sev["NR210"] != diagnostics.SeverityWarning) {

@@ -7,220 +7,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 	yaml "go.yaml.in/yaml/v3"
 )
-
-// Positions: yaml.v3 reports 1-based lines and 1-based columns counted in code points. The
-// engine works in 0-based lines and byte columns (diagnostics/text), so every position goes
-// through [Pos].
-
-// Pos returns the position where node n starts.
-func Pos(lines *text.Lines, n *yaml.Node) text.Pos {
-	if n == nil || n.Line <= 0 {
-		return text.Pos{}
-	}
-	return lines.FromRunes(n.Line-1, max(n.Column-1, 0))
-}
-
-// Range returns the range of a scalar node's source token (quotes included), or of the first
-// line of a collection node's text. It never spans lines: a multi-line scalar's range ends at
-// the end of its first line.
-func Range(lines *text.Lines, n *yaml.Node) text.Range {
-	start := Pos(lines, n)
-	line := lines.Line(start.Line)
-	if start.Col > len(line) {
-		return text.Range{Start: start, End: start}
-	}
-	rest := line[start.Col:]
-	end := len(rest)
-	if n != nil && n.Kind == yaml.ScalarNode {
-		end = scalarTokenLen(rest, n)
-	} else if n != nil && n.Kind == yaml.AliasNode {
-		end = tokenLen(rest)
-	} else if n != nil && (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && n.Style&yaml.FlowStyle != 0 {
-		end = flowLen(rest)
-	} else {
-		end = len(strings.TrimRight(stripComment(rest), " \t"))
-	}
-	return text.Range{Start: start, End: text.Pos{Line: start.Line, Col: start.Col + end}}
-}
-
-// scalarTokenLen is the byte length of scalar n's token at the start of rest (the rest of its line).
-func scalarTokenLen(rest string, n *yaml.Node) int {
-	if rest == "" {
-		return 0
-	}
-	switch rest[0] {
-	case '"':
-		for i := 1; i < len(rest); i++ {
-			switch rest[i] {
-			case '\\':
-				i++
-			case '"':
-				return i + 1
-			}
-		}
-		return len(rest)
-	case '\'':
-		for i := 1; i < len(rest); i++ {
-			if rest[i] == '\'' {
-				if i+1 < len(rest) && rest[i+1] == '\'' {
-					i++
-					continue
-				}
-				return i + 1
-			}
-		}
-		return len(rest)
-	case '|', '>':
-		return len(strings.TrimRight(stripComment(rest), " \t"))
-	}
-	// Anchors and tags precede the value on the same line.
-	if rest[0] == '&' || rest[0] == '!' {
-		return len(strings.TrimRight(stripComment(rest), " \t"))
-	}
-	if strings.HasPrefix(rest, n.Value) && n.Value != "" {
-		return len(n.Value)
-	}
-	// A plain scalar that folds over lines, or one written differently from its value.
-	return tokenLen(rest)
-}
-
-// tokenLen is the length of a plain token: up to " #", a flow indicator or the line's end.
-func tokenLen(rest string) int {
-	for i := 0; i < len(rest); i++ {
-		switch rest[i] {
-		case ',', ']', '}':
-			return len(strings.TrimRight(rest[:i], " \t"))
-		case '#':
-			if i > 0 && (rest[i-1] == ' ' || rest[i-1] == '\t') {
-				return len(strings.TrimRight(rest[:i], " \t"))
-			}
-		}
-	}
-	return len(strings.TrimRight(rest, " \t"))
-}
-
-// flowLen is the length of a flow collection starting at rest[0] on this line (to its
-// closing bracket, or the end of the line when it continues on the next).
-func flowLen(rest string) int {
-	depth := 0
-	for i := 0; i < len(rest); i++ {
-		switch rest[i] {
-		case '[', '{':
-			depth++
-		case ']', '}':
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case '"', '\'':
-			q := rest[i]
-			for i++; i < len(rest) && rest[i] != q; i++ {
-				if q == '"' && rest[i] == '\\' {
-					i++
-				}
-			}
-		case '#':
-			if i > 0 && (rest[i-1] == ' ' || rest[i-1] == '\t') {
-				return len(strings.TrimRight(rest[:i], " \t"))
-			}
-		}
-	}
-	return len(strings.TrimRight(rest, " \t"))
-}
-
-// stripComment drops a trailing "# comment" that is outside quotes.
-func stripComment(s string) string {
-	var q byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case q != 0:
-			if c == q {
-				q = 0
-			} else if q == '"' && c == '\\' {
-				i++
-			}
-		case c == '"' || c == '\'':
-			if i == 0 || s[i-1] == ' ' || s[i-1] == '\t' || s[i-1] == ':' || s[i-1] == '[' || s[i-1] == '{' || s[i-1] == ',' || s[i-1] == '-' {
-				q = c
-			}
-		case c == '#' && (i == 0 || s[i-1] == ' ' || s[i-1] == '\t'):
-			return s[:i]
-		}
-	}
-	return s
-}
-
-// resolve follows an alias to its anchor.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 8; i++ {
-		n = n.Alias
-	}
-	if n != nil && n.Kind == yaml.AliasNode {
-		return nil
-	}
-	return n
-}
-
-// get returns the key and value nodes of key in mapping m (the last one when a key repeats,
-// as Kubernetes' JSON conversion keeps the last). Nil when m is not a mapping or lacks key.
-func get(m *yaml.Node, key string) (k, v *yaml.Node) {
-	m = resolve(m)
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Kind == yaml.ScalarNode && m.Content[i].Value == key {
-			k, v = m.Content[i], resolve(m.Content[i+1])
-		}
-	}
-	return k, v
-}
-
-// getPath follows keys through nested mappings.
-func getPath(m *yaml.Node, keys ...string) (k, v *yaml.Node) {
-	v = m
-	for _, key := range keys {
-		if k, v = get(v, key); v == nil {
-			return nil, nil
-		}
-	}
-	return k, v
-}
-
-// str returns the value of a string scalar ("" otherwise).
-func str(n *yaml.Node) string {
-	n = resolve(n)
-	if n == nil || n.Kind != yaml.ScalarNode || isNull(n) {
-		return ""
-	}
-	return n.Value
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-}
-
-func isMapping(n *yaml.Node) bool { n = resolve(n); return n != nil && n.Kind == yaml.MappingNode }
-func isSeq(n *yaml.Node) bool     { n = resolve(n); return n != nil && n.Kind == yaml.SequenceNode }
-
-// items returns a sequence's elements (nil for anything else).
-func items(n *yaml.Node) []*yaml.Node {
-	n = resolve(n)
-	if n == nil || n.Kind != yaml.SequenceNode {
-		return nil
-	}
-	out := make([]*yaml.Node, 0, len(n.Content))
-	for _, c := range n.Content {
-		if c = resolve(c); c != nil {
-			out = append(out, c)
-		}
-	}
-	return out
-}
 
 // budget bounds the work of converting a node tree (alias expansion, depth).
 type budget struct {
@@ -375,7 +164,7 @@ func scalarValue(n *yaml.Node) any {
 
 // intValue returns a scalar's integer value.
 func intValue(n *yaml.Node) (int64, bool) {
-	n = resolve(n)
+	n = yamlnode.Resolve(n)
 	if n == nil || n.Kind != yaml.ScalarNode {
 		return 0, false
 	}
@@ -399,7 +188,7 @@ func intValue(n *yaml.Node) (int64, bool) {
 
 // boolValue returns a scalar's boolean value.
 func boolValue(n *yaml.Node) (bool, bool) {
-	n = resolve(n)
+	n = yamlnode.Resolve(n)
 	if n == nil || n.Kind != yaml.ScalarNode {
 		return false, false
 	}

@@ -1,6 +1,7 @@
 package openshift_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
@@ -45,8 +48,8 @@ func editWorkspace(tb testing.TB, config string, withRoute bool) (*diagnostics.S
 	}
 	path := filepath.Join(dir, "Dockerfile")
 	os.WriteFile(path, []byte(benchDockerfile()), 0o644)
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
-	s.Diagnose(path) // warm the disk cache and the config
+	s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
+	s.Diagnose(context.Background(), path) // warm the disk cache and the config
 	return s, path
 }
 
@@ -56,7 +59,7 @@ func edit(s *diagnostics.Snapshot, path string, i int) (*diagnostics.Snapshot, t
 	text := strings.Replace(benchDockerfile(), "EXPOSE 8080", fmt.Sprintf("EXPOSE %d", 8080+i%2), 1)
 	start := time.Now()
 	s = s.WithFile(path, int32(i+1), "dockerfile", text)
-	s.Diagnose(path)
+	s.Diagnose(context.Background(), path)
 	return s, time.Since(start)
 }
 
@@ -127,7 +130,7 @@ func benchRules(b *testing.B, config string) {
 	s, path := editWorkspace(b, config, false)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s.Diagnose(path)
+		s.Diagnose(context.Background(), path)
 	}
 }
 
@@ -137,7 +140,7 @@ func BenchmarkDockerfileRulesOpenShift(b *testing.B)  { benchRules(b, "profile: 
 // NR502 alone on a freshly parsed model per iteration.
 func BenchmarkNR502FreshModel(b *testing.B) {
 	src := benchDockerfile()
-	s := diagnostics.NewSnapshot([]string{b.TempDir()}, diagnostics.Config{})
+	s := alltest.Engine().NewSnapshot([]string{b.TempDir()}, diagnostics.Config{})
 	cfg := diagnostics.Config{}
 	var files []*diagnostics.File
 	for i := 0; i < b.N; i++ {

@@ -1,14 +1,16 @@
 package openshift_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
+
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
-	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/helm/helmrender" // charts render with Helm's engine in-process
 
 	"sigs.k8s.io/yaml"
 
@@ -58,7 +60,7 @@ func TestCorpusReadiness(t *testing.T) {
 		t.Fatal("no corpus Dockerfiles")
 	}
 	sort.Strings(files)
-	snap := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
+	snap := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
 	agree, total := 0, 0
 	for _, p := range files {
 		rel := "dockerfile/" + filepath.Base(p)
@@ -94,7 +96,7 @@ func TestCorpusTemplates(t *testing.T) {
 	if len(files) != 2 {
 		t.Fatalf("%d OpenShift templates, want 2", len(files))
 	}
-	snap := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
+	snap := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
 	for _, p := range files {
 		rel := "openshift/" + filepath.Base(p)
 		lab, ok := l.Files[rel]
@@ -108,7 +110,7 @@ func TestCorpusTemplates(t *testing.T) {
 			}
 		}
 		var got []string
-		for _, fd := range snap.Diagnose(p) {
+		for _, fd := range snap.Diagnose(context.Background(), p) {
 			if fd.RuleID == "NR503" || fd.RuleID == "NR504" {
 				got = append(got, fd.String())
 			}
@@ -125,7 +127,7 @@ func TestCorpusTemplates(t *testing.T) {
 func TestCorpusManifests(t *testing.T) {
 	dir := diagtest.CorpusDir(t)
 	l := readLabels(t, dir)
-	snap := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
+	snap := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
 	n := 0
 	rels := make([]string, 0, len(l.Files))
 	for rel := range l.Files {
@@ -155,7 +157,7 @@ func TestCorpusManifests(t *testing.T) {
 		}
 		n++
 		var got503, got504 []string
-		for _, fd := range snap.Diagnose(filepath.Join(dir, filepath.FromSlash(rel))) {
+		for _, fd := range snap.Diagnose(context.Background(), filepath.Join(dir, filepath.FromSlash(rel))) {
 			switch fd.RuleID {
 			case "NR503":
 				got503 = append(got503, fd.Message)
@@ -188,14 +190,14 @@ func TestCorpusBitnamiAdapts(t *testing.T) {
 			}
 			nr503 := func(s *diagnostics.Snapshot) []string {
 				var out []string
-				for _, fd := range s.Diagnose(values) {
+				for _, fd := range s.Diagnose(context.Background(), values) {
 					if fd.RuleID == "NR404" && strings.HasPrefix(fd.Message, "NR503 ") {
 						out = append(out, fd.Message)
 					}
 				}
 				return out
 			}
-			base := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
+			base := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{Profile: "openshift"})
 			if got := nr503(base); len(got) != 0 {
 				t.Errorf("adaptSecurityContext auto on OpenShift: NR503 findings %q", got)
 			}

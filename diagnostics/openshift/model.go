@@ -1,6 +1,7 @@
 package openshift
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 )
 
 // ExampleRange is the uid-range annotation the explanations use when the workspace has none.
@@ -35,11 +37,6 @@ func ArbitraryUID(ns *Namespace) string {
 	return b.String()
 }
 
-func init() {
-	diagnostics.RegisterHover(diagnostics.KindDockerfile, hoverDockerfile)
-	diagnostics.RegisterHover(diagnostics.KindManifest, hoverManifest)
-}
-
 // profileLine is the hover's last line: why the profile is on.
 func profileLine(s *diagnostics.Snapshot, path string) string {
 	r := Why(s, path)
@@ -47,7 +44,7 @@ func profileLine(s *diagnostics.Snapshot, path string) string {
 }
 
 // hoverDockerfile explains the model on the built stage's USER and FROM lines.
-func hoverDockerfile(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnostics.Hover {
+func hoverDockerfile(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnostics.Hover {
 	if s.ProfileFor(f.Path) != diagnostics.ProfileOpenShift {
 		return nil
 	}
@@ -72,7 +69,7 @@ func anyNamespace(s *diagnostics.Snapshot) *Namespace {
 
 // hoverManifest explains the model on securityContext keys, on OpenShift objects' kinds and
 // on a Namespace's uid-range annotation.
-func hoverManifest(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnostics.Hover {
+func hoverManifest(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnostics.Hover {
 	if s.ProfileFor(f.Path) != diagnostics.ProfileOpenShift {
 		return nil
 	}
@@ -96,7 +93,7 @@ func hoverManifest(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *
 			if sc.Key == nil {
 				continue
 			}
-			if rg := kube.Range(m.Lines, sc.Key); rg.Contains(pos) {
+			if rg := yamlnode.Range(m.Lines, sc.Key); rg.Contains(pos) {
 				return &diagnostics.Hover{Range: rg, Markdown: ArbitraryUID(NamespaceFor(s, w.Object)) + profileLine(s, f.Path)}
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 )
 
 // Annotations OpenShift puts on every project's Namespace (SPEC §6).
@@ -113,7 +114,7 @@ func Namespaces(s *diagnostics.Snapshot) []*Namespace {
 				if err != nil {
 					continue
 				}
-				ns := &Namespace{Name: o.Name, File: p, UIDs: uids, Groups: uids, Range: kube.Range(m.Lines, uv), Raw: uv.Value}
+				ns := &Namespace{Name: o.Name, File: p, UIDs: uids, Groups: uids, Range: yamlnode.Range(m.Lines, uv), Raw: uv.Value}
 				if _, gv := getKey(ann, AnnotationSupplementalGroups); gv != nil && gv.Kind == yaml.ScalarNode {
 					if gs, err := ParseIDRanges(gv.Value); err == nil {
 						ns.Groups = gs

@@ -114,17 +114,17 @@ func FirstOpenShiftObject(s *diagnostics.Snapshot) *ProfileReason {
 	return r
 }
 
-func init() {
-	diagnostics.RegisterInspectAnnotation(func(s *diagnostics.Snapshot, f *diagnostics.File) (string, any) {
-		if f.Kind != diagnostics.KindDockerfile && f.Kind != diagnostics.KindManifest {
-			return "", nil
-		}
-		r := Why(s, f.Path)
-		if r.Profile != diagnostics.ProfileOpenShift {
-			return "", nil
-		}
-		return "profile", inspectProfile{ProfileReason: r, Why: r.String()}
-	})
+// annotate adds the "profile" entry to the inspect output of Dockerfiles and manifests
+// under the openshift profile.
+func annotate(s *diagnostics.Snapshot, f *diagnostics.File) (string, any) {
+	if f.Kind != diagnostics.KindDockerfile && f.Kind != diagnostics.KindManifest {
+		return "", nil
+	}
+	r := Why(s, f.Path)
+	if r.Profile != diagnostics.ProfileOpenShift {
+		return "", nil
+	}
+	return "profile", inspectProfile{ProfileReason: r, Why: r.String()}
 }
 
 // inspectProfile is the "profile" entry of `nonroot-ls inspect` under the openshift profile.

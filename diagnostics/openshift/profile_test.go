@@ -1,11 +1,14 @@
 package openshift_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
@@ -18,7 +21,7 @@ const route = "apiVersion: route.openshift.io/v1\nkind: Route\nmetadata:\n  name
 const namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  annotations:\n    openshift.io/sa.scc.uid-range: 1000940000/10000\n"
 
 func TestWhy(t *testing.T) {
-	s, dir := diagtest.Workspace(t, map[string]string{"app/Dockerfile": "FROM alpine\n", "deploy/route.yaml": route})
+	s, dir := diagtest.Workspace(t, alltest.Engine(), map[string]string{"app/Dockerfile": "FROM alpine\n", "deploy/route.yaml": route})
 	r := openshift.Why(s, filepath.Join(dir, "app/Dockerfile"))
 	if r.Profile != diagnostics.ProfileOpenShift || r.Because != "openshift-objects" || r.Source != "deploy/route.yaml" || r.Line != 2 || r.Object != "Route/frontend" {
 		t.Errorf("detected: %+v", r)
@@ -27,7 +30,7 @@ func TestWhy(t *testing.T) {
 		t.Errorf("detected: %q", got)
 	}
 
-	s, dir = diagtest.Workspace(t, map[string]string{"Dockerfile": "FROM alpine\n", ".nonroot-ls.yaml": "profile: openshift\n"})
+	s, dir = diagtest.Workspace(t, alltest.Engine(), map[string]string{"Dockerfile": "FROM alpine\n", ".nonroot-ls.yaml": "profile: openshift\n"})
 	if r := openshift.Why(s, filepath.Join(dir, "Dockerfile")); r.Because != "configuration" || r.Source != ".nonroot-ls.yaml" {
 		t.Errorf("configured: %+v", r)
 	}
@@ -38,19 +41,19 @@ func TestWhy(t *testing.T) {
 		t.Errorf("settings: %+v", r)
 	}
 
-	s, dir = diagtest.Workspace(t, map[string]string{"Dockerfile": "FROM alpine\n"})
+	s, dir = diagtest.Workspace(t, alltest.Engine(), map[string]string{"Dockerfile": "FROM alpine\n"})
 	if r := openshift.Why(s, filepath.Join(dir, "Dockerfile")); r.Profile != diagnostics.ProfileKubernetes || r.Because != "default" {
 		t.Errorf("default: %+v", r)
 	}
 }
 
 func TestHoverExplainsArbitraryUID(t *testing.T) {
-	s, dir := diagtest.Workspace(t, map[string]string{
+	s, dir := diagtest.Workspace(t, alltest.Engine(), map[string]string{
 		"Dockerfile":     "FROM alpine:3.20\nUSER 10001:0\nCMD [\"app\"]\n",
 		"route.yaml":     route,
 		"namespace.yaml": namespace,
 	})
-	h := s.Hover(filepath.Join(dir, "Dockerfile"), text.Pos{Line: 1, Col: 2})
+	h := s.Hover(context.Background(), filepath.Join(dir, "Dockerfile"), text.Pos{Line: 1, Col: 2})
 	if h == nil {
 		t.Fatal("no hover on USER")
 	}
@@ -60,23 +63,23 @@ func TestHoverExplainsArbitraryUID(t *testing.T) {
 		}
 	}
 	// On the namespace's annotation, and on the Route's kind.
-	if h := s.Hover(filepath.Join(dir, "namespace.yaml"), text.Pos{Line: 5, Col: 40}); h == nil || !strings.Contains(h.Markdown, "namespace `shop`") {
+	if h := s.Hover(context.Background(), filepath.Join(dir, "namespace.yaml"), text.Pos{Line: 5, Col: 40}); h == nil || !strings.Contains(h.Markdown, "namespace `shop`") {
 		t.Errorf("hover on uid-range: %+v", h)
 	}
-	if h := s.Hover(filepath.Join(dir, "route.yaml"), text.Pos{Line: 1, Col: 7}); h == nil || !strings.Contains(h.Markdown, "OpenShift object") {
+	if h := s.Hover(context.Background(), filepath.Join(dir, "route.yaml"), text.Pos{Line: 1, Col: 7}); h == nil || !strings.Contains(h.Markdown, "OpenShift object") {
 		t.Errorf("hover on kind: Route: %+v", h)
 	}
 
 	// Not under the kubernetes profile.
-	s, dir = diagtest.Workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nUSER 10001:0\nCMD [\"app\"]\n"})
-	if h := s.Hover(filepath.Join(dir, "Dockerfile"), text.Pos{Line: 1, Col: 2}); h != nil && strings.Contains(h.Markdown, "arbitrary uid in group 0") {
+	s, dir = diagtest.Workspace(t, alltest.Engine(), map[string]string{"Dockerfile": "FROM alpine:3.20\nUSER 10001:0\nCMD [\"app\"]\n"})
+	if h := s.Hover(context.Background(), filepath.Join(dir, "Dockerfile"), text.Pos{Line: 1, Col: 2}); h != nil && strings.Contains(h.Markdown, "arbitrary uid in group 0") {
 		t.Errorf("openshift hover under the kubernetes profile:\n%s", h.Markdown)
 	}
 }
 
 func TestInspectSaysWhyProfileIsOn(t *testing.T) {
-	s, dir := diagtest.Workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nUSER 10001:0\n", "route.yaml": route})
-	v, err := s.Inspect(filepath.Join(dir, "Dockerfile"))
+	s, dir := diagtest.Workspace(t, alltest.Engine(), map[string]string{"Dockerfile": "FROM alpine:3.20\nUSER 10001:0\n", "route.yaml": route})
+	v, err := s.Inspect(context.Background(), filepath.Join(dir, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +97,8 @@ func TestInspectSaysWhyProfileIsOn(t *testing.T) {
 		t.Errorf("inspect: %s", data)
 	}
 	// The kubernetes profile adds nothing.
-	s, dir = diagtest.Workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nUSER 10001:0\n"})
-	v, _ = s.Inspect(filepath.Join(dir, "Dockerfile"))
+	s, dir = diagtest.Workspace(t, alltest.Engine(), map[string]string{"Dockerfile": "FROM alpine:3.20\nUSER 10001:0\n"})
+	v, _ = s.Inspect(context.Background(), filepath.Join(dir, "Dockerfile"))
 	if data, _ := json.Marshal(v); strings.Contains(string(data), `"profile"`) {
 		t.Errorf("kubernetes inspect has a profile: %s", data)
 	}

@@ -6,17 +6,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/openshift"
+
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
-	_ "github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 )
 
-func TestRules(t *testing.T) { diagtest.RunFixtures(t, "NR5") }
+func TestRules(t *testing.T) { diagtest.RunFixtures(t, alltest.Engine(), "NR5") }
 
 // Every NR5xx rule has fixtures, runs only in the openshift profile and has a complete Doc.
 func TestEveryRule(t *testing.T) {
 	n := 0
-	for _, r := range diagnostics.Rules() {
+	for _, r := range openshift.Rules {
 		if !strings.HasPrefix(r.ID, "NR5") {
 			continue
 		}

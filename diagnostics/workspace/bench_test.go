@@ -35,7 +35,7 @@ func BenchmarkColdIndex(b *testing.B) {
 		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
 			var s *diagnostics.Snapshot
 			for b.Loop() {
-				s = diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+				s = testEngine(b).NewSnapshot([]string{dir}, diagnostics.Config{})
 				s.Index(context.Background(), nil)
 			}
 			linked := 0
@@ -80,7 +80,7 @@ func peakRSSMiB() float64 {
 func BenchmarkEditGraph(b *testing.B) {
 	dir := b.TempDir()
 	genWorkspace(b, dir, 10000)
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	s := testEngine(b).NewSnapshot([]string{dir}, diagnostics.Config{})
 	For(s)
 	df := filepath.Join(s.Roots()[0], "services", "svc00007", "Dockerfile")
 	v := int32(1)
@@ -117,7 +117,7 @@ func BenchmarkEditRepublish(b *testing.B) {
 	if _, _, err := workspacetest.GenerateHot(dir); err != nil {
 		b.Fatal(err)
 	}
-	s := diagnostics.NewSnapshot([]string{dir}, diagnostics.Config{})
+	s := testEngine(b).NewSnapshot([]string{dir}, diagnostics.Config{})
 	s.Index(context.Background(), nil)
 	df := filepath.Join(s.Roots()[0], "services", "hot", "Dockerfile")
 	users := []string{"app", "10001"}
@@ -134,7 +134,7 @@ func BenchmarkEditRepublish(b *testing.B) {
 		}
 		nr301 := 0
 		for _, p := range deps {
-			for _, f := range s.Diagnose(p) {
+			for _, f := range s.Diagnose(context.Background(), p) {
 				if f.RuleID == "NR301" {
 					nr301++
 				}

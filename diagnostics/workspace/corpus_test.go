@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +35,7 @@ func TestCorpusKubeStateMetrics(t *testing.T) {
 		t.Fatalf("link = %s", describe(s, l))
 	}
 	manifest := filepath.Join(s.Roots()[0], "examples/standard/deployment.yaml")
-	if fs := s.Diagnose(manifest); len(fs) != 0 {
+	if fs := s.Diagnose(context.Background(), manifest); len(fs) != 0 {
 		t.Fatalf("findings with runAsUser 65534: %v", fs)
 	}
 	without := strings.Replace(string(dep), "runAsUser: 65534", "runAsGroup: 65534", 1)
@@ -42,7 +43,7 @@ func TestCorpusKubeStateMetrics(t *testing.T) {
 		t.Fatal("the corpus Deployment no longer sets runAsUser: 65534")
 	}
 	s = s.WithFile(manifest, 1, "yaml", without)
-	fs := s.Diagnose(manifest)
+	fs := s.Diagnose(context.Background(), manifest)
 	if len(fs) != 1 || fs[0].RuleID != "NR301" || !strings.Contains(fs[0].Message, "non-numeric user (nobody)") {
 		t.Fatalf("findings without runAsUser: %v", fs)
 	}

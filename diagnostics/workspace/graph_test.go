@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,7 @@ func snap(t testing.TB, dir string) *diagnostics.Snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return diagnostics.NewSnapshot([]string{abs}, diagnostics.Config{})
+	return testEngine(t).NewSnapshot([]string{abs}, diagnostics.Config{})
 }
 
 func relT(s *diagnostics.Snapshot, p string) string {
@@ -246,7 +247,7 @@ func TestDependentsAndInspect(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "docker-bake.hcl", "target \"x\" {\n  tags = [\"a\"\n")
 	s = snap(t, dir)
-	fs := s.Diagnose(filepath.Join(s.Roots()[0], "docker-bake.hcl"))
+	fs := s.Diagnose(context.Background(), filepath.Join(s.Roots()[0], "docker-bake.hcl"))
 	if len(fs) != 1 || fs[0].RuleID != "NR001" || !strings.Contains(fs[0].Message, "invalid bake file") {
 		t.Errorf("bake NR001 = %v", fs)
 	}

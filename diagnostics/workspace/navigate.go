@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -8,16 +9,8 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 )
-
-func init() {
-	for _, k := range []diagnostics.FileKind{diagnostics.KindManifest, diagnostics.KindCompose} {
-		diagnostics.RegisterHover(k, hoverImage)
-		diagnostics.RegisterDefinition(k, definition)
-	}
-	diagnostics.RegisterReferences(diagnostics.KindDockerfile, references)
-	dockerfile.SetTargetResolver(func(s *diagnostics.Snapshot, path string) string { return For(s).TargetOf(path) })
-}
 
 // TargetOf returns the build target the most trusted link gives a Dockerfile ("" for its last
 // stage): the target NR1xx judge.
@@ -47,7 +40,7 @@ func built(s *diagnostics.Snapshot, l *Link) (*dockerfile.Model, *dockerfile.Sta
 
 // definition: on an image of a manifest container or compose service, the FROM instruction of
 // the linked Dockerfile's built stage.
-func definition(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) []diagnostics.Location {
+func definition(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) []diagnostics.Location {
 	u, ok := For(s).UseAt(f.Path, pos)
 	if !ok || u.Link == nil {
 		return nil
@@ -61,7 +54,7 @@ func definition(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) []di
 
 // references: on a Dockerfile's FROM or USER, every manifest container and compose service
 // that runs a stage built on it (the stage itself, or a later stage whose ancestry holds it).
-func references(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) []diagnostics.Location {
+func references(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) []diagnostics.Location {
 	m := dockerfile.Of(f)
 	if m.Fatal {
 		return nil
@@ -88,7 +81,7 @@ func references(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) []di
 
 // hoverImage: on an image (manifest container, compose service) the link and its evidence,
 // the image's effective user, and who the container will run as.
-func hoverImage(s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnostics.Hover {
+func hoverImage(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File, pos text.Pos) *diagnostics.Hover {
 	g := For(s)
 	u, ok := g.UseAt(f.Path, pos)
 	if !ok {
@@ -159,7 +152,7 @@ func runsAs(s *diagnostics.Snapshot, f *diagnostics.File, u Use, iu dockerfile.U
 	m := kube.ForFile(f)
 	for _, w := range m.Workloads {
 		for _, c := range w.Containers {
-			if c.ImageNode == nil || kube.Range(m.Lines, c.ImageNode) != u.Range {
+			if c.ImageNode == nil || yamlnode.Range(m.Lines, c.ImageNode) != u.Range {
 				continue
 			}
 			if uid, ok := c.Effective.RunAsUser.Int(); ok {

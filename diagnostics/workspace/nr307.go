@@ -1,11 +1,15 @@
 package workspace
 
 import (
+	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
+	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
 // rootUser reports whether a compose `user:` value is root: "0", "root", "0:…", "root:…".
@@ -21,6 +25,7 @@ var NR307 = &diagnostics.Rule{
 	Severity: diagnostics.SeverityWarning,
 	Kinds:    []diagnostics.FileKind{diagnostics.KindCompose},
 	FixTitle: "Set user: \"<uid>:0\" on the service",
+	Fix:      planNR307,
 	Doc: diagnostics.Doc{
 		Why:     "A compose service runs as the image's user unless `user:` says otherwise. Its image (built by a Dockerfile of the workspace, or a well-known image) runs as root and the service sets no `user:`, or the service sets `user: \"0\"`/`root` itself.",
 		Runtime: "The container's processes run as uid 0: a compromised process owns the container and whatever it mounts from the host (bind mounts, the Docker socket).",
@@ -34,7 +39,7 @@ var NR307 = &diagnostics.Rule{
 		g := For(pass.Snapshot)
 		uses := g.UsesIn(pass.File.Path)
 		for _, svc := range c.Services {
-			d := &Data{Compose: c, Service: svc}
+			d := &data{Compose: c, Service: svc}
 			d.UID, _ = pass.Config.User()
 			if svc.HasUser {
 				if !rootUser(svc.User) {
@@ -99,4 +104,31 @@ func baseWhy(b *dockerfile.BaseImage) string {
 		return b.Why
 	}
 	return "its default user is " + b.User
+}
+
+// NR307: user: "<uid>:0" on the compose service; or, for a service built by a Dockerfile of
+// the workspace, a non-root USER in its built stage.
+func planNR307(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding) []diagnostics.Action {
+	d, ok := wsData(s, f)
+	if !ok || d.Service == nil || d.Compose == nil {
+		return nil
+	}
+	file, err := s.File(f.File)
+	if err != nil || d.Service.File != f.File {
+		return nil
+	}
+	cfg := s.ConfigFor(f.File)
+	_, gid := cfg.User()
+	value := strconv.Quote(codeactions.Identity(d.UID, gid))
+	title := fmt.Sprintf("Set user: %s on service %q", value, d.Service.Name)
+	var out []diagnostics.Action
+	if d.Service.HasUser && d.Service.UserFile == f.File {
+		out = append(out, diagnostics.Action{Title: title, Preferred: true, Edits: []diagnostics.FileEdit{{Path: f.File, Edits: []text.Edit{{Range: d.Service.UserRange, NewText: value}}}}})
+	} else if d.Service.Node != nil {
+		e := &codeactions.YAMLEditor{Lines: file.Lines(), Style: codeactions.DetectYAMLStyle(file.Text, d.Compose.Docs)}
+		if edits, err := e.Set(d.Service.Node, []string{"user"}, codeactions.Scalar(value)); err == nil && len(edits) > 0 {
+			out = append(out, diagnostics.Action{Title: title, Preferred: true, Edits: []diagnostics.FileEdit{{Path: f.File, Edits: edits}}})
+		}
+	}
+	return append(out, setUserInDockerfile(s, d, d.UID, gid, false)...)
 }

@@ -1,33 +1,48 @@
 package workspace
 
 import (
+	"context"
 	"path/filepath"
 	"sort"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 )
 
-func init() {
-	diagnostics.RegisterParseCheck(diagnostics.KindBake, func(s *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
-		return bakeDecls(f).problems
-	})
-	diagnostics.RegisterParseCheck(diagnostics.KindSkaffold, func(s *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
-		return skaffoldDecls(f).problems
-	})
-	diagnostics.RegisterParseCheck(diagnostics.KindKustomize, func(s *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
-		return kustomizeDecls(f).problems
-	})
-	diagnostics.RegisterParseCheck(diagnostics.KindCompose, func(s *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
-		if c := ComposeFor(s, f.Path); c.Err != nil {
-			return []diagnostics.Problem{yamlProblem(f, c.Err)}
-		}
-		return nil
-	})
-	diagnostics.KeepMemo(usesKey{})
-	diagnostics.KeepMemo(declsKey{})
-	diagnostics.RegisterIndexer(indexFile, func(s *diagnostics.Snapshot) { For(s) })
-	diagnostics.RegisterDependents(Dependents)
-	diagnostics.RegisterWorkspaceInspect(func(s *diagnostics.Snapshot) any { return Inspect(s) })
+// Rules are the rules that judge files together, NR301–NR307.
+var Rules = []*diagnostics.Rule{NR301, NR302, NR303, NR304, NR305, NR306, NR307}
+
+// Group is the workspace graph: which Dockerfile builds the image each manifest and compose
+// service runs (and which build target), the link sources' parse problems, hovers and
+// navigation on `image:`, references from Dockerfiles, the files that depend on a change,
+// and the links for `inspect`.
+var Group = &diagnostics.Group{
+	Name: "workspace",
+	Parse: map[diagnostics.FileKind]diagnostics.ParseFunc{
+		diagnostics.KindBake: func(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
+			return bakeDecls(f).problems
+		},
+		diagnostics.KindSkaffold: func(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
+			return skaffoldDecls(f).problems
+		},
+		diagnostics.KindKustomize: func(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
+			return kustomizeDecls(f).problems
+		},
+		diagnostics.KindCompose: func(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
+			if c := ComposeFor(s, f.Path); c.Err != nil {
+				return []diagnostics.Problem{yamlProblem(f, c.Err)}
+			}
+			return nil
+		},
+	},
+	Hover:            map[diagnostics.FileKind]diagnostics.HoverFunc{diagnostics.KindManifest: hoverImage, diagnostics.KindCompose: hoverImage},
+	Definition:       map[diagnostics.FileKind]diagnostics.Navigator{diagnostics.KindManifest: definition, diagnostics.KindCompose: definition},
+	References:       map[diagnostics.FileKind]diagnostics.Navigator{diagnostics.KindDockerfile: references},
+	Index:            indexFile,
+	IndexWorkspace:   func(s *diagnostics.Snapshot) { For(s) },
+	Kept:             []any{usesKey{}, declsKey{}},
+	Dependents:       Dependents,
+	InspectWorkspace: func(s *diagnostics.Snapshot) any { return Inspect(s) },
+	BuildTarget:      func(s *diagnostics.Snapshot, path string) string { return For(s).TargetOf(path) },
 }
 
 // indexFile builds what the graph reads of f: a manifest's image uses, a link source's

@@ -1,12 +1,14 @@
 package workspace
 
 import (
+	"context"
 	"strconv"
 
-	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
@@ -16,7 +18,7 @@ import (
 // what the workspace rules find (the Dockerfile and Kubernetes groups have their own).
 func onlyWorkspaceRules() diagnostics.Config {
 	c := diagnostics.Config{Rules: map[string]string{}}
-	for _, r := range diagnostics.Rules() {
+	for _, r := range testRules {
 		if r.ID != "NR001" && !strings.HasPrefix(r.ID, "NR3") {
 			c.Rules[r.ID] = "off"
 		}
@@ -32,7 +34,7 @@ func TestFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			diagtest.RunSnapshot(t, diagnostics.NewSnapshot([]string{abs}, onlyWorkspaceRules()))
+			diagtest.RunSnapshot(t, testEngine(t).NewSnapshot([]string{abs}, onlyWorkspaceRules()))
 		})
 	}
 }
@@ -59,7 +61,7 @@ func TestRelatedPointsAtTheOtherFile(t *testing.T) {
 	} {
 		s := snap(t, filepath.Join(fixtures, c.dir))
 		s = s.WithSettings(onlyWorkspaceRules())
-		fs := s.Diagnose(filepath.Join(s.Roots()[0], c.file))
+		fs := s.Diagnose(context.Background(), filepath.Join(s.Roots()[0], c.file))
 		if len(fs) != 1 {
 			t.Fatalf("%s: %d findings: %v", c.dir, len(fs), fs)
 		}
@@ -87,7 +89,7 @@ func TestHoverAndNavigation(t *testing.T) {
 			t.Fatal(err)
 		}
 		col := strings.Index(f.Lines().Line(line), "image: ") + len("image: ") + 1
-		h := s.Hover(p, text.Pos{Line: line, Col: col})
+		h := s.Hover(context.Background(), p, text.Pos{Line: line, Col: col})
 		if h == nil {
 			t.Fatalf("%s: no hover at %d:%d", dir, line+1, col+1)
 		}
@@ -113,18 +115,18 @@ func TestHoverAndNavigation(t *testing.T) {
 
 	s := snap(t, filepath.Join(fixtures, "link-compose"))
 	root := s.Roots()[0]
-	defs := s.Definition(filepath.Join(root, "k8s/deploy.yaml"), text.Pos{Line: 11, Col: 20})
+	defs := s.Definition(context.Background(), filepath.Join(root, "k8s/deploy.yaml"), text.Pos{Line: 11, Col: 20})
 	if len(defs) != 1 || relT(s, defs[0].File) != "web/Dockerfile" || defs[0].Range.Start.Line != 4 {
 		t.Errorf("definition = %+v, want the FROM of stage runtime (line 5)", defs)
 	}
 	var refs []string
-	for _, l := range s.References(filepath.Join(root, "web/Dockerfile"), text.Pos{Line: 6, Col: 1}) {
+	for _, l := range s.References(context.Background(), filepath.Join(root, "web/Dockerfile"), text.Pos{Line: 6, Col: 1}) {
 		refs = append(refs, relT(s, l.File)+":"+strconv.Itoa(l.Range.Start.Line+1))
 	}
 	if strings.Join(refs, " ") != "compose.yaml:8 compose.yaml:12 k8s/deploy.yaml:12" {
 		t.Errorf("references of USER in stage runtime = %v", refs)
 	}
-	if got := s.References(filepath.Join(root, "web/Dockerfile"), text.Pos{Line: 10, Col: 1}); len(got) != 0 {
+	if got := s.References(context.Background(), filepath.Join(root, "web/Dockerfile"), text.Pos{Line: 10, Col: 1}); len(got) != 0 {
 		t.Errorf("references of USER in the debug stage (nothing runs it) = %v", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 )
 
 // Use is a place that runs an image: a container of a manifest's pod template, or a compose
@@ -37,7 +38,7 @@ func manifestUses(f *diagnostics.File) []Use {
 					continue
 				}
 				out = append(out, Use{File: f.Path, Kind: diagnostics.KindManifest, Image: c.Image,
-					Range: kube.Range(m.Lines, c.ImageNode), Container: c.Name})
+					Range: yamlnode.Range(m.Lines, c.ImageNode), Container: c.Name})
 			}
 		}
 		return out

@@ -6,7 +6,7 @@
 // Helm's engine links the Kubernetes client types, which cost the language server about
 // 30 MiB of memory and 30 ms of start-up; so the nonroot-ls binary does not link this
 // package: cmd/nonroot-ls-helm does, and nonroot-ls talks to it over a pipe ([Serve]).
-// Importing this package installs the engine in-process as the renderer (tests do that).
+// [Render] is the renderer; tests give it to the engine to render in-process.
 package helmrender
 
 import (
@@ -30,8 +30,6 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm"
 )
-
-func init() { helm.SetRenderer(Render) }
 
 // maxRangeLen bounds the lists that until/untilStep/seq may build.
 const maxRangeLen = 100000

@@ -1,204 +1,57 @@
 package codeactions
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
-	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
-// Helm quick-fixes edit values.yaml: NR401 fills a security context with the restricted
-// block (replacing the commented-out `helm create` scaffold lines of the keys it writes and
-// keeping the other comments), NR404 applies the underlying workload rule's fix to the values
-// key that controls the rendered field.
+// Settings merged into a YAML mapping: a Helm values security context (NR401, NR404) or a
+// kustomize patch. The file's own layout is kept: its indentation unit, whether sequences sit
+// at their key's indentation, its line ending; a `key: {}` with commented-out scaffold lines
+// under it (the `helm create` default) becomes a block mapping, and the scaffold lines of the
+// keys written are replaced while the other comments stay.
 
-func init() {
-	Register("NR401", planNR401)
-	Register("NR404", planNR404)
+// MappingEntry is a key of a YAML mapping as the settings editor needs it.
+type MappingEntry struct {
+	Value    *yaml.Node
+	KeyRange text.Range // the key token
+	// ValueRange is the value when it sits on the key's line (a scalar or a flow
+	// collection such as {}), else the zero range.
+	ValueRange text.Range
 }
 
-// hvEntry is one setting to ensure in a values mapping.
-type hvEntry struct {
-	Key      string
-	Scalar   string    // a scalar value
-	Children []hvEntry // a nested mapping
-	Items    []string  // a sequence of scalars that must contain these items
-	// ReplaceOnly, when set, replaces an existing scalar only when it equals this value
-	// (runAsUser: 0 is replaced, runAsUser: 1001 is kept).
-	ReplaceOnly string
-	NoInsert    bool // do not add the key when it is absent
+// EnsureSettings plans the edits that make the mapping under e hold the settings (nil when
+// they already hold, or the value is not a block mapping or empty).
+func EnsureSettings(lines *text.Lines, e MappingEntry, es []diagnostics.Setting) []text.Edit {
+	st := styleOf(lines)
+	if IsEmptyMapping(e.Value) {
+		return fillMapping(lines, e, es, st)
+	}
+	if e.Value.Kind != yaml.MappingNode || e.Value.Style&yaml.FlowStyle != 0 {
+		return nil
+	}
+	return mergeMapping(lines, e.Value, es, st)
 }
 
-func restrictedBlock(pod, podSibling bool, uid int) []hvEntry {
-	seccomp := hvEntry{Key: "seccompProfile", Children: []hvEntry{{Key: "type", Scalar: "RuntimeDefault"}}}
-	runAsUser := hvEntry{Key: "runAsUser", Scalar: strconv.Itoa(uid), ReplaceOnly: "0"}
-	if pod {
-		return []hvEntry{{Key: "runAsNonRoot", Scalar: "true"}, runAsUser, seccomp}
-	}
-	block := []hvEntry{
-		{Key: "allowPrivilegeEscalation", Scalar: "false"},
-		{Key: "capabilities", Children: []hvEntry{{Key: "drop", Items: []string{"ALL"}}}},
-		{Key: "runAsNonRoot", Scalar: "true"},
-	}
-	if !podSibling {
-		block = append(block, runAsUser, seccomp)
-	}
-	return block
-}
-
-func planNR401(s *diagnostics.Snapshot, f diagnostics.Finding) []Action {
-	d, ok := f.Data.(*helm.NR401Data)
-	if !ok {
-		return nil
-	}
-	c := helm.For(s, f.File)
-	if c == nil {
-		return nil
-	}
-	v := c.ValuesFor(f.File)
-	k := v.Lookup(strings.Join(d.Path, "."))
-	if k == nil {
-		return nil
-	}
-	cfg := s.ConfigFor(f.File)
-	uid, _ := cfg.User()
-	// An empty context gets the whole restricted block; one with settings of its own only
-	// what the rule asks for, so the chart's other choices (its uid, its seccomp) stay.
-	block := []hvEntry{{Key: "runAsNonRoot", Scalar: "true"}}
-	title := fmt.Sprintf("Set runAsNonRoot: true in %s", k.Dotted())
-	if isEmptyMapping(k.Value) {
-		block = restrictedBlock(d.Pod, hasPodSibling(v, k), uid)
-		title = fmt.Sprintf("Fill in the restricted %s", k.Dotted())
-	}
-	edits := hvEnsure(v, k, block)
-	if len(edits) == 0 {
-		return nil
-	}
-	return []Action{{Title: title, Preferred: true, Edits: []FileEdit{{Path: f.File, Edits: edits}}}}
-}
-
-func planNR404(s *diagnostics.Snapshot, f diagnostics.Finding) []Action {
-	d, ok := f.Data.(*helm.NR404Data)
-	if !ok || d.SCPath == nil {
-		return nil
-	}
-	if d.Rule == "NR503" {
-		return planNR404RemoveField(s, f, d)
-	}
-	c := helm.For(s, f.File)
-	if c == nil {
-		return nil
-	}
-	v := c.ValuesFor(f.File)
-	k := v.Lookup(strings.Join(d.SCPath, "."))
-	if k == nil {
-		return nil
-	}
-	cfg := s.ConfigFor(f.File)
-	uid, gid := cfg.User()
-	entries := ruleEntries(d.Rule, uid, gid)
-	if len(entries) == 0 {
-		return nil
-	}
-	if d.Pod {
-		for _, e := range entries {
-			if !helm.IsPodField(e.Key) {
-				return nil // a container-only field cannot go into the pod's context
-			}
-		}
-	}
-	var edits []text.Edit
-	if isEmptyMapping(k.Value) {
-		block := restrictedBlock(d.Pod, hasPodSibling(v, k), uid)
-		for _, e := range entries {
-			if !hasEntry(block, e.Key) {
-				block = append(block, e)
-			}
-		}
-		edits = hvEnsure(v, k, block)
-	} else {
-		edits = hvEnsure(v, k, entries)
-	}
-	if len(edits) == 0 {
-		return nil
-	}
-	title := fmt.Sprintf("Set %s in %s (the fix of %s)", entries[0].Key, k.Dotted(), d.Rule)
-	return []Action{{Title: title, Preferred: true, Edits: []FileEdit{{Path: f.File, Edits: edits}}}}
-}
-
-// ruleEntries is each workload rule's fix, as settings of a security context.
-func ruleEntries(rule string, uid, gid int) []hvEntry {
-	u := strconv.Itoa(uid)
-	switch rule {
-	case "NR201":
-		return []hvEntry{{Key: "runAsNonRoot", Scalar: "true"}}
-	case "NR202":
-		return []hvEntry{{Key: "runAsNonRoot", Scalar: "true"}, {Key: "runAsUser", Scalar: u, ReplaceOnly: "0", NoInsert: true}}
-	case "NR203":
-		return []hvEntry{{Key: "allowPrivilegeEscalation", Scalar: "false"}}
-	case "NR204":
-		return []hvEntry{{Key: "capabilities", Children: []hvEntry{{Key: "drop", Items: []string{"ALL"}}}}}
-	case "NR205":
-		return []hvEntry{{Key: "privileged", Scalar: "false"}}
-	case "NR206":
-		return []hvEntry{{Key: "seccompProfile", Children: []hvEntry{{Key: "type", Scalar: "RuntimeDefault"}}}}
-	case "NR207":
-		return []hvEntry{{Key: "fsGroup", Scalar: strconv.Itoa(gid), ReplaceOnly: "\x00"}}
-	case "NR210", "NR306":
-		return []hvEntry{{Key: "capabilities", Children: []hvEntry{{Key: "add", Items: []string{"NET_BIND_SERVICE"}}}}}
-	case "NR301", "NR302":
-		return []hvEntry{{Key: "runAsUser", Scalar: u, ReplaceOnly: "0"}}
-	}
-	return nil
-}
-
-func hasEntry(es []hvEntry, key string) bool {
-	for _, e := range es {
-		if e.Key == key {
-			return true
-		}
-	}
-	return false
-}
-
-// hasPodSibling reports whether k's mapping also holds a pod-level security context.
-func hasPodSibling(v *helm.Values, k *helm.Key) bool {
-	parent := v.Root
-	if len(k.Path) > 1 {
-		p := v.Lookup(strings.Join(k.Path[:len(k.Path)-1], "."))
-		if p == nil {
-			return false
-		}
-		parent = p.Value
-	}
-	for i := 0; i+1 < len(parent.Content); i += 2 {
-		n := strings.ToLower(parent.Content[i].Value)
-		if parent.Content[i] != k.Key && strings.HasPrefix(n, "pod") && strings.HasSuffix(n, "securitycontext") {
-			return true
-		}
-	}
-	return false
-}
-
-func isEmptyMapping(n *yaml.Node) bool {
+// IsEmptyMapping reports whether n is `{}` or null.
+func IsEmptyMapping(n *yaml.Node) bool {
 	return (n.Kind == yaml.MappingNode && len(n.Content) == 0) || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
 }
 
-// hvStyle is the values file's layout: indentation unit, whether sequences sit at their
+// layout is the file's layout: indentation unit, whether sequences sit at their
 // key's indentation ("drop:\n- ALL"), and its line ending.
-type hvStyle struct {
+type layout struct {
 	unit    int
 	compact bool
 	eol     string
 }
 
-func styleOf(lines *text.Lines) hvStyle {
-	st := hvStyle{unit: 0, eol: lines.EOL()}
+func styleOf(lines *text.Lines) layout {
+	st := layout{unit: 0, eol: lines.EOL()}
 	prevIndent, prevKey := -1, false
 	for n := 0; n < lines.Count(); n++ {
 		l := lines.Line(n)
@@ -223,7 +76,7 @@ func styleOf(lines *text.Lines) hvStyle {
 }
 
 // render writes entries as block YAML lines at indent.
-func (st hvStyle) render(es []hvEntry, indent int) []string {
+func (st layout) render(es []diagnostics.Setting, indent int) []string {
 	pad := strings.Repeat(" ", indent)
 	var out []string
 	for _, e := range es {
@@ -247,22 +100,8 @@ func (st hvStyle) render(es []hvEntry, indent int) []string {
 	return out
 }
 
-// hvEnsure plans the edits that make the mapping under key k hold the entries.
-func hvEnsure(v *helm.Values, k *helm.Key, es []hvEntry) []text.Edit {
-	lines := v.File.Lines()
-	st := styleOf(lines)
-	if isEmptyMapping(k.Value) {
-		return hvFill(v, k, es, st)
-	}
-	if k.Value.Kind != yaml.MappingNode || k.Value.Style&yaml.FlowStyle != 0 {
-		return nil
-	}
-	return hvMerge(lines, k.Value, es, st)
-}
-
-// hvFill turns `key: {}` (and the commented scaffold under it) into a block mapping.
-func hvFill(v *helm.Values, k *helm.Key, es []hvEntry, st hvStyle) []text.Edit {
-	lines := v.File.Lines()
+// fillMapping turns `key: {}` (and the commented scaffold under it) into a block mapping.
+func fillMapping(lines *text.Lines, k MappingEntry, es []diagnostics.Setting, st layout) []text.Edit {
 	L := k.KeyRange.Start.Line
 	keyIndent := k.KeyRange.Start.Col
 	line := lines.Line(L)
@@ -332,14 +171,14 @@ func hvFill(v *helm.Values, k *helm.Key, es []hvEntry, st hvStyle) []text.Edit {
 	}}
 }
 
-// hvMerge adds or corrects entries in a block mapping.
-func hvMerge(lines *text.Lines, m *yaml.Node, es []hvEntry, st hvStyle) []text.Edit {
+// mergeMapping adds or corrects entries in a block mapping.
+func mergeMapping(lines *text.Lines, m *yaml.Node, es []diagnostics.Setting, st layout) []text.Edit {
 	if len(m.Content) == 0 {
 		return nil
 	}
 	indent := lines.FromRunes(m.Content[0].Line-1, m.Content[0].Column-1).Col
 	var edits []text.Edit
-	var inserts []hvEntry
+	var inserts []diagnostics.Setting
 	for _, e := range es {
 		var kn, vn *yaml.Node
 		for i := 0; i+1 < len(m.Content); i += 2 {
@@ -356,8 +195,8 @@ func hvMerge(lines *text.Lines, m *yaml.Node, es []hvEntry, st hvStyle) []text.E
 		switch {
 		case e.Children != nil:
 			if vn.Kind == yaml.MappingNode && vn.Style&yaml.FlowStyle == 0 && len(vn.Content) > 0 {
-				edits = append(edits, hvMerge(lines, vn, e.Children, st)...)
-			} else if isEmptyMapping(vn) || vn.Kind == yaml.MappingNode && vn.Style&yaml.FlowStyle != 0 && onlyScalars(vn) {
+				edits = append(edits, mergeMapping(lines, vn, e.Children, st)...)
+			} else if IsEmptyMapping(vn) || vn.Kind == yaml.MappingNode && vn.Style&yaml.FlowStyle != 0 && onlyScalars(vn) {
 				edits = append(edits, text.Edit{Range: valueRange(lines, vn), NewText: flowMerge(vn, e.Children)})
 			}
 		case e.Items != nil:
@@ -388,7 +227,7 @@ func onlyScalars(m *yaml.Node) bool {
 }
 
 // flowMerge writes a flow mapping with the entries set ({type: RuntimeDefault}).
-func flowMerge(m *yaml.Node, es []hvEntry) string {
+func flowMerge(m *yaml.Node, es []diagnostics.Setting) string {
 	var parts []string
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
@@ -410,7 +249,7 @@ func flowMerge(m *yaml.Node, es []hvEntry) string {
 }
 
 // ensureItems makes a sequence hold the items.
-func ensureItems(lines *text.Lines, kn, vn *yaml.Node, items []string, st hvStyle) []text.Edit {
+func ensureItems(lines *text.Lines, kn, vn *yaml.Node, items []string, st layout) []text.Edit {
 	var missing []string
 	for _, it := range items {
 		found := false
@@ -514,33 +353,4 @@ func insertAfter(lines *text.Lines, n int, out []string, eol string) text.Edit {
 	}
 	at := text.Pos{Line: n, Col: len(lines.Line(n))}
 	return text.Edit{Range: text.Range{Start: at, End: at}, NewText: eol + strings.Join(out, eol)}
-}
-
-// planNR404RemoveField is NR503's fix through a chart: remove the hard-coded id from the
-// values security context (OpenShift assigns it from the namespace's range), keeping the
-// rest of the context.
-func planNR404RemoveField(s *diagnostics.Snapshot, f diagnostics.Finding, d *helm.NR404Data) []Action {
-	if len(d.Path) != len(d.SCPath)+1 {
-		return nil
-	}
-	c := helm.For(s, f.File)
-	if c == nil {
-		return nil
-	}
-	v := c.ValuesFor(f.File)
-	if v == nil {
-		return nil
-	}
-	sc := v.Lookup(strings.Join(d.SCPath, "."))
-	if sc == nil || sc.Value == nil || sc.Value.Kind != yaml.MappingNode {
-		return nil
-	}
-	field := d.Path[len(d.Path)-1]
-	e := &YAMLEditor{Lines: v.File.Lines(), Style: DetectYAMLStyle(v.File.Text, nil)}
-	ed, err := e.Remove(sc.Value, field)
-	if err != nil {
-		return nil
-	}
-	title := fmt.Sprintf("Remove %s from %s (OpenShift assigns it from the namespace's range)", field, sc.Dotted())
-	return []Action{{Title: title, Preferred: true, Edits: []FileEdit{{Path: f.File, Edits: []text.Edit{ed}}}}}
 }

@@ -1,0 +1,68 @@
+package workspace
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/nonroot-ls/nonroot-ls/codeactions"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+)
+
+// NR301 — runAsNonRoot with an image whose user is a name.
+var NR301 = &diagnostics.Rule{
+	ID:       "NR301",
+	Title:    "runAsNonRoot cannot verify the linked image's named user",
+	Severity: diagnostics.SeverityError,
+	Profiles: clusterProfiles,
+	Kinds:    manifestKinds,
+	FixTitle: "Add runAsUser with the image user's uid (or make the Dockerfile's USER numeric)",
+	Fix:      planNR301,
+	Field:    "runAsUser",
+	Settings: func(uid, gid int) []diagnostics.Setting {
+		return []diagnostics.Setting{{Key: "runAsUser", Scalar: strconv.Itoa(uid), ReplaceOnly: "0"}}
+	},
+	Doc: diagnostics.Doc{
+		Why:     "With `runAsNonRoot: true` and no `runAsUser`, the kubelet must prove from the image that it does not run as root. An image whose USER is a name (`USER app`) gives it nothing to check: the name is resolved only inside the container.",
+		Runtime: "The container never starts: the pod shows `CreateContainerConfigError` with `container has runAsNonRoot and image has non-numeric user (app), cannot verify user is non-root`.",
+		Fix:     "Set `runAsUser` to the user's uid in the manifest, or make the Dockerfile's `USER` numeric (`USER 10001:0`, the uid the Dockerfile gives that user).",
+		Source:  kubeletSource + "image user a name → \"container has runAsNonRoot and image has non-numeric user (NAME), cannot verify user is non-root\"; an explicit non-zero runAsUser skips the image check (SPEC §6).",
+		Bad:     "# Dockerfile\nFROM alpine:3.21\nRUN adduser -D -u 10001 app\nUSER app\n---\n# deployment.yaml\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n    - name: app\n      image: ghcr.io/acme/app:1.0\n",
+		Good:    "# Dockerfile\nFROM alpine:3.21\nRUN adduser -D -u 10001 app\nUSER 10001:0\n---\n# deployment.yaml\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n    - name: app\n      image: ghcr.io/acme/app:1.0\n",
+	},
+	Run: func(pass *diagnostics.Pass) {
+		for _, x := range linkedContainers(pass) {
+			if !runAsNonRootWithoutUser(x.c) || x.user.Kind != dockerfile.KindNamed {
+				continue
+			}
+			related := append([]diagnostics.Related{userRelated(pass.Snapshot, x.link, x.st, x.user)},
+				fieldRelated(x.m, x.c.Effective.RunAsNonRoot, "runAsNonRoot: true is set here, runAsUser nowhere")...)
+			pass.Report(diagnostics.Finding{
+				Range: x.imageRange(),
+				Message: fmt.Sprintf("%s will not start: runAsNonRoot is true, no runAsUser is set, and image %s (built by %s) runs as user %q, a name the kubelet cannot check: \"container has runAsNonRoot and image has non-numeric user (%s), cannot verify user is non-root\" (CreateContainerConfigError)",
+					x.c.Label(), x.c.Image, builtBy(pass.Snapshot, x.link), x.user.Name, x.user.Name),
+				Related: append(related, linkRelated(pass.Snapshot, x.link)...),
+				Data:    x.data(pass),
+			})
+		}
+	},
+}
+
+// NR301: runAsUser with the uid of the image's user in the manifest; or the Dockerfile's USER
+// made numeric with that uid (when the Dockerfile gives the user one).
+func planNR301(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding) []diagnostics.Action {
+	d, ok := wsData(s, f)
+	if !ok {
+		return nil
+	}
+	out := containerSet(s, d, fmt.Sprintf("Add runAsUser: %d to %s", d.UID, d.Container.Label()), []string{"runAsUser"}, codeactions.Scalar(strconv.Itoa(d.UID)))
+	if u := d.User; u.Instr != nil && u.UID != nil && *u.UID > 0 {
+		out = append(out, diagnostics.Action{
+			Title: fmt.Sprintf("Make USER numeric in %s: %s → %d", dfName(s, d.Model.Path), u.Name, *u.UID),
+			Edits: []diagnostics.FileEdit{{Path: d.Model.Path, Edits: []text.Edit{{Range: u.UserPartRange(), NewText: strconv.Itoa(*u.UID)}}}},
+		})
+	}
+	return out
+}

@@ -1,0 +1,62 @@
+package workspace
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/nonroot-ls/nonroot-ls/codeactions"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
+)
+
+// NR302 — runAsNonRoot with an image that runs as root.
+var NR302 = &diagnostics.Rule{
+	ID:       "NR302",
+	Title:    "runAsNonRoot with a linked image that runs as root",
+	Severity: diagnostics.SeverityError,
+	Profiles: clusterProfiles,
+	Kinds:    manifestKinds,
+	FixTitle: "Add runAsUser to the container (or USER to the Dockerfile)",
+	Fix:      planNR302,
+	Field:    "runAsUser",
+	Settings: func(uid, gid int) []diagnostics.Setting {
+		return []diagnostics.Setting{{Key: "runAsUser", Scalar: strconv.Itoa(uid), ReplaceOnly: "0"}}
+	},
+	Doc: diagnostics.Doc{
+		Why:     "`runAsNonRoot: true` without `runAsUser` asks the kubelet to check the image's user, and the Dockerfile that builds the image leaves it as root (no USER, `USER root` or `USER 0`).",
+		Runtime: "The container never starts: the pod shows `CreateContainerConfigError` with `container has runAsNonRoot and image will run as root`.",
+		Fix:     "Add a non-root `USER <uid>:0` to the Dockerfile's built stage, or set `runAsUser` to a non-zero uid in the manifest.",
+		Source:  kubeletSource + "image user 0 → \"container has runAsNonRoot and image will run as root\" (SPEC §6).",
+		Bad:     "# Dockerfile\nFROM debian:12\nCMD [\"/app\"]\n---\n# deployment.yaml\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n    - name: app\n      image: acme/app\n",
+		Good:    "# Dockerfile\nFROM debian:12\nUSER 10001:0\nCMD [\"/app\"]\n---\n# deployment.yaml\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n    - name: app\n      image: acme/app\n",
+	},
+	Run: func(pass *diagnostics.Pass) {
+		for _, x := range linkedContainers(pass) {
+			if !runAsNonRootWithoutUser(x.c) || x.user.Kind != dockerfile.KindRoot {
+				continue
+			}
+			related := append([]diagnostics.Related{userRelated(pass.Snapshot, x.link, x.st, x.user)},
+				fieldRelated(x.m, x.c.Effective.RunAsNonRoot, "runAsNonRoot: true is set here, runAsUser nowhere")...)
+			pass.Report(diagnostics.Finding{
+				Range: x.imageRange(),
+				Message: fmt.Sprintf("%s will not start: runAsNonRoot is true, no runAsUser is set, and image %s (built by %s) runs as root (%s): \"container has runAsNonRoot and image will run as root\" (CreateContainerConfigError)",
+					x.c.Label(), x.c.Image, builtBy(pass.Snapshot, x.link), x.user.From()),
+				Related: append(related, linkRelated(pass.Snapshot, x.link)...),
+				Data:    x.data(pass),
+			})
+		}
+	},
+}
+
+// NR302: runAsUser in the manifest; or a non-root USER in the Dockerfile's built stage.
+func planNR302(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding) []diagnostics.Action {
+	d, ok := wsData(s, f)
+	if !ok {
+		return nil
+	}
+	out := containerSet(s, d, fmt.Sprintf("Add runAsUser: %d to %s", d.UID, d.Container.Label()), []string{"runAsUser"}, codeactions.Scalar(strconv.Itoa(d.UID)))
+	cfg := s.ConfigFor(d.Model.Path)
+	_, gid := cfg.User()
+	return append(out, setUserInDockerfile(s, d, d.UID, gid, false)...)
+}

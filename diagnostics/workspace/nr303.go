@@ -1,0 +1,104 @@
+package workspace
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
+)
+
+// NR303 — the manifest's uid/gid cannot write what the image prepared for its own user.
+var NR303 = &diagnostics.Rule{
+	ID:       "NR303",
+	Title:    "Runtime uid/gid cannot write the paths the image prepared for its user",
+	Severity: diagnostics.SeverityWarning,
+	Profiles: clusterProfiles,
+	Kinds:    manifestKinds,
+	Field:    "runAsGroup",
+	Doc: diagnostics.Doc{
+		Why:     "The Dockerfile gives a path (a data or cache directory) to its own user: `chown 10001 /data` with mode 755. The manifest runs the container as another uid (`runAsUser`, or OpenShift's arbitrary uid with gid 0) whose group has no write access there.",
+		Runtime: "The application fails when it first writes: `Permission denied` on the path, often as a crash loop.",
+		Fix:     "Run as the image's uid, set `runAsGroup`/`fsGroup` to the owning gid, or make the path group-owned by 0 and group-writable in the Dockerfile (`chgrp -R 0 P && chmod -R g=u P`), which works for any uid in group 0.",
+		Source:  "OpenShift restricted-v2: the uid comes from the namespace range, gid 0 is a supplementary group; images should `chgrp -R 0` and `chmod -R g=u` the paths they write (SPEC §6).",
+		Bad:     "# Dockerfile\nFROM alpine:3.21\nRUN mkdir /data && chown 10001 /data && chmod 755 /data\nUSER 10001\n---\n# pod.yaml\nspec:\n  containers:\n    - name: app\n      image: acme/app\n      securityContext:\n        runAsUser: 20000\n",
+		Good:    "# Dockerfile\nFROM alpine:3.21\nRUN mkdir /data && chown 10001:0 /data && chmod 775 /data\nUSER 10001:0\n---\n# pod.yaml\nspec:\n  containers:\n    - name: app\n      image: acme/app\n      securityContext:\n        runAsUser: 20000\n        runAsGroup: 0\n",
+	},
+	Run: func(pass *diagnostics.Pass) {
+		for _, x := range linkedContainers(pass) {
+			if x.user.UID == nil || *x.user.UID == 0 {
+				continue
+			}
+			id, ok := identityOf(x.c, x.user, pass.Profile)
+			if !ok || id.uid == *x.user.UID || id.uid == 0 {
+				continue
+			}
+			for _, p := range writes(x.st, x.user) {
+				if p.Op == "VOLUME" || !ownedBy(p, x.user) {
+					continue
+				}
+				if canWrite(x.st, p.Path, id) {
+					continue
+				}
+				rng := x.imageRange()
+				if id.field != nil {
+					rng = id.field.Range
+				}
+				pp := p
+				d := x.data(pass)
+				d.Path = &pp
+				if p.GID != nil {
+					d.GID = *p.GID
+				}
+				pass.Report(diagnostics.Finding{
+					Range: rng,
+					Message: fmt.Sprintf("%s runs as %s (gid %d), not as the image's uid %d, and %s is owned by uid %d without write access for its groups: writes there fail with \"Permission denied\"",
+						x.c.Label(), id.what, id.gid, *x.user.UID, p.Path, *x.user.UID),
+					Related: append([]diagnostics.Related{{File: x.link.Dockerfile, Range: p.Range,
+						Message: fmt.Sprintf("%s gets owner %s, mode %s here", p.Path, ownerOf(p), modeOf(p))}},
+						userRelated(pass.Snapshot, x.link, x.st, x.user)),
+					Data: d,
+				})
+				break
+			}
+		}
+	},
+}
+
+func ownedBy(p dockerfile.PathPerm, u dockerfile.User) bool {
+	if p.UID != nil && u.UID != nil {
+		return *p.UID == *u.UID
+	}
+	return p.Owner != "" && (p.Owner == u.Name || (u.UID != nil && p.Owner == strconv.Itoa(*u.UID)))
+}
+
+func ownerOf(p dockerfile.PathPerm) string {
+	o := p.Owner
+	if o == "" {
+		o = "unchanged"
+	}
+	if p.Group != "" {
+		o += ":" + p.Group
+	}
+	return o
+}
+
+func modeOf(p dockerfile.PathPerm) string {
+	if p.Mode == "" {
+		return "default"
+	}
+	return p.Mode
+}
+
+// canWrite reports whether the runtime identity can write path in the image (its primary or
+// any supplementary group counts).
+func canWrite(st *dockerfile.Stage, path string, id runtimeIdentity) bool {
+	for _, gid := range append([]int{id.gid}, id.groups...) {
+		uid, g := id.uid, gid
+		u := dockerfile.User{Kind: dockerfile.KindNumeric, UID: &uid, GID: &g, Value: strconv.Itoa(uid) + ":" + strconv.Itoa(g)}
+		if acc, _ := st.WriteAccess(u, path); acc != dockerfile.AccessDenied {
+			return true
+		}
+	}
+	return false
+}

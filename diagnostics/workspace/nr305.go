@@ -1,0 +1,81 @@
+package workspace
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
+	"go.yaml.in/yaml/v3"
+)
+
+// NR305 — a read-only, root-owned volume over a path the image writes.
+var NR305 = &diagnostics.Rule{
+	ID:       "NR305",
+	Title:    "configMap/secret volume mounted over a path the image writes",
+	Severity: diagnostics.SeverityWarning,
+	Profiles: clusterProfiles,
+	Kinds:    manifestKinds,
+	Doc: diagnostics.Doc{
+		Why:     "configMap, secret, projected and downwardAPI volumes are mounted read-only and owned by root. Mounted over a directory the image prepared for its user to write, they hide it.",
+		Runtime: "The application's writes there fail with `Read-only file system` (or `Permission denied`), typically at start when it writes a cache, a pid file or generated config.",
+		Fix:     "Mount the volume on a path the image only reads (or a single file with `subPath`), and keep the writable directory separate (an emptyDir if it must be shared).",
+		Source:  "Kubernetes: configMap and secret volumes are always mounted read-only (since 1.9.6, \"atomic writer\" volumes); their files are owned by root unless fsGroup is set.",
+		Bad:     "# Dockerfile\nRUN mkdir /app/conf && chown 10001 /app/conf\n---\n# pod.yaml\n      volumeMounts:\n        - name: config\n          mountPath: /app/conf\n  volumes:\n    - name: config\n      configMap: {name: app}\n",
+		Good:    "      volumeMounts:\n        - name: config\n          mountPath: /etc/app\n",
+	},
+	Run: func(pass *diagnostics.Pass) {
+		for _, x := range linkedContainers(pass) {
+			if len(x.c.Mounts) == 0 {
+				continue
+			}
+			vols := map[string]*kube.Volume{}
+			for _, v := range x.c.Workload.Volumes {
+				vols[v.Name] = v
+			}
+			paths := writes(x.st, x.user)
+			for _, mt := range x.c.Mounts {
+				v := vols[mt.Name]
+				if v == nil || mt.MountPathNode == nil || hasSubPath(mt.Node) {
+					continue
+				}
+				switch v.Type {
+				case "configMap", "secret", "projected", "downwardAPI":
+				default:
+					continue
+				}
+				mp := strings.TrimSuffix(mt.MountPath, "/")
+				for _, p := range paths {
+					if p.Path != mp && !strings.HasPrefix(p.Path, mp+"/") {
+						continue
+					}
+					pp := p
+					d := x.data(pass)
+					d.Path, d.Mount = &pp, mt
+					what := "writes"
+					if p.Op == "VOLUME" {
+						what = "declares as a VOLUME"
+					}
+					pass.Report(diagnostics.Finding{
+						Range: yamlnode.Range(x.m.Lines, mt.MountPathNode),
+						Message: fmt.Sprintf("%s mounts %s volume %q over %s, which image %s %s (%s line %d): the mount is read-only and owned by root, so writes there fail with \"Read-only file system\"",
+							x.c.Label(), v.Type, v.Name, mt.MountPath, x.c.Image, what, rel(pass.Snapshot, x.link.Dockerfile), p.Range.Start.Line+1),
+						Related: []diagnostics.Related{{File: x.link.Dockerfile, Range: p.Range, Message: fmt.Sprintf("the image prepares %s for writing here", p.Path)}},
+						Data:    d,
+					})
+					break
+				}
+			}
+		}
+	},
+}
+
+func hasSubPath(n *yaml.Node) bool {
+	for _, p := range pairs(n) {
+		if p.key.Value == "subPath" || p.key.Value == "subPathExpr" {
+			return true
+		}
+	}
+	return false
+}
