@@ -47,7 +47,7 @@ type HelmConfig struct {
 	ValuesFiles []string `json:"valuesFiles,omitempty"`
 }
 
-// Default identity for quick-fixes (SPEC §3).
+// Default identity for quick-fixes.
 const (
 	DefaultUID = 10001
 	DefaultGID = 0

@@ -23,7 +23,7 @@ var NR102 = &diagnostics.Rule{
 		Why:     "The USER that is in force at the end of the built stage decides who the container runs as. `root`, `0`, `root:*`, `0:*` — or an ARG/ENV whose value is one of these — make it run as root.",
 		Runtime: "The entrypoint runs as uid 0. Kubernetes with `runAsNonRoot: true` refuses the pod: `container has runAsNonRoot and image will run as root`.",
 		Fix:     "Switch back to a non-root numeric user after the steps that need root: `USER 10001:0` (or the uid the Dockerfile creates).",
-		Source:  "kubelet: `container has runAsNonRoot and image will run as root` (SPEC §6); hadolint DL3002: \"Last USER should not be root\".",
+		Source:  "kubelet: `container has runAsNonRoot and image will run as root`; hadolint DL3002: \"Last USER should not be root\".",
 		Bad:     "FROM debian:bookworm-slim\nUSER root\nCMD [\"app\"]\n",
 		Good:    "FROM debian:bookworm-slim\nUSER 10001:0\nCMD [\"app\"]\n",
 	},

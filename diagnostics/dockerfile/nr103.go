@@ -22,7 +22,7 @@ var NR103 = &diagnostics.Rule{
 		Why:     "Kubernetes can only verify `runAsNonRoot` from the image when its user is numeric: it does not read the image's /etc/passwd. A name also breaks on images without that passwd entry.",
 		Runtime: "With `runAsNonRoot: true` and no `runAsUser`, the kubelet refuses to start the container: `container has runAsNonRoot and image has non-numeric user (NAME), cannot verify user is non-root` (CreateContainerConfigError).",
 		Fix:     "Write the uid the Dockerfile gives the user (`USER 10001` or `USER 10001:0`); when `useradd`/`adduser` creates it without one, add `-u <uid>` so the number is fixed.",
-		Source:  "kubelet: `container has runAsNonRoot and image has non-numeric user (NAME), cannot verify user is non-root` (SPEC §6).",
+		Source:  "kubelet: `container has runAsNonRoot and image has non-numeric user (NAME), cannot verify user is non-root`.",
 		Bad:     "FROM debian:bookworm-slim\nRUN useradd -u 10001 app\nUSER app\n",
 		Good:    "FROM debian:bookworm-slim\nRUN useradd -u 10001 app\nUSER 10001\n",
 	},

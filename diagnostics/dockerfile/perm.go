@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -344,3 +345,228 @@ func writeTargets(c *Command) []Arg {
 	}
 	return nil
 }
+
+// joinPath resolves p against dir and cleans it ("/" based).
+func joinPath(dir, p string) string {
+	if p == "" {
+		return dir
+	}
+	if !strings.HasPrefix(p, "/") {
+		p = strings.TrimSuffix(dir, "/") + "/" + p
+	}
+	return cleanPath(p)
+}
+
+func joinPathKeepSlash(dir, p string) string {
+	j := joinPath(dir, p)
+	if strings.HasSuffix(p, "/") && j != "/" {
+		j += "/"
+	}
+	return j
+}
+
+// cleanPath makes p absolute and lexically clean (no empty, "." or ".." element, no
+// trailing slash).
+func cleanPath(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return path.Clean(p) // no allocation when p is already clean
+}
+
+// under reports whether p is dir or inside it.
+func under(p, dir string) bool {
+	dir = strings.TrimSuffix(dir, "/")
+	return p == dir || dir == "" || strings.HasPrefix(p, dir+"/")
+}
+
+// WritablePaths returns, path by path, the owner, group and mode the build leaves on the
+// paths it creates or changes in the stage and its ancestry (the last change wins).
+func (st *Stage) WritablePaths() []PathPerm {
+	var out []PathPerm
+	idx := map[string]int{}
+	anc := st.Ancestry()
+	for i := len(anc) - 1; i >= 0; i-- {
+		for _, p := range anc[i].Paths {
+			if (p.Op == "COPY" || p.Op == "ADD") && p.Owner == "0" && p.Mode == "" {
+				continue // plain copies: not a path prepared for writing
+			}
+			j, ok := idx[p.Path]
+			if !ok {
+				idx[p.Path] = len(out)
+				out = append(out, p)
+				continue
+			}
+			q := &out[j]
+			if p.Owner != "" {
+				q.Owner, q.UID, q.owner = p.Owner, p.UID, p.owner
+			}
+			if p.Group != "" || p.GID != nil {
+				q.Group, q.GID = p.Group, p.GID
+			}
+			if p.Mode != "" {
+				q.Mode, q.bits = p.Mode, p.bits
+			}
+			q.Range, q.Instr, q.Op = p.Range, p.Instr, p.Op
+		}
+	}
+	return out
+}
+
+// Access is what the model knows about whether a user can write a path.
+type Access int
+
+const (
+	AccessUnknown  Access = iota // nothing in this Dockerfile decides it
+	AccessWritable               // owned by the user, or group/other writable for it
+	AccessDenied                 // the build leaves it owned by someone else without write access for the user
+)
+
+// WriteAccess says whether user u can write path p when the stage is run (considering the
+// changes the build makes to p and, for recursive changes, to its parents).
+func (st *Stage) WriteAccess(u User, p string) (Access, *PathPerm) {
+	if under(p, "/tmp") || under(p, "/var/tmp") || under(p, "/dev/shm") {
+		return AccessWritable, nil
+	}
+	if u.Kind == KindRoot {
+		return AccessWritable, nil
+	}
+	var owner *User
+	var gid *int
+	var group string
+	bits := -1
+	var last *PathPerm
+	anc := st.Ancestry()
+	for i := len(anc) - 1; i >= 0; i-- {
+		for j := range anc[i].Paths {
+			q := &anc[i].Paths[j]
+			if q.Path != p && !(q.Recursive && under(p, q.Path)) {
+				continue
+			}
+			last = q
+			if q.Owner != "" {
+				owner = q.owner
+			}
+			if q.Group != "" || q.GID != nil {
+				gid, group = q.GID, q.Group
+			}
+			switch {
+			case q.bits >= 0:
+				bits = q.bits
+			case q.Mode != "":
+				base := bits
+				if base < 0 {
+					base = 0o755
+				}
+				bits = applySymbolic(base, q.Mode)
+			}
+		}
+	}
+	if last == nil {
+		return AccessUnknown, nil
+	}
+	if bits < 0 {
+		bits = 0o755
+	}
+	if bits&0o002 != 0 {
+		return AccessWritable, last
+	}
+	if owner != nil && sameUser(*owner, u) && bits&0o200 != 0 {
+		return AccessWritable, last
+	}
+	if bits&0o020 != 0 {
+		ugid := u.GID
+		if ugid == nil && u.Group == "" {
+			if cu := st.findUser(u.Name, nil); cu != nil && u.Kind == KindNamed {
+				ugid = cu.GID
+			}
+		}
+		if gid != nil && ugid != nil && *gid == *ugid {
+			return AccessWritable, last
+		}
+		if group != "" && (group == u.Group || group == u.Name) {
+			return AccessWritable, last
+		}
+		if gid == nil && ugid == nil {
+			return AccessUnknown, last
+		}
+	}
+	if owner == nil {
+		return AccessUnknown, last
+	}
+	return AccessDenied, last
+}
+
+func sameUser(a, b User) bool {
+	if a.UID != nil && b.UID != nil {
+		return *a.UID == *b.UID
+	}
+	return a.Name != "" && a.Name == b.Name || a.Value != "" && strings.SplitN(a.Value, ":", 2)[0] == strings.SplitN(b.Value, ":", 2)[0]
+}
+
+// applySymbolic applies a chmod mode (octal or symbolic, e.g. "g+rwX,o-w", "g=u") to bits.
+func applySymbolic(bits int, mode string) int {
+	if n, err := strconv.ParseUint(mode, 8, 32); err == nil {
+		return int(n)
+	}
+	for _, clause := range strings.Split(mode, ",") {
+		i := 0
+		who := 0
+		for i < len(clause) && strings.IndexByte("ugoa", clause[i]) >= 0 {
+			switch clause[i] {
+			case 'u':
+				who |= 0o4700
+			case 'g':
+				who |= 0o2070
+			case 'o':
+				who |= 0o1007
+			case 'a':
+				who |= 0o7777
+			}
+			i++
+		}
+		if who == 0 {
+			who = 0o7777 &^ 0o022 // umask 022
+		}
+		for i < len(clause) {
+			op := clause[i]
+			if op != '+' && op != '-' && op != '=' {
+				return bits
+			}
+			i++
+			perm := 0
+			for i < len(clause) && strings.IndexByte("rwxXstugo", clause[i]) >= 0 {
+				switch clause[i] {
+				case 'r':
+					perm |= 0o444
+				case 'w':
+					perm |= 0o222
+				case 'x', 'X':
+					perm |= 0o111
+				case 's':
+					perm |= 0o6000
+				case 't':
+					perm |= 0o1000
+				case 'u':
+					perm |= copyBits((bits >> 6) & 7)
+				case 'g':
+					perm |= copyBits((bits >> 3) & 7)
+				case 'o':
+					perm |= copyBits(bits & 7)
+				}
+				i++
+			}
+			switch op {
+			case '+':
+				bits |= perm & who
+			case '-':
+				bits &^= perm & who
+			case '=':
+				bits = bits&^(who&0o777) | perm&who
+			}
+		}
+	}
+	return bits
+}
+
+func copyBits(b int) int { return b<<6 | b<<3 | b }

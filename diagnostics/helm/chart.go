@@ -1,4 +1,4 @@
-// Package helm is the chart model of nonroot-ls (SPEC §2) and its rules NR401–NR404.
+// Package helm is the chart model of nonroot-ls and its rules NR401–NR404.
 //
 // A chart is read only through the [diagnostics.Snapshot], so the editor's unsaved text of
 // values.yaml and of templates is what gets rendered, and vendored subcharts under charts/

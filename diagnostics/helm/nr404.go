@@ -27,7 +27,7 @@ var NR404 = &diagnostics.Rule{
 		Runtime: "As the underlying rule says: the kubelet refuses or starts the container as root, Pod Security admission rejects the pod, " +
 			"or the container cannot write its volumes. The message names the rule and the rendered object.",
 		Fix: "Change the values key (the quick-fix applies the underlying rule's fix to values.yaml) or the template line named.",
-		Source: "SPEC §3 NR404; Pod Security Standards restricted (runAsNonRoot, allowPrivilegeEscalation: false, capabilities drop ALL, " +
+		Source: "Pod Security Standards restricted (runAsNonRoot, allowPrivilegeEscalation: false, capabilities drop ALL, " +
 			"seccomp RuntimeDefault); kubelet: `container has runAsNonRoot and image will run as root`.",
 		Bad:  "# values.yaml\nsecurityContext: {}\n",
 		Good: "# values.yaml\nsecurityContext:\n  runAsNonRoot: true\n  allowPrivilegeEscalation: false\n  capabilities:\n    drop:\n      - ALL\n",

@@ -1,4 +1,4 @@
-// Package kube is the Kubernetes workload model and rules NR201–NR210 (SPEC §2, §3).
+// Package kube is the Kubernetes workload model and rules NR201–NR210.
 //
 // A manifest (YAML or JSON, one or more documents) is parsed with yaml.v3 nodes so every
 // field keeps its position; objects with a pod template (Pod, Deployment, StatefulSet,

@@ -25,7 +25,7 @@ var NR202 = &diagnostics.Rule{
 		Why:     "`runAsUser: 0` runs the container as root whatever the image says; `runAsNonRoot: false` explicitly allows it.",
 		Runtime: "With `runAsUser: 0` and `runAsNonRoot: true` the kubelet refuses to start the container: `container's runAsUser breaks non-root policy` (CreateContainerConfigError). Without runAsNonRoot the process runs as root. A namespace enforcing `restricted` rejects the pod (`runAsUser=0`, `runAsNonRoot != true`).",
 		Fix:     "Set `runAsUser` to the image's non-root uid (or the default 10001), and `runAsNonRoot: true`.",
-		Source:  "kubelet: `container's runAsUser breaks non-root policy` (SPEC §6). " + psaSource + "runAsUser must not be 0; runAsNonRoot must not be false.",
+		Source:  "kubelet: `container's runAsUser breaks non-root policy`. " + psaSource + "runAsUser must not be 0; runAsNonRoot must not be false.",
 		Bad:     "spec:\n  securityContext:\n    runAsUser: 0\n  containers:\n  - name: app\n    image: app\n",
 		Good:    "spec:\n  securityContext:\n    runAsUser: 10001\n    runAsNonRoot: true\n  containers:\n  - name: app\n    image: app\n",
 	},

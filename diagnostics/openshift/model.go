@@ -16,7 +16,7 @@ import (
 const ExampleRange = "1000940000/10000"
 
 // sourceFact is the runtime fact and seed article the NR5xx rules rest on.
-const sourceFact = "OpenShift `restricted-v2`: \"uid from the namespace annotation `openshift.io/sa.scc.uid-range` (e.g. `1000940000/10000`), gid 0 as a supplementary group, fsGroup from the same range; a `runAsUser` outside the range is rejected with `must be in the ranges: [...]`\" (SPEC §6); \"whatever Openshifts selects as user ID, the user is always a member of the root group (group ID 0). So if we make sure that all files are accessible by the root group, Openshift can run the container process without any problems.\" (Friends don't let friends run containers as root)"
+const sourceFact = "OpenShift `restricted-v2`: \"uid from the namespace annotation `openshift.io/sa.scc.uid-range` (e.g. `1000940000/10000`), gid 0 as a supplementary group, fsGroup from the same range; a `runAsUser` outside the range is rejected with `must be in the ranges: [...]`\"; \"whatever Openshifts selects as user ID, the user is always a member of the root group (group ID 0). So if we make sure that all files are accessible by the root group, Openshift can run the container process without any problems.\" (Friends don't let friends run containers as root)"
 
 // ArbitraryUID explains OpenShift's arbitrary-uid model for the workload or image at hand:
 // which uid the pod gets (from ns when known), why gid 0, what the image must do, and the

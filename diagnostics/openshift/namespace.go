@@ -13,7 +13,7 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 )
 
-// Annotations OpenShift puts on every project's Namespace (SPEC §6).
+// Annotations OpenShift puts on every project's Namespace.
 const (
 	AnnotationUIDRange           = "openshift.io/sa.scc.uid-range"
 	AnnotationSupplementalGroups = "openshift.io/sa.scc.supplemental-groups"

@@ -57,7 +57,7 @@ var NR502 = &diagnostics.Rule{
 		Why:     "On OpenShift the process runs as an arbitrary uid that owns nothing in the image; its only useful identity is group 0. A path it writes must be owned by group 0 and group-writable — owned by the image's own uid (`chown 1001:1001`), by another group, or left 0755 is not enough.",
 		Runtime: "The app fails at startup or on first write: `mkdir: cannot create directory '/data/db': Permission denied`, `could not open file \"/var/lib/app/x\": Permission denied`. Docker creates a VOLUME the image does not prepare as root:root 0755.",
 		Fix:     "Before USER, give the path to group 0 and copy the owner's permissions to the group: `RUN chgrp -R 0 /data && chmod -R g=u /data` (in the RUN that creates it). For FROM scratch, prepare the directory in a builder stage and `COPY --from=builder --chown=10001:0`.",
-		Source:  "\"Images should `chgrp -R 0` and `chmod -R g=u` the paths they write\" (SPEC §6); Bitnami sets `BITNAMI_PKG_CHMOD=\"-R g+rwX\"` on the folders it writes (Bitnami, Non-Root Containers); " + sourceFact,
+		Source:  "\"Images should `chgrp -R 0` and `chmod -R g=u` the paths they write\"; Bitnami sets `BITNAMI_PKG_CHMOD=\"-R g+rwX\"` on the folders it writes (Bitnami, Non-Root Containers); " + sourceFact,
 		Bad:     "FROM alpine:3.20\nRUN mkdir -p /data && chown 10001:10001 /data\nVOLUME /data\nUSER 10001:0\n",
 		Good:    "FROM alpine:3.20\nRUN mkdir -p /data && chown 10001:0 /data && chmod g=u /data\nVOLUME /data\nUSER 10001:0\n",
 	},

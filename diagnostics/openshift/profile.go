@@ -1,4 +1,4 @@
-// Package openshift holds the rules of the `openshift` profile (NR501–NR504, SPEC §3): what
+// Package openshift holds the rules of the `openshift` profile (NR501–NR504): what
 // an image and a workload must do to run under OpenShift's restricted-v2 SCC, which starts
 // the container with an arbitrary uid from the namespace's range and gid 0.
 //

@@ -28,7 +28,7 @@ var NR301 = &diagnostics.Rule{
 		Why:     "With `runAsNonRoot: true` and no `runAsUser`, the kubelet must prove from the image that it does not run as root. An image whose USER is a name (`USER app`) gives it nothing to check: the name is resolved only inside the container.",
 		Runtime: "The container never starts: the pod shows `CreateContainerConfigError` with `container has runAsNonRoot and image has non-numeric user (app), cannot verify user is non-root`.",
 		Fix:     "Set `runAsUser` to the user's uid in the manifest, or make the Dockerfile's `USER` numeric (`USER 10001:0`, the uid the Dockerfile gives that user).",
-		Source:  kubeletSource + "image user a name → \"container has runAsNonRoot and image has non-numeric user (NAME), cannot verify user is non-root\"; an explicit non-zero runAsUser skips the image check (SPEC §6).",
+		Source:  kubeletSource + "image user a name → \"container has runAsNonRoot and image has non-numeric user (NAME), cannot verify user is non-root\"; an explicit non-zero runAsUser skips the image check.",
 		Bad:     "# Dockerfile\nFROM alpine:3.21\nRUN adduser -D -u 10001 app\nUSER app\n---\n# deployment.yaml\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n    - name: app\n      image: ghcr.io/acme/app:1.0\n",
 		Good:    "# Dockerfile\nFROM alpine:3.21\nRUN adduser -D -u 10001 app\nUSER 10001:0\n---\n# deployment.yaml\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n    - name: app\n      image: ghcr.io/acme/app:1.0\n",
 	},

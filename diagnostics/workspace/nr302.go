@@ -27,7 +27,7 @@ var NR302 = &diagnostics.Rule{
 		Why:     "`runAsNonRoot: true` without `runAsUser` asks the kubelet to check the image's user, and the Dockerfile that builds the image leaves it as root (no USER, `USER root` or `USER 0`).",
 		Runtime: "The container never starts: the pod shows `CreateContainerConfigError` with `container has runAsNonRoot and image will run as root`.",
 		Fix:     "Add a non-root `USER <uid>:0` to the Dockerfile's built stage, or set `runAsUser` to a non-zero uid in the manifest.",
-		Source:  kubeletSource + "image user 0 → \"container has runAsNonRoot and image will run as root\" (SPEC §6).",
+		Source:  kubeletSource + "image user 0 → \"container has runAsNonRoot and image will run as root\".",
 		Bad:     "# Dockerfile\nFROM debian:12\nCMD [\"/app\"]\n---\n# deployment.yaml\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n    - name: app\n      image: acme/app\n",
 		Good:    "# Dockerfile\nFROM debian:12\nUSER 10001:0\nCMD [\"/app\"]\n---\n# deployment.yaml\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n    - name: app\n      image: acme/app\n",
 	},

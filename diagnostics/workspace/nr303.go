@@ -20,7 +20,7 @@ var NR303 = &diagnostics.Rule{
 		Why:     "The Dockerfile gives a path (a data or cache directory) to its own user: `chown 10001 /data` with mode 755. The manifest runs the container as another uid (`runAsUser`, or OpenShift's arbitrary uid with gid 0) whose group has no write access there.",
 		Runtime: "The application fails when it first writes: `Permission denied` on the path, often as a crash loop.",
 		Fix:     "Run as the image's uid, set `runAsGroup`/`fsGroup` to the owning gid, or make the path group-owned by 0 and group-writable in the Dockerfile (`chgrp -R 0 P && chmod -R g=u P`), which works for any uid in group 0.",
-		Source:  "OpenShift restricted-v2: the uid comes from the namespace range, gid 0 is a supplementary group; images should `chgrp -R 0` and `chmod -R g=u` the paths they write (SPEC §6).",
+		Source:  "OpenShift restricted-v2: the uid comes from the namespace range, gid 0 is a supplementary group; images should `chgrp -R 0` and `chmod -R g=u` the paths they write.",
 		Bad:     "# Dockerfile\nFROM alpine:3.21\nRUN mkdir /data && chown 10001 /data && chmod 755 /data\nUSER 10001\n---\n# pod.yaml\nspec:\n  containers:\n    - name: app\n      image: acme/app\n      securityContext:\n        runAsUser: 20000\n",
 		Good:    "# Dockerfile\nFROM alpine:3.21\nRUN mkdir /data && chown 10001:0 /data && chmod 775 /data\nUSER 10001:0\n---\n# pod.yaml\nspec:\n  containers:\n    - name: app\n      image: acme/app\n      securityContext:\n        runAsUser: 20000\n        runAsGroup: 0\n",
 	},

@@ -31,7 +31,7 @@ var NR306 = &diagnostics.Rule{
 		Why:     "The Dockerfile EXPOSEs a port below 1024, and the container runs as a non-root user without the NET_BIND_SERVICE capability, which binding such a port needs unless the runtime lowers `net.ipv4.ip_unprivileged_port_start`.",
 		Runtime: "Docker ≥ 20.10 and containerd ≥ 2.0 set `net.ipv4.ip_unprivileged_port_start=0`, so it works there; on CRI-O (OpenShift) and older runtimes the server fails to start: `bind: permission denied`.",
 		Fix:     "Listen on a port ≥ 1024 (and map the Service port), or add `NET_BIND_SERVICE` to `capabilities.add` (the only capability restricted PSS allows), or `setcap cap_net_bind_service=+ep` on the binary in the Dockerfile.",
-		Source:  "Linux capabilities(7): CAP_NET_BIND_SERVICE \"Bind a socket to Internet domain privileged ports (port numbers less than 1024)\"; SPEC §3 NR108 runtime caveat.",
+		Source:  "Linux capabilities(7): CAP_NET_BIND_SERVICE \"Bind a socket to Internet domain privileged ports (port numbers less than 1024)\"; Docker ≥ 20.10 and containerd ≥ 2.0 allow binding them unprivileged, CRI-O (OpenShift) does not.",
 		Bad:     "# Dockerfile\nEXPOSE 80\nUSER 101\n---\n# pod.yaml\n      securityContext:\n        runAsNonRoot: true\n",
 		Good:    "# pod.yaml\n      securityContext:\n        runAsNonRoot: true\n        capabilities:\n          drop: [ALL]\n          add: [NET_BIND_SERVICE]\n",
 	},

@@ -1,0 +1,316 @@
+package dockerfile
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+)
+
+// UserKind classifies an effective user.
+type UserKind string
+
+const (
+	KindRoot    UserKind = "root"
+	KindNumeric UserKind = "numeric"
+	KindNamed   UserKind = "named"
+	KindUnknown UserKind = "unknown"
+)
+
+// Source says where an effective user comes from.
+type Source string
+
+const (
+	SourceUSER    Source = "USER"
+	SourceStage   Source = "stage"
+	SourceBase    Source = "base-image"
+	SourceDefault Source = "default"
+)
+
+// User is an effective user.
+type User struct {
+	Kind  UserKind
+	UID   *int
+	GID   *int
+	Name  string // the user name (named users; also known names of numeric users)
+	Group string // the group as written after ':' ("" when none)
+	Value string // the user string after expansion ("" when unknown)
+	Raw   string // as written in the USER instruction
+
+	Source Source
+	Instr  *Instruction // the USER instruction that set it (also when inherited through stages)
+	Image  string       // the base image it is inherited from (SourceBase)
+	// Unresolved names a variable without a value that the USER argument uses.
+	Unresolved string
+	Windows    bool
+}
+
+// NonRoot reports whether the user is known not to be root.
+func (u User) NonRoot() bool { return u.Kind == KindNumeric || u.Kind == KindNamed }
+
+// Range is the USER argument's range (zero when the user does not come from a USER line).
+func (u User) Range() text.Range {
+	if u.Instr == nil {
+		return text.Range{}
+	}
+	return u.Instr.ArgsRange()
+}
+
+// UserPartRange is the range of the user part of the USER argument (before ':').
+func (u User) UserPartRange() text.Range {
+	if u.Instr == nil {
+		return text.Range{}
+	}
+	in := u.Instr
+	arg := in.Stage.model.src[in.ArgsAt:max(in.ArgsAt, in.FirstEnd)]
+	if i := strings.IndexByte(arg, ':'); i >= 0 {
+		arg = arg[:i]
+	}
+	return in.Stage.model.lines.RangeOf(in.ArgsAt, in.ArgsAt+len(arg))
+}
+
+// Describe is a short human description: "root (uid 0)", "uid 1001", "app (uid 1000)".
+func (u User) Describe() string {
+	switch u.Kind {
+	case KindRoot:
+		return "root (uid 0)"
+	case KindNumeric:
+		s := "uid " + strconv.Itoa(*u.UID)
+		if u.GID != nil {
+			s += ", gid " + strconv.Itoa(*u.GID)
+		}
+		return s
+	case KindNamed:
+		if u.UID != nil {
+			return fmt.Sprintf("%s (uid %d)", u.Name, *u.UID)
+		}
+		return u.Name
+	}
+	if u.Unresolved != "" {
+		return "unknown (${" + u.Unresolved + "} has no default)"
+	}
+	return "unknown"
+}
+
+// From says where the user comes from, in words.
+func (u User) From() string {
+	switch u.Source {
+	case SourceUSER:
+		return fmt.Sprintf("USER on line %d", u.Instr.Line()+1)
+	case SourceStage:
+		if u.Instr != nil {
+			return fmt.Sprintf("stage %s (USER on line %d)", u.Instr.Stage.Label(), u.Instr.Line()+1)
+		}
+		return "an earlier stage"
+	case SourceBase:
+		if u.Kind == KindUnknown {
+			return fmt.Sprintf("base image %s, whose user is not known", u.Image)
+		}
+		return "base image " + u.Image
+	}
+	return "Docker's default (no USER anywhere)"
+}
+
+// Initial user of a stage.
+func (m *Model) initialUser(st *Stage) User {
+	switch {
+	case st.Parent != nil:
+		u := st.Parent.User()
+		if u.Source == SourceUSER {
+			u.Source = SourceStage
+		}
+		return u
+	case st.Scratch:
+		z := 0
+		return User{Kind: KindRoot, UID: &z, Name: "root", Source: SourceDefault, Image: "scratch"}
+	case st.Base != nil:
+		u := parseUserString(st.Base.User)
+		if u.Kind == KindNamed || u.Kind == KindNumeric {
+			if st.Base.Name != "" && u.Name == "" {
+				u.Name = st.Base.Name
+			}
+			if u.UID == nil {
+				u.UID = st.Base.UID
+			}
+			if u.GID == nil {
+				u.GID = st.Base.GID
+			}
+		}
+		u.Source = SourceBase
+		u.Image = st.BaseName
+		u.Value = st.Base.User
+		return u
+	}
+	img := st.BaseName
+	if st.BaseUnresolved {
+		img = st.BaseRaw
+	}
+	return User{Kind: KindUnknown, Source: SourceBase, Image: img, Windows: st.Windows}
+}
+
+// parseUserString classifies "uid[:gid]" or "name[:group]".
+func parseUserString(v string) User {
+	u := User{Value: v}
+	user, group, hasGroup := strings.Cut(v, ":")
+	if hasGroup {
+		u.Group = group
+		if g, err := strconv.Atoi(group); err == nil && g >= 0 {
+			u.GID = &g
+		} else if group == "root" {
+			z := 0
+			u.GID = &z
+		}
+	}
+	switch {
+	case user == "":
+		u.Kind = KindRoot // an empty user is root for the runtime
+		if v == "" {
+			z := 0
+			u.UID = &z
+			u.Name = "root"
+			return u
+		}
+		u.Kind = KindUnknown
+	case isDigits(user):
+		n, err := strconv.Atoi(user)
+		if err != nil {
+			u.Kind = KindUnknown
+			return u
+		}
+		u.UID = &n
+		u.Kind = KindNumeric
+		if n == 0 {
+			u.Kind = KindRoot
+			u.Name = "root"
+		}
+	case user == "root":
+		z := 0
+		u.UID = &z
+		u.Kind = KindRoot
+		u.Name = "root"
+	default:
+		u.Kind = KindNamed
+		u.Name = user
+		if uid, ok := wellKnownUsers[user]; ok {
+			n := uid
+			u.UID = &n
+		}
+	}
+	return u
+}
+
+// wellKnownUsers are names whose uid is the same on the common distributions.
+var wellKnownUsers = map[string]int{"nobody": 65534, "nonroot": 65532}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// userAfter is the user in force after a USER instruction.
+func (in *Instruction) userAfter() User {
+	if in.Cmd != "user" {
+		return in.User()
+	}
+	if in.after == nil {
+		u := in.Stage.userOf(in)
+		in.after = &u
+	}
+	return *in.after
+}
+
+func (st *Stage) userOf(in *Instruction) User {
+	m := st.model
+	lex := shell.NewLex(m.Escape)
+	raw := m.src[in.ArgsAt:max(in.ArgsAt, in.FirstEnd)]
+	if in.Node.EndLine != in.Node.StartLine || raw == "" {
+		if a, ok := in.Parsed.(*instructions.UserCommand); ok {
+			raw = a.User
+			if i := commentStart(raw); i >= 0 {
+				raw = strings.TrimRight(raw[:i], " \t")
+			}
+		}
+	}
+	val, unresolved := expand(lex, raw, envView{st.env[:in.envLen]})
+	u := parseUserString(val)
+	if unresolved != "" {
+		u = User{Kind: KindUnknown, Unresolved: unresolved, Value: val}
+	}
+	u.Raw = strings.Clone(raw) // not a slice of the source, which later versions' models do not keep
+	u.Source = SourceUSER
+	u.Instr = in
+	u.Windows = st.Windows
+	if strings.EqualFold(val, "ContainerUser") || strings.EqualFold(val, "ContainerAdministrator") {
+		u.Windows = true
+	}
+	if u.Kind == KindNamed && u.UID == nil {
+		if cu := st.findUser(u.Name, in); cu != nil {
+			u.UID = cu.UID
+			if u.GID == nil && u.Group == "" {
+				u.GID = cu.GID
+			}
+		}
+	}
+	if u.GID == nil && u.Group != "" && !isDigits(u.Group) {
+		if g := st.findGroup(u.Group); g != nil {
+			u.GID = g.GID
+		}
+	}
+	if u.Kind == KindNumeric && u.Name == "" {
+		for _, a := range st.Ancestry() {
+			for _, c := range a.Created {
+				if c.UID != nil && *c.UID == *u.UID {
+					u.Name = c.Name
+					if u.Group == "" {
+						u.GID = c.GID // no group given: the user's primary group from /etc/passwd
+					}
+				}
+			}
+		}
+	}
+	return u
+}
+
+// findUser finds a user created in the stage (before in, when given) or its ancestry.
+func (st *Stage) findUser(name string, before *Instruction) *CreatedUser {
+	for _, a := range st.Ancestry() {
+		for i := len(a.Created) - 1; i >= 0; i-- {
+			if a.Created[i].Name == name {
+				return &a.Created[i]
+			}
+		}
+	}
+	return nil
+}
+
+// findGroup finds a group created in the stage or its ancestry.
+func (st *Stage) findGroup(name string) *CreatedGroup {
+	for _, a := range st.Ancestry() {
+		for i := len(a.Groups) - 1; i >= 0; i-- {
+			if a.Groups[i].Name == name {
+				return &a.Groups[i]
+			}
+		}
+	}
+	return nil
+}
+
+// CreatedUsers returns the users created in the stage and its ancestry, oldest first.
+func (st *Stage) CreatedUsers() []CreatedUser {
+	var out []CreatedUser
+	anc := st.Ancestry()
+	for i := len(anc) - 1; i >= 0; i-- {
+		out = append(out, anc[i].Created...)
+	}
+	return out
+}
