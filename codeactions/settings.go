@@ -7,6 +7,7 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 )
 
 // Settings merged into a YAML mapping: a Helm values security context (NR401, NR404) or a
@@ -303,37 +304,7 @@ func ensureItems(lines *text.Lines, kn, vn *yaml.Node, items []string, st layout
 }
 
 // valueRange is the range of a node's token on its line.
-func valueRange(lines *text.Lines, n *yaml.Node) text.Range {
-	start := lines.FromRunes(n.Line-1, n.Column-1)
-	l := lines.Line(start.Line)[start.Col:]
-	end := len(l)
-	switch {
-	case strings.HasPrefix(l, "{") || strings.HasPrefix(l, "["):
-		depth := 0
-		for i := 0; i < len(l); i++ {
-			switch l[i] {
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					end = i + 1
-					i = len(l)
-				}
-			}
-		}
-	case strings.HasPrefix(l, `"`) || strings.HasPrefix(l, "'"):
-		if j := strings.IndexByte(l[1:], l[0]); j >= 0 {
-			end = j + 2
-		}
-	default:
-		if j := strings.Index(l, " #"); j >= 0 {
-			end = j
-		}
-		end = len(strings.TrimRight(l[:end], " \t"))
-	}
-	return text.Range{Start: start, End: text.Pos{Line: start.Line, Col: start.Col + end}}
-}
+func valueRange(lines *text.Lines, n *yaml.Node) text.Range { return yamlnode.Range(lines, n) }
 
 func lastLineOf(n *yaml.Node) int {
 	l := n.Line - 1

@@ -454,20 +454,13 @@ func (e *YAMLEditor) fillNull(m, k, val *yaml.Node, v YAMLValue) (text.Edit, err
 		return text.Edit{Range: text.Range{Start: ke, End: ke}, NewText: ": " + e.flow(v)}, nil
 	}
 	if v.kind != 2 {
-		p := text.Pos{Line: kp.Line, Col: len(strings.TrimRight(stripTrailingComment(line), " \t"))}
+		p := text.Pos{Line: kp.Line, Col: len(strings.TrimRight(yamlnode.StripComment(line), " \t"))}
 		return text.Edit{Range: text.Range{Start: p, End: p}, NewText: " " + e.flow(v)}, nil
 	}
 	// key: (nothing) — the value's lines go after the key's line (and a comment on it).
 	lines := e.block("", v, kp.Col)
 	p := text.Pos{Line: kp.Line, Col: len(line)}
 	return text.Edit{Range: text.Range{Start: p, End: p}, NewText: e.Style.EOL + strings.Join(lines[1:], e.Style.EOL)}, nil
-}
-
-func stripTrailingComment(s string) string {
-	if i := strings.Index(s, " #"); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // Append adds items to the end of sequence seq, in its style.

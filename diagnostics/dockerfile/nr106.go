@@ -100,8 +100,6 @@ var NR106 = &diagnostics.Rule{
 	},
 }
 
-var dataDirs = []string{"/data", "/var/lib", "/var/log", "/var/cache", "/var/run", "/run", "/srv", "/home"}
-
 // NR106: put --chown/--chmod on the COPY and drop the command from the RUN.
 func planNR106(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding) []diagnostics.Action {
 	d, ok := f.Data.(*nr106Data)

@@ -101,7 +101,7 @@ var NR107 = &diagnostics.Rule{
 				if p.Op != "mkdir" && p.Op != "install" {
 					continue
 				}
-				for _, d := range dataDirs {
+				for _, d := range DataDirs {
 					if under(p.Path, d) && p.Path != d {
 						report(p.Path, p.Range, "data directory", p.Instr)
 						break

@@ -570,3 +570,7 @@ func applySymbolic(bits int, mode string) int {
 }
 
 func copyBits(b int) int { return b<<6 | b<<3 | b }
+
+// DataDirs are the folders under which a directory the build creates is data the application
+// writes at runtime (NR107, NR502).
+var DataDirs = []string{"/data", "/var/lib", "/var/log", "/var/cache", "/var/run", "/run", "/srv", "/home"}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 )
 
 // NR402 flags templates that write securityContext fields literally.
@@ -122,9 +123,4 @@ func hardCodedFields(lines *text.Lines, i, base int) []string {
 	return fields
 }
 
-func stripYAMLComment(s string) string {
-	if i := strings.Index(s, " #"); i >= 0 {
-		s = s[:i]
-	}
-	return strings.TrimSpace(s)
-}
+func stripYAMLComment(s string) string { return strings.TrimSpace(yamlnode.StripComment(s)) }

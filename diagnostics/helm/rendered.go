@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
@@ -75,31 +76,13 @@ func parseDocs(tmpl, src string) []*Doc {
 	return out
 }
 
-// PodSpecs returns the pod templates of a document: every mapping with a containers list,
-// wherever it sits (Pod, Deployment, CronJob, OpenShift Template objects…).
+// PodSpecs returns the pod templates of a document, where the Kubernetes model finds them
+// (Pod, Deployment, CronJob, OpenShift Template objects…).
 func (d *Doc) PodSpecs() []*PodSpec {
 	var out []*PodSpec
-	var walk func(n *yaml.Node, path []string, depth int)
-	walk = func(n *yaml.Node, path []string, depth int) {
-		if depth > 12 {
-			return
-		}
-		switch n.Kind {
-		case yaml.MappingNode:
-			if c := mapGet(n, "containers"); c != nil && c.Kind == yaml.SequenceNode {
-				out = append(out, &PodSpec{Doc: d, Path: path, Node: n})
-				return
-			}
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				walk(n.Content[i+1], append(append([]string(nil), path...), n.Content[i].Value), depth+1)
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				walk(c, append(append([]string(nil), path...), "["+strconv.Itoa(i)+"]"), depth+1)
-			}
-		}
+	for _, p := range kube.PodSpecs(d.Root) {
+		out = append(out, &PodSpec{Doc: d, Path: p.Path, Node: p.Node})
 	}
-	walk(d.Root, nil, 0)
 	return out
 }
 

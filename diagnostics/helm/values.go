@@ -8,6 +8,7 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 )
 
 // Values is one values file of a chart with the position of every key.
@@ -120,64 +121,7 @@ func ParseValues(f *diagnostics.File) *Values {
 
 // nodeRange is the range of the token a node starts on its line (a scalar, a quoted
 // string, or a flow collection closed on the same line).
-func nodeRange(f *diagnostics.File, n *yaml.Node) text.Range {
-	lines := f.Lines()
-	start := lines.FromRunes(n.Line-1, n.Column-1)
-	line := lines.Line(start.Line)
-	end := start.Col + tokenLen(line[start.Col:], n)
-	return text.Range{Start: start, End: text.Pos{Line: start.Line, Col: end}}
-}
-
-// tokenLen is the length of the token a node starts on its line: a quoted string, a flow
-// collection closed on the same line, or a plain scalar up to a comment.
-func tokenLen(s string, n *yaml.Node) int {
-	if s == "" {
-		return 0
-	}
-	switch s[0] {
-	case '"', '\'':
-		for i := 1; i < len(s); i++ {
-			if s[i] == '\\' && s[0] == '"' {
-				i++
-				continue
-			}
-			if s[i] == s[0] {
-				return i + 1
-			}
-		}
-		return len(s)
-	case '{', '[':
-		depth := 0
-		for i := 0; i < len(s); i++ {
-			switch s[i] {
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return len(strings.TrimRight(s, " \t"))
-	case '|', '>':
-		return 1
-	}
-	if n.Kind == yaml.ScalarNode && n.Style == 0 && !strings.Contains(n.Value, "\n") && strings.HasPrefix(s, n.Value) {
-		return len(n.Value)
-	}
-	if i := strings.Index(s, " #"); i >= 0 {
-		s = s[:i]
-	}
-	if n.Kind == yaml.ScalarNode {
-		// A key: stop at the ": " separator.
-		if i := strings.Index(s, ": "); i >= 0 {
-			s = s[:i]
-		} else {
-			s = strings.TrimSuffix(strings.TrimRight(s, " \t"), ":")
-		}
-	}
-	return len(strings.TrimRight(s, " \t"))
-}
+func nodeRange(f *diagnostics.File, n *yaml.Node) text.Range { return yamlnode.Range(f.Lines(), n) }
 
 // IsSecurityContextKey reports whether a values key holds a security context by its name:
 // securityContext, podSecurityContext, containerSecurityContext and the like.
@@ -187,15 +131,8 @@ func IsSecurityContextKey(name string) bool {
 
 // mapGet returns the value of key in a mapping node.
 func mapGet(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
+	_, v := yamlnode.Get(m, key)
+	return v
 }
 
 // isFalse reports whether a node is the boolean false.

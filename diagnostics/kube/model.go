@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -411,19 +413,7 @@ func (m *Manifest) problem(r text.Range, msg string) {
 // yamlError reports a parse error at its line.
 func (m *Manifest) yamlError(err error) {
 	msg := err.Error()
-	line := 0
-	if i := strings.Index(msg, "line "); i >= 0 {
-		n := 0
-		for _, c := range msg[i+5:] {
-			if c < '0' || c > '9' {
-				break
-			}
-			n = n*10 + int(c-'0')
-		}
-		if n > 0 {
-			line = n - 1
-		}
-	}
+	line := diagnostics.ErrorLine(msg)
 	if line >= m.Lines.Count() {
 		line = m.Lines.Count() - 1
 	}
@@ -498,19 +488,74 @@ func (m *Manifest) object(n *yaml.Node, doc int, parent *Object, depth int) {
 		o.Namespace = yamlnode.Str(valueOf(md, "namespace"))
 	}
 	m.Objects = append(m.Objects, o)
-	switch {
-	case kind == "Template" && strings.HasPrefix(api, "template.openshift.io") || kind == "Template" && api == "v1":
-		for _, it := range yamlnode.Items(valueOf(n, "objects")) {
-			m.object(it, doc, o, depth+1)
-		}
-		return
-	case kind == "List" || strings.HasSuffix(kind, "List"):
-		for _, it := range yamlnode.Items(valueOf(n, "items")) {
+	if key := nestedKey(api, kind); key != "" {
+		for _, it := range yamlnode.Items(valueOf(n, key)) {
 			m.object(it, doc, o, depth+1)
 		}
 		return
 	}
 	m.workloads(o)
+}
+
+// nestedKey is the key under which an object of this kind holds other objects: a Template's
+// objects, a List's items; "" for any other kind.
+func nestedKey(api, kind string) string {
+	switch {
+	case kind == "Template" && strings.HasPrefix(api, "template.openshift.io") || kind == "Template" && api == "v1":
+		return "objects"
+	case kind == "List" || strings.HasSuffix(kind, "List"):
+		return "items"
+	}
+	return ""
+}
+
+// podSpecPath is where the object n of kind keeps its pod spec (nil when it has none): by
+// kind, else the usual spec.template.spec of any other object with containers there (Argo
+// Rollouts, operators' CRDs…).
+func podSpecPath(n *yaml.Node, kind string) []string {
+	if path, known := podSpecPaths[kind]; known {
+		return path
+	}
+	path := []string{"spec", "template", "spec"}
+	if _, v := yamlnode.GetPath(n, path...); !yamlnode.IsMapping(v) || !yamlnode.IsSeq(valueOf(v, "containers")) {
+		return nil
+	}
+	return path
+}
+
+// PodSpecAt is a pod spec found in a document, with its key path from the document's root
+// ("[2]" for the third item of a sequence).
+type PodSpecAt struct {
+	Path []string
+	Node *yaml.Node
+}
+
+// PodSpecs returns the pod specs of the object n (a document's root): its own, or those of
+// the objects a Template or a List holds — what Parse makes workloads of.
+func PodSpecs(n *yaml.Node) []PodSpecAt {
+	var out []PodSpecAt
+	var visit func(n *yaml.Node, prefix []string, depth int)
+	visit = func(n *yaml.Node, prefix []string, depth int) {
+		if !yamlnode.IsMapping(n) || depth > 4 {
+			return
+		}
+		api, kind := yamlnode.Str(valueOf(n, "apiVersion")), yamlnode.Str(valueOf(n, "kind"))
+		if key := nestedKey(api, kind); key != "" {
+			for i, it := range yamlnode.Items(valueOf(n, key)) {
+				visit(it, append(slices.Clone(prefix), key, "["+strconv.Itoa(i)+"]"), depth+1)
+			}
+			return
+		}
+		path := podSpecPath(n, kind)
+		if path == nil {
+			return
+		}
+		if _, spec := yamlnode.GetPath(n, path...); yamlnode.IsMapping(spec) {
+			out = append(out, PodSpecAt{Path: append(slices.Clone(prefix), path...), Node: spec})
+		}
+	}
+	visit(yamlnode.Resolve(n), nil, 0)
+	return out
 }
 
 func valueOf(n *yaml.Node, key string) *yaml.Node { _, v := yamlnode.Get(n, key); return v }
@@ -530,13 +575,9 @@ var podSpecPaths = map[string][]string{
 }
 
 func (m *Manifest) workloads(o *Object) {
-	path, known := podSpecPaths[o.Kind]
-	if !known {
-		// Any other object with a pod template at the usual place (Argo Rollouts, operators' CRDs…).
-		path = []string{"spec", "template", "spec"}
-		if _, v := yamlnode.GetPath(o.Node, path...); !yamlnode.IsMapping(v) || !yamlnode.IsSeq(valueOf(v, "containers")) {
-			return
-		}
+	path := podSpecPath(o.Node, o.Kind)
+	if path == nil {
+		return
 	}
 	key, spec := yamlnode.GetPath(o.Node, path...)
 	if !yamlnode.IsMapping(spec) {

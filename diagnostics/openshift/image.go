@@ -69,8 +69,6 @@ func ignoredPath(p string) bool {
 	return p == "/"
 }
 
-var dataDirs = []string{"/data", "/var/lib", "/var/log", "/var/cache", "/var/run", "/run", "/srv", "/home"}
-
 func isNonRootOwner(o string) bool { return o != "" && o != "0" && o != "root" }
 
 // grantsWrite reports whether a chmod mode grants write to the group or to others.
@@ -147,7 +145,7 @@ func WrittenPaths(s *diagnostics.Snapshot, f *diagnostics.File) (*dockerfile.Sta
 					continue
 				}
 				if q.Op == "mkdir" {
-					for _, d := range dataDirs {
+					for _, d := range dockerfile.DataDirs {
 						if strings.HasPrefix(q.Path, d+"/") || q.Path == "/data" {
 							add(q.Path, reasonDataDir, q.Range)
 							break

@@ -105,8 +105,8 @@ func Namespaces(s *diagnostics.Snapshot) []*Namespace {
 				if o.Kind != "Namespace" && o.Kind != "Project" {
 					continue
 				}
-				_, ann := getPath(o.Node, "metadata", "annotations")
-				_, uv := getKey(ann, AnnotationUIDRange)
+				_, ann := yamlnode.GetPath(o.Node, "metadata", "annotations")
+				_, uv := yamlnode.Get(ann, AnnotationUIDRange)
 				if uv == nil || uv.Kind != yaml.ScalarNode {
 					continue
 				}
@@ -115,7 +115,7 @@ func Namespaces(s *diagnostics.Snapshot) []*Namespace {
 					continue
 				}
 				ns := &Namespace{Name: o.Name, File: p, UIDs: uids, Groups: uids, Range: yamlnode.Range(m.Lines, uv), Raw: uv.Value}
-				if _, gv := getKey(ann, AnnotationSupplementalGroups); gv != nil && gv.Kind == yaml.ScalarNode {
+				if _, gv := yamlnode.Get(ann, AnnotationSupplementalGroups); gv != nil && gv.Kind == yaml.ScalarNode {
 					if gs, err := ParseIDRanges(gv.Value); err == nil {
 						ns.Groups = gs
 					}
@@ -143,34 +143,4 @@ func NamespaceFor(s *diagnostics.Snapshot, o *kube.Object) *Namespace {
 		return nss[0]
 	}
 	return nil
-}
-
-func getKey(m *yaml.Node, key string) (k, v *yaml.Node) {
-	for m != nil && m.Kind == yaml.AliasNode {
-		m = m.Alias
-	}
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			v := m.Content[i+1]
-			for v.Kind == yaml.AliasNode && v.Alias != nil {
-				v = v.Alias
-			}
-			return m.Content[i], v
-		}
-	}
-	return nil, nil
-}
-
-func getPath(m *yaml.Node, keys ...string) (k, v *yaml.Node) {
-	v = m
-	for _, key := range keys {
-		k, v = getKey(v, key)
-		if v == nil {
-			return nil, nil
-		}
-	}
-	return k, v
 }

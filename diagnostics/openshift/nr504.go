@@ -50,7 +50,7 @@ func check504(pass *diagnostics.Pass, m *kube.Manifest, w *kube.Workload) {
 		pass.Report(diagnostics.Finding{Range: rg, Data: d, Message: "restricted-v2 rejects the pod: " + fmt.Sprintf(format, args...)})
 	}
 	for _, key := range []string{"hostNetwork", "hostPID", "hostIPC"} {
-		k, v := getKey(w.Spec, key)
+		k, v := yamlnode.Get(w.Spec, key)
 		if isTrue(v) {
 			what := map[string]string{"hostNetwork": "Host network", "hostPID": "Host PID", "hostIPC": "Host IPC"}[key]
 			reject(&manifestData{Manifest: m, Workload: w, Key: key, Holder: w.Spec, KeyNode: k, Value: v}, rng(v),
@@ -102,10 +102,10 @@ func check504(pass *diagnostics.Pass, m *kube.Manifest, w *kube.Workload) {
 			}
 			reject(d("seccompProfile.type", holder, f), f.Range, "%s: Invalid value: %q: only runtime/default is allowed", fieldPath(c, "seccompProfile.type"), f.Value)
 		}
-		_, ports := getKey(c.Node, "ports")
+		_, ports := yamlnode.Get(c.Node, "ports")
 		if ports != nil && ports.Kind == yaml.SequenceNode {
 			for _, p := range ports.Content {
-				k, v := getKey(p, "hostPort")
+				k, v := yamlnode.Get(p, "hostPort")
 				if v == nil || v.Kind != yaml.ScalarNode || v.Value == "0" {
 					continue
 				}
