@@ -224,8 +224,8 @@ type varKind struct {
 }
 
 type guardFinder struct {
-	varKind  []varKind
-	spans    []byteSpan
+	varKind []varKind
+	spans   []byteSpan
 }
 
 func (g *guardFinder) add(a, b syntax.Pos) {
