@@ -178,7 +178,48 @@ func Decode(r io.Reader) (*Catalog, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	c.intern()
 	return &c, nil
+}
+
+// intern makes the strings many entries repeat (sources' repositories, commits and paths,
+// tags, users) share one copy: the decoder allocates each occurrence apart.
+func (c *Catalog) intern() {
+	seen := map[string]string{}
+	in := func(s *string) {
+		if v, ok := seen[*s]; ok {
+			*s = v
+		} else {
+			seen[*s] = *s
+		}
+	}
+	for _, e := range c.Images {
+		for i := range e.Sources {
+			s := &e.Sources[i]
+			in(&s.Repo)
+			in(&s.Commit)
+			in(&s.Path)
+			in(&s.Role)
+		}
+		for i := range e.Tags {
+			in(&e.Tags[i])
+		}
+		for i := range e.Repositories {
+			in(&e.Repositories[i])
+		}
+		for i := range e.Paths {
+			in(&e.Paths[i].Path)
+			in(&e.Paths[i].Owner)
+			in(&e.Paths[i].Mode)
+		}
+		for i := range e.Ports {
+			in(&e.Ports[i])
+		}
+		in(&e.Why)
+		in(&e.OpenShift.Why)
+		in(&e.User.Config)
+		in(&e.User.Name)
+	}
 }
 
 // Validate checks that every entry is well-formed: repositories normalised, tags lower case,
