@@ -139,6 +139,11 @@ func dropUser(c *Command, tool string) string {
 		return a.Value
 	}
 	args := c.Args
+	for _, a := range args {
+		if !a.OK && strings.HasPrefix(a.Value, "-") {
+			return "" // an option whose value is an expansion: the user is not literal
+		}
+	}
 	switch tool {
 	case "gosu", "su-exec", "s6-setuidgid", "setuidgid":
 		for _, a := range args {

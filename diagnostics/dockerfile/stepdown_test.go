@@ -26,6 +26,7 @@ func TestScriptDropsConditional(t *testing.T) {
 		{"then of not-root", "if [ \"$(id -u)\" != 0 ]; then exec gosu app x; fi\n", "gosu", "app", false},
 		{"uid other than 0", "if [ \"$(id -u)\" = 1000 ]; then exec gosu app x; fi\n", "gosu", "app", false},
 		{"chroot userspec", "exec chroot --userspec=app:app / \"$@\"\n", "chroot", "app:app", false},
+		{"userspec from variables", "exec chroot --userspec=${U}:${G} / x\n", "chroot", "", false},
 	}
 	for _, c := range cases {
 		drops := ScriptDrops(c.src)
