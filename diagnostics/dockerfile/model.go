@@ -49,6 +49,7 @@ type Model struct {
 	sh      *syntax.Parser       // reused for every RUN
 	fromExp map[string]expansion // FROM arguments expanded with the global ARGs
 	prev    *Model               // the model of the document's previous version (reuse.go)
+	bases   BaseLookup           // the base-image lookup (nil: LookupBaseImage; see ParseWith)
 }
 
 type expansion struct{ val, unresolved string }

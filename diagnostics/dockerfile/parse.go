@@ -19,7 +19,11 @@ func Parse(path, src string) *Model { return parse(path, src, text.NewLines(src)
 // parse builds the model of src (whose line index is lines), reusing what it can of prev,
 // the model of the previous version of the same document (nil: none).
 func parse(path, src string, lines *text.Lines, prev *Model) (m *Model) {
-	m = &Model{Path: path, src: src, lines: lines, Escape: '\\'}
+	return parseWith(path, src, lines, prev, nil)
+}
+
+func parseWith(path, src string, lines *text.Lines, prev *Model, bases BaseLookup) (m *Model) {
+	m = &Model{Path: path, src: src, lines: lines, Escape: '\\', bases: bases}
 	if lines.Count() != strings.Count(src, "\n")+1 {
 		// A lone '\r' ends a line for the editor, not for BuildKit: number BuildKit's lines apart.
 		m.nlStart = make([]int, 1, strings.Count(src, "\n")+1)
@@ -30,7 +34,7 @@ func parse(path, src string, lines *text.Lines, prev *Model) (m *Model) {
 		}
 	}
 	defer func() {
-		m.sh, m.fromExp, m.prev = nil, nil, nil
+		m.sh, m.fromExp, m.prev, m.bases = nil, nil, nil, nil
 		if v := recover(); v != nil {
 			m.Stages = nil
 			m.Fatal = true
@@ -451,7 +455,7 @@ func (m *Model) newStage(in *Instruction, parsed any, meta []Var, lex *shell.Lex
 	case lower == "scratch":
 		st.Scratch = true
 	case !st.BaseUnresolved:
-		st.Base = LookupBaseImage(base)
+		st.Base = m.baseImage(base)
 		st.Windows = IsWindowsImage(base)
 	}
 	return st

@@ -59,10 +59,10 @@ ENTRYPOINT ["docker-entrypoint.sh"]
 		t.Errorf("writable path %v", w)
 	}
 	// Unknown values are null, not absent or zero.
-	s2, dir2 := diagtest.Workspace(t, alltest.Engine(), map[string]string{"Dockerfile": "FROM php:8-apache\n"})
+	s2, dir2 := diagtest.Workspace(t, alltest.Engine(), map[string]string{"Dockerfile": "FROM acme/php-base:8-apache\n"})
 	v, _ = s2.Inspect(context.Background(), filepath.Join(dir2, "Dockerfile"))
 	b, _ = json.Marshal(v)
-	if !strings.Contains(string(b), `"user":{"kind":"unknown","uid":null,"gid":null,"name":null,"line":null,"source":"base-image","image":"php:8-apache"}`) {
+	if !strings.Contains(string(b), `"user":{"kind":"unknown","uid":null,"gid":null,"name":null,"line":null,"source":"base-image","image":"acme/php-base:8-apache"}`) {
 		t.Errorf("unknown user: %s", b)
 	}
 }
