@@ -4,6 +4,8 @@
 package all
 
 import (
+	"slices"
+
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm"
@@ -12,51 +14,16 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/workspace"
 )
 
-// Rules is every rule of nonroot-ls. Adding a rule is one line here.
-var Rules = []*diagnostics.Rule{
-	diagnostics.NR001,
-
-	dockerfile.NR101,
-	dockerfile.NR102,
-	dockerfile.NR103,
-	dockerfile.NR104,
-	dockerfile.NR105,
-	dockerfile.NR106,
-	dockerfile.NR107,
-	dockerfile.NR108,
-	dockerfile.NR109,
-	dockerfile.NR110,
-	dockerfile.NR111,
-
-	kube.NR201,
-	kube.NR202,
-	kube.NR203,
-	kube.NR204,
-	kube.NR205,
-	kube.NR206,
-	kube.NR207,
-	kube.NR208,
-	kube.NR209,
-	kube.NR210,
-
-	workspace.NR301,
-	workspace.NR302,
-	workspace.NR303,
-	workspace.NR304,
-	workspace.NR305,
-	workspace.NR306,
-	workspace.NR307,
-
-	helm.NR401,
-	helm.NR402,
-	helm.NR403,
-	helm.NR404,
-
-	openshift.NR501,
-	openshift.NR502,
-	openshift.NR503,
-	openshift.NR504,
-}
+// Rules is every rule of nonroot-ls: the engine's own NR001, then each group's written-out
+// list (dockerfile.Rules, kube.Rules, …, one rule a line). Adding a rule is one line there.
+var Rules = slices.Concat(
+	[]*diagnostics.Rule{diagnostics.NR001},
+	dockerfile.Rules,
+	kube.Rules,
+	workspace.Rules,
+	helm.Rules,
+	openshift.Rules,
+)
 
 // Options configure the engine New builds.
 type Options struct {

@@ -9,7 +9,19 @@ import (
 )
 
 // Rules are the Dockerfile rules, NR101–NR111.
-var Rules = []*diagnostics.Rule{NR101, NR102, NR103, NR104, NR105, NR106, NR107, NR108, NR109, NR110, NR111}
+var Rules = []*diagnostics.Rule{
+	NR101,
+	NR102,
+	NR103,
+	NR104,
+	NR105,
+	NR106,
+	NR107,
+	NR108,
+	NR109,
+	NR110,
+	NR111,
+}
 
 // Group is the Dockerfile image model: parse problems, hovers on USER/FROM/VOLUME/EXPOSE,
 // and `inspect`.

@@ -67,28 +67,25 @@ func planNR101(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding
 	if !ok || !ok2 || d.Stage == nil || d.Stage.Model() != m {
 		return nil
 	}
-	st := d.Stage
 	cfg := s.ConfigFor(f.File)
-	uid, gid := FixUser(st, &cfg)
+	uid, gid := FixUser(d.Stage, &cfg)
 	line := "USER " + codeactions.Identity(uid, gid)
+	return diagnostics.Single(fmt.Sprintf("Add %q", line), f.File, true, insertUser(d.Stage, line))
+}
+
+// insertUser is the edit that adds a USER line to a stage: before the ENTRYPOINT/CMD that
+// follow its last RUN, else at its end.
+func insertUser(st *Stage, line string) text.Edit {
 	lastRun := -1
 	for _, in := range st.Instructions {
 		if in.Cmd == "run" {
 			lastRun = in.Index
 		}
 	}
-	var edit text.Edit
-	var before *Instruction
 	for _, in := range st.Instructions {
 		if (in.Cmd == "entrypoint" || in.Cmd == "cmd") && in.Index > lastRun {
-			before = in
-			break
+			return in.InsertBefore(line)
 		}
 	}
-	if before != nil {
-		edit = before.InsertBefore(line)
-	} else {
-		edit = st.Instructions[len(st.Instructions)-1].InsertAfter(line)
-	}
-	return diagnostics.Single(fmt.Sprintf("Add %q", line), f.File, true, edit)
+	return st.Instructions[len(st.Instructions)-1].InsertAfter(line)
 }

@@ -5,7 +5,12 @@ import (
 )
 
 // Rules are the Helm chart rules, NR401–NR404.
-var Rules = []*diagnostics.Rule{NR401, NR402, NR403, NR404}
+var Rules = []*diagnostics.Rule{
+	NR401,
+	NR402,
+	NR403,
+	NR404,
+}
 
 const groupName = "helm"
 

@@ -10,7 +10,18 @@ import (
 )
 
 // Rules are the Kubernetes workload rules, NR201–NR210.
-var Rules = []*diagnostics.Rule{NR201, NR202, NR203, NR204, NR205, NR206, NR207, NR208, NR209, NR210}
+var Rules = []*diagnostics.Rule{
+	NR201,
+	NR202,
+	NR203,
+	NR204,
+	NR205,
+	NR206,
+	NR207,
+	NR208,
+	NR209,
+	NR210,
+}
 
 // Group is the Kubernetes workload model: manifests' parse problems, hovers on
 // securityContext keys, `inspect`, and which manifests hold OpenShift objects.

@@ -9,7 +9,15 @@ import (
 )
 
 // Rules are the rules that judge files together, NR301–NR307.
-var Rules = []*diagnostics.Rule{NR301, NR302, NR303, NR304, NR305, NR306, NR307}
+var Rules = []*diagnostics.Rule{
+	NR301,
+	NR302,
+	NR303,
+	NR304,
+	NR305,
+	NR306,
+	NR307,
+}
 
 // Group is the workspace graph: which Dockerfile builds the image each manifest and compose
 // service runs (and which build target), the link sources' parse problems, hovers and
