@@ -8,7 +8,7 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
-// Rules are the Dockerfile rules, NR101–NR111.
+// Rules are the Dockerfile rules, NR101–NR112.
 var Rules = []*diagnostics.Rule{
 	NR101,
 	NR102,
@@ -21,6 +21,7 @@ var Rules = []*diagnostics.Rule{
 	NR109,
 	NR110,
 	NR111,
+	NR112,
 }
 
 // Group is the Dockerfile image model: parse problems, hovers on USER/FROM/VOLUME/EXPOSE,
