@@ -49,7 +49,7 @@ func (c *modelCache) touch(f *File) {
 
 // Index builds what workspace-wide analyses read, so that the first edit or request does not
 // wait for it: the summaries of every file of the walk (the workspace graph's image uses and
-// link declarations, whether a manifest holds OpenShift objects), GOMAXPROCS files at a time,
+// link declarations, whether a manifest holds OpenShift objects), GOMAXPROCS-1 files at a time,
 // then the analyses themselves (the workspace graph, the profile). Full models are not kept
 // for files that are not open (see [File.Memo]), so the index's memory grows with the
 // summaries only. progress, when not nil, is called after each file with the count done so
@@ -57,7 +57,9 @@ func (c *modelCache) touch(f *File) {
 func (s *Snapshot) Index(ctx context.Context, progress func(done, total int)) {
 	files := s.Walk()
 	var done atomic.Int64
-	parallel(ctx, len(files), func(i int) {
+	// One processor fewer than the machine has (at least one): a language server indexing in
+	// the background keeps one free for the requests and edits that arrive meanwhile.
+	parallelN(ctx, max(runtime.GOMAXPROCS(0)-1, 1), len(files), func(i int) {
 		s.indexFile(files[i])
 		if progress != nil {
 			progress(int(done.Add(1)), len(files))
@@ -88,9 +90,14 @@ func (s *Snapshot) indexFile(p string) {
 // parallel calls fn(0) … fn(n-1) from GOMAXPROCS goroutines, and returns when they have
 // returned; it starts no new call once ctx is done.
 func parallel(ctx context.Context, n int, fn func(i int)) {
+	parallelN(ctx, runtime.GOMAXPROCS(0), n, fn)
+}
+
+// parallelN is parallel on at most workers goroutines.
+func parallelN(ctx context.Context, workers, n int, fn func(i int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
+	for range min(workers, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -43,6 +43,9 @@ var testRule = &diagnostics.Rule{
 					Related: []diagnostics.Related{{File: pass.File.Path, Range: l.LineRange(0), Message: "first line"}},
 				})
 			}
+			if line == "# PANIC" {
+				panic("test rule: deliberate panic") // for TestRulePanicIsLoggedNR001
+			}
 			if line == "# SLOW" {
 				time.Sleep(300 * time.Millisecond) // for TestSlowDocumentDoesNotHoldUpOthers
 			}

@@ -8,29 +8,43 @@ import (
 	"io"
 	"net"
 	"net/textproto"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"go.lsp.dev/uri"
 )
 
 // rawConn speaks JSON-RPC frames to a server by hand, so a test chooses request IDs and can
 // send frames no client library would (invalid JSON, a broken header).
 type rawConn struct {
-	t    *testing.T
+	t    testing.TB
 	conn net.Conn
 	r    *bufio.Reader
 	code chan int
+	stop context.CancelFunc
 }
 
 // startRaw runs a server with the test engine on a pipe.
-func startRaw(t *testing.T) *rawConn {
+func startRaw(t testing.TB) *rawConn { return startRawTB(t) }
+
+// startRawTB is startRaw for benchmarks too.
+func startRawTB(t testing.TB) *rawConn {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, b := net.Pipe()
 	rc := &rawConn{t: t, conn: b, r: bufio.NewReader(b), code: make(chan int, 1)}
 	go func() { rc.code <- New(Options{NewEngine: testEngine, TestHooks: true}).Run(ctx, a) }()
-	t.Cleanup(func() { b.Close(); cancel() })
+	rc.stop = cancel
+	t.Cleanup(rc.close)
 	return rc
+}
+
+// close ends the connection and the server.
+func (c *rawConn) close() {
+	c.conn.Close()
+	c.stop()
 }
 
 // send writes one frame with body as it is.
@@ -98,10 +112,14 @@ func (c *rawConn) response(id string, d time.Duration) rawMessage {
 	}
 }
 
-// initialize sends initialize (id 1) and initialized.
-func (c *rawConn) initialize() {
+// initialize sends initialize (id 1, workspace folders dirs) and initialized.
+func (c *rawConn) initialize(dirs ...string) {
 	c.t.Helper()
-	c.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}`)
+	folders := []map[string]string{}
+	for _, d := range dirs {
+		folders = append(folders, map[string]string{"uri": string(uri.File(d)), "name": filepath.Base(d)})
+	}
+	c.sendJSON(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": map[string]any{"capabilities": map[string]any{}, "workspaceFolders": folders}})
 	if m := c.response("1", 10*time.Second); m.Error != nil {
 		c.t.Fatalf("initialize: %+v", m.Error)
 	}
