@@ -10,6 +10,7 @@ package codeactions
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sort"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
@@ -40,7 +41,7 @@ func For(ctx context.Context, s *diagnostics.Snapshot, f diagnostics.Finding) (a
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			s.Engine().Logf("panic in the fix of %s: %v", f.RuleID, v)
+			s.Engine().Logf("panic in the fix of %s: %v\n%s", f.RuleID, v, debug.Stack())
 			actions = nil
 		}
 	}()

@@ -83,9 +83,9 @@ type Group struct {
 	OpenShift   func(*File) bool
 	BuildTarget func(s *Snapshot, dockerfile string) string
 
-	// NewState makes the group's state for one engine (its caches, the services it was
-	// built with); the group reads it back with Snapshot.State(Name).
-	NewState func() any
+	// NewState makes the group's state for engine e (its caches, the services it was built
+	// with); the group reads it back with Snapshot.State(Name).
+	NewState func(e *Engine) any
 }
 
 // Options configure an engine.
@@ -150,7 +150,7 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 		}
 		e.states[g.Name] = nil
 		if g.NewState != nil {
-			e.states[g.Name] = g.NewState()
+			e.states[g.Name] = g.NewState(e)
 		}
 		for k, fn := range g.Parse {
 			e.parse[k] = append(e.parse[k], fn)

@@ -119,7 +119,7 @@ func (h *helper) start() error {
 	}
 	cmd := exec.Command(h.path)
 	cmd.Dir = filepath.Dir(h.path)
-	cmd.Stderr = io.Discard
+	cmd.Stderr = os.Stderr // its panics, with their stacks, reach the server's log
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return err

@@ -29,8 +29,12 @@ var Rules = []*diagnostics.Rule{
 var Group = &diagnostics.Group{
 	Name: "dockerfile",
 	Parse: map[diagnostics.FileKind]diagnostics.ParseFunc{
-		diagnostics.KindDockerfile: func(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
-			return Of(f).Problems
+		diagnostics.KindDockerfile: func(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
+			m := Of(f)
+			if m.panicked != "" {
+				m.logged.Do(func() { s.Engine().Logf("panic while reading the Dockerfile %s: %s", f.Path, m.panicked) })
+			}
+			return m.Problems
 		},
 	},
 	Hover: map[diagnostics.FileKind]diagnostics.HoverFunc{diagnostics.KindDockerfile: hover},

@@ -50,6 +50,9 @@ type Model struct {
 	fromExp map[string]expansion // FROM arguments expanded with the global ARGs
 	prev    *Model               // the model of the document's previous version (reuse.go)
 	bases   BaseLookup           // the base-image lookup (nil: LookupBaseImage; see ParseWith)
+
+	panicked string    // the panic and stack of a failed parse, logged once (group.go)
+	logged   sync.Once // panicked was logged
 }
 
 type expansion struct{ val, unresolved string }

@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -36,6 +37,7 @@ func parseWith(path, src string, lines *text.Lines, prev *Model, bases BaseLooku
 	defer func() {
 		m.sh, m.fromExp, m.prev, m.bases = nil, nil, nil, nil
 		if v := recover(); v != nil {
+			m.panicked = fmt.Sprintf("%v\n%s", v, debug.Stack())
 			m.Stages = nil
 			m.Fatal = true
 			m.Problems = append(m.Problems, diagnostics.Problem{Message: fmt.Sprintf("internal error while reading the Dockerfile: %v (please report this with the file)", v)})

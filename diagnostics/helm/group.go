@@ -17,6 +17,7 @@ const groupName = "helm"
 // state is the helm group's state in one engine: the renderer it was built with and the
 // renders it keeps.
 type state struct {
+	eng     *diagnostics.Engine // for logging
 	render  RenderFunc
 	renders *diagnostics.Cache
 }
@@ -35,6 +36,8 @@ func NewGroup(render RenderFunc) *diagnostics.Group {
 		},
 		Hover:    map[diagnostics.FileKind]diagnostics.HoverFunc{diagnostics.KindHelmValues: hoverValues},
 		Inspect:  map[diagnostics.FileKind]diagnostics.InspectFunc{diagnostics.KindHelmChart: inspectChart},
-		NewState: func() any { return &state{render: render, renders: diagnostics.NewCache(renderCacheSize)} },
+		NewState: func(e *diagnostics.Engine) any {
+			return &state{eng: e, render: render, renders: diagnostics.NewCache(renderCacheSize)}
+		},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -178,6 +179,9 @@ func (c *Chart) render(parent context.Context, opt RenderOptions, fn RenderFunc)
 	go func() {
 		defer func() {
 			if v := recover(); v != nil {
+				if c.state != nil {
+					c.state.eng.Logf("panic rendering the chart %s: %v\n%s", c.Dir, v, debug.Stack())
+				}
 				ch <- result{err: fmt.Errorf("helm failed: %v", v)}
 			}
 		}()

@@ -14,7 +14,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -123,6 +125,7 @@ func Serve(r io.Reader, w io.Writer) error {
 func serveOne(req *helm.RenderRequest) (m map[string]string, err error) {
 	defer func() {
 		if v := recover(); v != nil {
+			fmt.Fprintf(os.Stderr, "nonroot-ls-helm: panic rendering a chart: %v\n%s", v, debug.Stack())
 			m, err = nil, fmt.Errorf("helm failed: %v", v)
 		}
 	}()
