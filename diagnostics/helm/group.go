@@ -34,8 +34,8 @@ func NewGroup(render RenderFunc) *diagnostics.Group {
 			diagnostics.KindHelmValues:   parseCheck,
 			diagnostics.KindHelmTemplate: parseCheck,
 		},
-		Hover:    map[diagnostics.FileKind]diagnostics.HoverFunc{diagnostics.KindHelmValues: hoverValues},
-		Inspect:  map[diagnostics.FileKind]diagnostics.InspectFunc{diagnostics.KindHelmChart: inspectChart},
+		Hover:   map[diagnostics.FileKind]diagnostics.HoverFunc{diagnostics.KindHelmValues: hoverValues},
+		Inspect: map[diagnostics.FileKind]diagnostics.InspectFunc{diagnostics.KindHelmChart: inspectChart},
 		NewState: func(e *diagnostics.Engine) any {
 			return &state{eng: e, render: render, renders: diagnostics.NewCache(renderCacheSize)}
 		},
