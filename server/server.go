@@ -4,7 +4,8 @@
 //
 // Layout, one file per LSP area: lifecycle.go (initialize/shutdown/exit), textsync.go
 // (didOpen/didChange/didClose/didSave), publish.go (publishDiagnostics), hover.go,
-// codeaction.go, configuration.go (settings, workspace folders), position.go (encodings),
+// codeaction.go, navigation.go (definition, references), configuration.go (settings, workspace
+// folders), watch.go (the workspace scan and file watcher), position.go (encodings),
 // state.go (the per-document state, all in one place), testhook.go.
 //
 // Dispatch. go.lsp.dev/jsonrpc2 runs a handler inline on the connection's read loop. Every
