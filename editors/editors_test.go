@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -93,8 +94,14 @@ func need(t *testing.T, name, install string) string {
 // workspace copies testdata/workspace to a fresh directory.
 func workspace(t *testing.T) string {
 	t.Helper()
-	dst := t.TempDir()
-	src := filepath.Join("testdata", "workspace")
+	return copyTree(t, filepath.Join("testdata", "workspace"))
+}
+
+// copyTree copies src to a fresh directory of the same name and returns it (symlinks
+// resolved, so that editors and the server agree on paths).
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -112,7 +119,6 @@ func workspace(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Resolve symlinks (macOS /var → /private/var) so editors and server agree on paths.
 	if r, err := filepath.EvalSymlinks(dst); err == nil {
 		dst = r
 	}
@@ -321,6 +327,46 @@ func vscodeDir(t *testing.T) string {
 	return dir
 }
 
+var (
+	packageOnce sync.Once
+	vsixPath    string
+	packageErr  error
+	packageOut  []byte
+)
+
+// packageVSIX lints, bundles and packages the extension (npm run package) once per test run
+// and returns the .vsix.
+func packageVSIX(t *testing.T, dir string) string {
+	t.Helper()
+	packageOnce.Do(func() {
+		packageOut, packageErr = runWithTimeout(t, 120*time.Second, "npm", []string{"run", "package"}, nil, dir)
+		if packageErr == nil {
+			vsixPath, packageErr = vsixIn(dir)
+		}
+	})
+	if packageErr != nil {
+		t.Fatalf("npm run package: %v\n%s", packageErr, packageOut)
+	}
+	return vsixPath
+}
+
+// vsixIn returns the .vsix that npm run package writes: nonroot-ls-<version>.vsix.
+func vsixIn(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return "", err
+	}
+	var pkg struct{ Version string }
+	if err := json.Unmarshal(b, &pkg); err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, "nonroot-ls-"+pkg.Version+".vsix")
+	if _, err := os.Stat(p); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
 // nodeTestSummary checks the closing counts of `node --test` and returns "pass/fail/skipped".
 func nodeTestSummary(t *testing.T, out []byte) string {
 	t.Helper()
@@ -342,11 +388,8 @@ func nodeTestSummary(t *testing.T, out []byte) string {
 // Node test that unpacks it and checks the manifest.
 func TestVSCodePackage(t *testing.T) {
 	dir := vscodeDir(t)
-	out, err := runWithTimeout(t, 120*time.Second, "npm", []string{"run", "package"}, nil, dir)
-	if err != nil {
-		t.Fatalf("npm run package: %v\n%s", err, out)
-	}
-	out, err = runWithTimeout(t, 60*time.Second, "npm", []string{"test"}, []string{"NONROOT_LS=", "NONROOT_WS="}, dir)
+	packageVSIX(t, dir)
+	out, err := runWithTimeout(t, 60*time.Second, "npm", []string{"test"}, []string{"NONROOT_LS=", "NONROOT_WS="}, dir)
 	if err != nil {
 		t.Fatalf("npm test: %v\n%s", err, out)
 	}
