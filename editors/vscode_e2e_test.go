@@ -128,18 +128,6 @@ func missing(t *testing.T, why string) {
 	t.Skip("skipping: " + why)
 }
 
-// e2eCache is where vscode/test/e2e/install.sh puts code-server (it computes the same path).
-func e2eCache() string {
-	if d := os.Getenv("NONROOT_E2E_CACHE"); d != "" {
-		return d
-	}
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "nonroot-ls-e2e")
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "nonroot-ls-e2e")
-}
-
 const installE2E = "run editors/vscode/test/e2e/install.sh"
 
 // codeServer finds code-server: $NONROOT_CODE_SERVER, the install script's cache, or PATH.
