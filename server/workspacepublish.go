@@ -29,8 +29,9 @@ import (
 // files that are not open.
 const workspaceQuiet = 200 * time.Millisecond
 
-// workspaceFiles returns the files of st's walk, not open, whose problems the scope says to
-// publish, and whether the unset scope fell back to openFiles because the walk is too large.
+// workspaceFiles returns the files of st's walk (sorted), not open, whose problems the scope
+// says to publish, and whether the unset scope fell back to openFiles because the walk is too
+// large.
 func workspaceFiles(st *state) (files []string, tooMany bool) {
 	all := st.snap.Walk()
 	small := len(all) <= diagnostics.MaxWorkspaceFiles
@@ -125,7 +126,9 @@ func (p *publisher) publishWorkspace(ctx context.Context, st *state, edited bool
 		if st.docs[path] != nil {
 			continue
 		}
-		if _, found := slices.BinarySearch(walked, path); !found || (p.workspace[path] && !slices.Contains(files, path)) {
+		_, walkedIt := slices.BinarySearch(walked, path)
+		_, inScope := slices.BinarySearch(files, path)
+		if !walkedIt || (p.workspace[path] && !inScope) {
 			gone = append(gone, path)
 		}
 	}
@@ -175,7 +178,7 @@ func (p *publisher) keepClosed(st *state, c closedDoc) bool {
 		return false
 	}
 	files, _ := workspaceFiles(st)
-	if !slices.Contains(files, c.path) {
+	if _, ok := slices.BinarySearch(files, c.path); !ok {
 		return false
 	}
 	p.mu.Lock()
