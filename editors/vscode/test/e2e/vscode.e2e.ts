@@ -228,9 +228,39 @@ async function goTo(page: Page, line: number, col: number): Promise<void> {
   );
 }
 
-/** Shows the hover at the cursor and returns its text. */
-async function hoverText(page: Page, want: string): Promise<string> {
-  await command(page, "Show or Focus Hover");
+/**
+ * Moves the mouse over the first token `word` on line `line` (1-based) of the active editor,
+ * as a person hovering it would, and returns the hover's text once it says `want`.
+ */
+async function hoverText(page: Page, line: number, word: string, want: string): Promise<string> {
+  // The line is on screen (goTo revealed it); find the token's box in the rendered view line.
+  const box = await page.waitForFunction(
+    (line: number, word: string) => {
+      const editor = document.querySelector(".editor-group-container.active .monaco-editor");
+      if (!editor) {
+        return null;
+      }
+      const numbers = Array.from(editor.querySelectorAll(".margin-view-overlays .line-numbers"));
+      const number = numbers.find((n) => (n as HTMLElement).innerText.trim() === String(line)) as HTMLElement | undefined;
+      if (!number) {
+        return null;
+      }
+      const top = number.getBoundingClientRect().top;
+      for (const span of Array.from(editor.querySelectorAll(".view-lines .view-line span span"))) {
+        const r = span.getBoundingClientRect();
+        if (Math.abs(r.top - top) < 2 && span.textContent === word) {
+          return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+        }
+      }
+      return null;
+    },
+    { timeout: STEP, polling: "mutation" },
+    line,
+    word,
+  );
+  const at = (await box.jsonValue()) as { x: number; y: number };
+  await page.mouse.move(at.x - 40, at.y + 40);
+  await page.mouse.move(at.x, at.y, { steps: 5 });
   const sel = ".monaco-hover:not(.hidden) .monaco-hover-content";
   try {
     await page.waitForFunction(
@@ -239,10 +269,12 @@ async function hoverText(page: Page, want: string): Promise<string> {
     );
   } catch {
     const shown = await page.$$eval(sel, (els) => els.map((e) => (e as HTMLElement).innerText));
-    throw new Error(`the hover does not say "${want}" (it shows: ${JSON.stringify(shown)})`);
+    throw new Error(`hovering ${word} on line ${line} does not show "${want}" (the hover shows: ${JSON.stringify(shown)})`);
   }
   const text = await page.$$eval(sel, (els) => els.map((e) => (e as HTMLElement).innerText).join("\n"));
-  await page.keyboard.press("Escape");
+  // Move away: the hover closes.
+  await page.mouse.move(5, 5);
+  await page.waitForFunction(`!document.querySelector(${JSON.stringify(sel)})`, { timeout: STEP, polling: "mutation" }).catch(() => undefined);
   return text;
 }
 
@@ -322,7 +354,7 @@ async function scenario(page: Page): Promise<void> {
   await check("hover on USER in the Dockerfile shows the effective user", async () => {
     await openFile(page, "api/Dockerfile");
     await goTo(page, 5, 2);
-    const text = await hoverText(page, "From here on");
+    const text = await hoverText(page, 5, "USER", "From here on");
     for (const want of ["USER", "runs as", "app (uid 10001)"]) {
       if (!text.includes(want)) {
         throw new Error(`the hover lacks "${want}":\n${text}`);
@@ -336,7 +368,7 @@ async function scenario(page: Page): Promise<void> {
   await check("hover on USER in worker/Containerfile (document selector)", async () => {
     await openFile(page, "worker/Containerfile");
     await goTo(page, 3, 2);
-    const text = await hoverText(page, "From here on");
+    const text = await hoverText(page, 3, "USER", "From here on");
     if (!text.includes("root")) {
       throw new Error(`the hover does not say root:\n${text}`);
     }
