@@ -270,7 +270,10 @@ func nvim011(t *testing.T) string {
 		if _, err := os.Stat(p); err != nil {
 			continue
 		}
-		out, err := exec.Command(p, "--version").Output()
+		cmd := exec.Command(p, "--version")
+		tmp := t.TempDir() // Neovim creates its log under $XDG_STATE_HOME even for --version
+		cmd.Env = append(os.Environ(), "HOME="+tmp, "XDG_STATE_HOME="+tmp)
+		out, err := cmd.Output()
 		first, _, _ := strings.Cut(string(out), "\n")
 		if m := regexp.MustCompile(`^NVIM v0\.(\d+)\.`).FindStringSubmatch(first); err == nil && m != nil {
 			if minor, _ := strconv.Atoi(m[1]); minor >= 11 {

@@ -70,5 +70,6 @@ export VIMRUNTIME
 exec "$ld" --library-path "$libdir" "$ROOT/usr/bin/nvim" "\$@"
 EOF
 chmod +x "$CACHE/bin/nvim-sid"
-"$CACHE/bin/nvim-sid" --version | head -n 1 >&2
+# (Neovim creates its log under $XDG_STATE_HOME even for --version: keep it in the cache.)
+XDG_STATE_HOME="$ROOT/state" "$CACHE/bin/nvim-sid" --version | head -n 1 >&2
 echo "$CACHE/bin/nvim-sid"
