@@ -26,6 +26,38 @@ type Config struct {
 	Helm *HelmConfig `json:"helm,omitempty" desc:"Helm chart settings"`
 	// Ignore lists glob patterns (relative to the workspace root, ** allowed) of files not checked.
 	Ignore []string `json:"ignore,omitempty" desc:"globs of paths not checked"`
+	// Diagnostics says which files' problems the language server publishes.
+	Diagnostics *DiagnosticsConfig `json:"diagnostics,omitempty" desc:"which files' problems the language server publishes"`
+}
+
+// DiagnosticsConfig holds the language server's publishing settings (the CLI reports every
+// file it is given whatever they say).
+type DiagnosticsConfig struct {
+	// Scope is "workspace" (the problems of every file the workspace scan reads, open or
+	// not), "openFiles" (open documents, plus the files linked to a changed one), or unset:
+	// workspace when the scan reads at most MaxWorkspaceFiles files, else openFiles.
+	Scope string `json:"scope,omitempty" desc:"workspace or openFiles (default: workspace up to 1000 files)"`
+}
+
+// Diagnostic scopes (DiagnosticsConfig.Scope).
+const (
+	ScopeWorkspace = "workspace"
+	ScopeOpenFiles = "openFiles"
+)
+
+// DiagnosticScopes lists the values DiagnosticsConfig.Scope accepts (besides "" for the default).
+func DiagnosticScopes() []string { return []string{ScopeWorkspace, ScopeOpenFiles} }
+
+// MaxWorkspaceFiles is the size up to which a workspace's problems are all published when
+// the scope is unset.
+const MaxWorkspaceFiles = 1000
+
+// DiagnosticsScope returns the configured scope: ScopeWorkspace, ScopeOpenFiles or "" (unset).
+func (c *Config) DiagnosticsScope() string {
+	if c.Diagnostics == nil {
+		return ""
+	}
+	return c.Diagnostics.Scope
 }
 
 // Identity is a uid and gid.
@@ -100,6 +132,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("ignore: bad pattern %q", g)
 		}
 	}
+	if sc := c.DiagnosticsScope(); sc != "" && sc != ScopeWorkspace && sc != ScopeOpenFiles {
+		return fmt.Errorf("diagnostics.scope: %q is not %s or %s", sc, ScopeWorkspace, ScopeOpenFiles)
+	}
 	return nil
 }
 
@@ -142,6 +177,9 @@ func (c Config) Merge(o *Config) Config {
 	}
 	if len(o.Ignore) > 0 {
 		c.Ignore = append(append([]string(nil), c.Ignore...), o.Ignore...)
+	}
+	if o.DiagnosticsScope() != "" {
+		c.Diagnostics = &DiagnosticsConfig{Scope: o.Diagnostics.Scope}
 	}
 	return c
 }

@@ -71,6 +71,8 @@ func schemaOf(t reflect.Type, path string) map[string]any {
 		s["minimum"], s["maximum"] = 1, 1<<31-1
 	case "defaultUser.gid":
 		s["minimum"], s["maximum"] = 0, 1<<31-1
+	case "diagnostics.scope":
+		s["enum"] = diagnostics.DiagnosticScopes()
 	}
 	switch t.Kind() {
 	case reflect.String:

@@ -37,6 +37,7 @@ func (p *publisher) publishIndexed(ctx context.Context, st *state, path string) 
 	if p.send(ctx, params) {
 		p.mu.Lock()
 		p.last[path] = params.Diagnostics
+		delete(p.workspace, path) // published as a dependent: kept in any scope
 		p.mu.Unlock()
 	}
 }

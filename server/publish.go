@@ -19,7 +19,8 @@ import (
 // waits for the rules. After each change it diagnoses every open document of the newest
 // state: the changed documents first (always published, with their version), then the
 // others, which are published only when their diagnostics differ from what the client
-// already has. A newer change interrupts a run between documents.
+// already has, then (scope "workspace", see workspacepublish.go) the workspace's files that
+// are not open. A newer change interrupts a run between documents.
 type publisher struct {
 	s    *Server
 	kick chan struct{}
@@ -28,19 +29,32 @@ type publisher struct {
 	mu     sync.Mutex
 	st     *state                           // newest state to publish
 	first  []string                         // changed documents since the last run, in order
-	clears []uri.URI                        // closed documents whose diagnostics to clear
+	clears []closedDoc                      // closed documents whose diagnostics to clear
 	last   map[string][]protocol.Diagnostic // path → diagnostics last published
 	busy   map[string]bool                  // documents whose diagnosis overran its budget and still runs
 	late   map[string]late                  // results of overrunning diagnoses, used if the state is unchanged
 	budget time.Duration                    // how long one document's diagnosis may hold up the others
 	buf    []byte                           // the last publication's encoding (see send)
+
+	indexed    bool            // the first workspace scan has ended (workspacepublish.go)
+	workspace  map[string]bool // files not open whose diagnostics publishWorkspace published
+	reopened   map[string]bool // closed documents publishWorkspace must publish from disk
+	warnedSize bool            // the "too many files for the workspace scope" message was logged
+}
+
+// closedDoc is a document closed since the last run, with what was last published for it.
+type closedDoc struct {
+	uri  uri.URI
+	path string
+	last []protocol.Diagnostic
 }
 
 // maxKeptBuffer bounds the encoding buffer the publisher keeps between publications.
 const maxKeptBuffer = 4 << 20
 
 func newPublisher(s *Server) *publisher {
-	return &publisher{s: s, kick: make(chan struct{}, 1), done: make(chan struct{}), last: map[string][]protocol.Diagnostic{}, busy: map[string]bool{}, late: map[string]late{}, budget: 10 * time.Second}
+	return &publisher{s: s, kick: make(chan struct{}, 1), done: make(chan struct{}), last: map[string][]protocol.Diagnostic{}, busy: map[string]bool{}, late: map[string]late{}, budget: 10 * time.Second,
+		workspace: map[string]bool{}, reopened: map[string]bool{}}
 }
 
 // changed schedules a publication for st; paths are the documents that changed (nil when
@@ -62,8 +76,10 @@ func (p *publisher) changed(st *state, paths []string) {
 // closed schedules clearing the diagnostics of a closed document.
 func (p *publisher) closed(u uri.URI, path string) {
 	p.mu.Lock()
-	p.clears = append(p.clears, u)
+	p.clears = append(p.clears, closedDoc{u, path, p.last[path]})
 	delete(p.last, path)
+	delete(p.workspace, path)
+	delete(p.reopened, path)
 	p.first = slices.DeleteFunc(p.first, func(x string) bool { return x == path })
 	p.mu.Unlock()
 	p.poke()
@@ -97,8 +113,11 @@ func (p *publisher) once(ctx context.Context) {
 	st, first, clears := p.st, p.first, p.clears
 	p.first, p.clears = nil, nil
 	p.mu.Unlock()
-	for _, u := range clears {
-		p.send(ctx, &protocol.PublishDiagnosticsParams{URI: u, Diagnostics: []protocol.Diagnostic{}})
+	for _, c := range clears {
+		if st != nil && p.keepClosed(st, c) {
+			continue
+		}
+		p.send(ctx, &protocol.PublishDiagnosticsParams{URI: c.uri, Diagnostics: []protocol.Diagnostic{}})
 	}
 	if st == nil {
 		return
@@ -157,6 +176,7 @@ func (p *publisher) once(ctx context.Context) {
 			p.mu.Unlock()
 		}
 	}
+	p.publishWorkspace(ctx, st, len(first) > 0)
 }
 
 type late struct {

@@ -5,7 +5,8 @@
 // Layout, one file per LSP area: lifecycle.go (initialize/shutdown/exit), textsync.go
 // (didOpen/didChange/didClose/didSave), publish.go (publishDiagnostics), hover.go,
 // codeaction.go, navigation.go (definition, references), configuration.go (settings, workspace
-// folders), watch.go (the workspace scan and file watcher), position.go (encodings),
+// folders), watch.go (the workspace scan and file watcher), workspacepublish.go (the problems
+// of files that are not open), position.go (encodings),
 // state.go (the per-document state, all in one place), testhook.go.
 //
 // Dispatch. go.lsp.dev/jsonrpc2 runs a handler inline on the connection's read loop. Every

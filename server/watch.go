@@ -54,8 +54,8 @@ func (s *Server) registerWatchers(ctx context.Context) {
 
 // scan indexes the workspace on the state current when it starts (Snapshot.Index: the
 // summaries of every file and the workspace graph they make, memoised on the files, so later
-// states share them while the files do not change), reporting $/progress. Nothing is
-// published: open documents are published as usual, linked files when their links change.
+// states share them while the files do not change), reporting $/progress. When it ends, the
+// publisher may publish the problems of the files that are not open (workspacepublish.go).
 func (s *Server) scan(ctx context.Context) {
 	st := s.current()
 	var token protocol.ProgressToken
@@ -93,6 +93,9 @@ func (s *Server) scan(ctx context.Context) {
 	})
 	msg = fmt.Sprintf("%d files", files)
 	progress(&protocol.WorkDoneProgressEnd{Kind: "end", Message: &msg})
+	if ctx.Err() == nil {
+		s.pub.scanned(s.current())
+	}
 }
 
 // didChangeWatchedFiles re-reads the changed files from disk and re-publishes the open

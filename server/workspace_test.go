@@ -132,9 +132,10 @@ func TestLinkedManifestFollowsItsDockerfile(t *testing.T) {
 }
 
 // TestClosedLinkedManifestIsPublished: the manifest is not open; editing its Dockerfile
-// publishes the manifest's diagnostics (and clears them when fixed).
+// publishes the manifest's diagnostics (and clears them when fixed), also in scope openFiles,
+// where the workspace's other files are not published.
 func TestClosedLinkedManifestIsPublished(t *testing.T) {
-	h := start(t, wsFiles(t), ptrCaps(), "")
+	h := start(t, wsFiles(t), ptrCaps(), `{"diagnostics": {"scope": "openFiles"}}`)
 	mu := h.uri("deploy/pod.yaml")
 	du := h.open("app/Dockerfile", wsDockerfile)
 	h.diags(du, 1)

@@ -31,6 +31,15 @@ if (tests) {
     minify: false,
     sourcemap: true,
   });
+  // The end-to-end driver (test/e2e): puppeteer-core stays a package of its own.
+  builds.push({
+    ...common,
+    entryPoints: ["test/e2e/vscode.e2e.ts"],
+    outdir: "dist/e2e",
+    external: ["puppeteer-core"],
+    minify: false,
+    sourcemap: true,
+  });
 }
 
 for (const b of builds) {

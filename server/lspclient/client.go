@@ -21,7 +21,7 @@ type Client struct {
 	conn jsonrpc2.Conn
 
 	mu       sync.Mutex
-	changed  chan struct{} // closed and replaced whenever a publication arrives
+	changed  chan struct{} // closed and replaced whenever the server sends something
 	latest   map[uri.URI]*protocol.PublishDiagnosticsParams
 	count    map[uri.URI]int
 	order    []uri.URI // URIs in the order of their publications
@@ -49,6 +49,7 @@ func (c *Client) handle(ctx context.Context, req *jsonrpc2.Request) (any, error)
 	c.mu.Lock()
 	c.received = append(c.received, Received{Method: strings.Clone(req.Method()), Params: append(json.RawMessage(nil), req.Params()...)})
 	c.mu.Unlock()
+	defer c.signal()
 	switch req.Method() {
 	case protocol.MethodClientRegisterCapability, protocol.MethodWindowWorkDoneProgressCreate:
 		return nil, nil
@@ -61,8 +62,6 @@ func (c *Client) handle(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		c.latest[p.URI] = &p
 		c.count[p.URI]++
 		c.order = append(c.order, p.URI)
-		close(c.changed)
-		c.changed = make(chan struct{})
 		c.mu.Unlock()
 		return nil, nil
 	case protocol.MethodWindowLogMessage:
@@ -94,6 +93,42 @@ func (c *Client) handle(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		return nil, jsonrpc2.NewError(jsonrpc2.MethodNotFound, req.Method())
 	}
 	return nil, nil
+}
+
+// signal wakes the waiters: something arrived.
+func (c *Client) signal() {
+	c.mu.Lock()
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// Wait waits until cond returns true: it is called now and after each message the server
+// sends (publications, log messages, progress, requests).
+func (c *Client) Wait(ctx context.Context, what string, cond func() bool) error {
+	for {
+		c.mu.Lock()
+		ch := c.changed
+		c.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
+// WaitFor waits until the newest publication for u satisfies ok and returns it.
+func (c *Client) WaitFor(ctx context.Context, u uri.URI, what string, ok func(*protocol.PublishDiagnosticsParams) bool) (*protocol.PublishDiagnosticsParams, error) {
+	var got *protocol.PublishDiagnosticsParams
+	err := c.Wait(ctx, fmt.Sprintf("%s of %s", what, u), func() bool {
+		got, _ = c.Latest(u)
+		return got != nil && ok(got)
+	})
+	return got, err
 }
 
 // Received is a request or notification the server sent.

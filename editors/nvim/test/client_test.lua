@@ -1,5 +1,7 @@
--- Headless Neovim test of nonroot-ls as a real client (Neovim 0.7 or later). Run by
--- editors/editors_test.go:
+-- Headless Neovim test of nonroot-ls as a real client (Neovim 0.7 or later). On Neovim 0.11
+-- and later the client is started the way lsp/nonroot_ls.lua is meant to be used
+-- (vim.lsp.config + vim.lsp.enable, the config found on 'runtimepath'); on older ones with
+-- require('nonroot_ls.legacy').setup. Run by editors/editors_test.go:
 --
 --   NONROOT_LS=<binary> NONROOT_WS=<workspace> NONROOT_RESULT=<file> \
 --     nvim --headless -u NONE -i NONE --cmd 'set rtp+=editors/nvim' -c 'luafile editors/nvim/test/client_test.lua'
@@ -69,6 +71,15 @@ local ok, err = pcall(function()
   check('lsp/nonroot_ls.lua settings section', type(cfg.settings) == 'table' and cfg.settings.nonroot ~= nil,
     vim.inspect(cfg.settings))
 
+  -- Neovim 0.11+: vim.lsp.config finds lsp/nonroot_ls.lua on 'runtimepath' and merges it.
+  local modern = vim.lsp.config ~= nil and vim.lsp.enable ~= nil
+  if modern then
+    local resolved = vim.lsp.config.nonroot_ls
+    check('vim.lsp.config resolves lsp/nonroot_ls.lua', resolved ~= nil
+      and vim.deep_equal(resolved.cmd, cfg.cmd) and vim.deep_equal(resolved.filetypes, cfg.filetypes)
+      and vim.deep_equal(resolved.root_markers, cfg.root_markers), vim.inspect(resolved))
+  end
+
   -- `-u NONE` leaves filetype detection off; a user's Neovim has it on.
   vim.cmd('filetype on')
   vim.o.hidden = true
@@ -88,12 +99,18 @@ local ok, err = pcall(function()
   end
 
   local exit_code
-  legacy.setup({
-    cmd = { bin, 'serve' },
-    on_exit = function(code)
-      exit_code = code
-    end,
-  })
+  local on_exit = function(code)
+    exit_code = code
+  end
+  if modern then
+    vim.lsp.config('nonroot_ls', { cmd = { bin, 'serve' }, on_exit = on_exit })
+    vim.lsp.enable('nonroot_ls')
+    pass('started with vim.lsp.config + vim.lsp.enable (Neovim ' .. tostring(vim.version()) .. ')')
+  else
+    legacy.setup({ cmd = { bin, 'serve' }, on_exit = on_exit })
+    pass('started with nonroot_ls.legacy (Neovim ' .. vim.fn.matchstr(vim.fn.execute('version'), 'NVIM v\\S\\+') .. ')')
+  end
+  local get_clients = vim.lsp.get_clients or vim.lsp.get_active_clients
 
   -- 2. Open the Dockerfile: the client starts and attaches.
   local dockerfile = ws .. '/Dockerfile'
@@ -102,7 +119,7 @@ local ok, err = pcall(function()
   check('Dockerfile filetype', vim.bo[buf].filetype == 'dockerfile', vim.bo[buf].filetype)
   local client
   vim.wait(5000, function()
-    client = vim.lsp.get_active_clients()[1]
+    client = get_clients()[1]
     return client ~= nil and client.initialized
   end, 10)
   if not check('client initialized', client ~= nil and client.initialized, 'no initialized client') then
@@ -171,7 +188,12 @@ local ok, err = pcall(function()
     return
   end
   if not fix.edit and fix.data ~= nil then
-    local resolved = client.request_sync('codeAction/resolve', fix, 5000, buf)
+    local resolved
+    if modern then
+      resolved = client:request_sync('codeAction/resolve', fix, 5000, buf)
+    else
+      resolved = client.request_sync('codeAction/resolve', fix, 5000, buf)
+    end
     fix = resolved and resolved.result or fix
   end
   if not check('quick-fix has an edit', fix.edit ~= nil, vim.inspect(fix)) then
@@ -229,7 +251,11 @@ local ok, err = pcall(function()
   end
 
   -- 8. shutdown + exit: the server exits with status 0.
-  vim.lsp.stop_client(client.id)
+  if modern then
+    client:stop()
+  else
+    vim.lsp.stop_client(client.id)
+  end
   vim.wait(5000, function()
     return exit_code ~= nil
   end, 10)

@@ -33,6 +33,7 @@ function settingsFor(scope?: vscode.Uri): Record<string, unknown> {
     images: cfg.get("images"),
     helm: cfg.get("helm"),
     ignore: cfg.get("ignore"),
+    diagnostics: cfg.get("diagnostics"),
   });
 }
 

@@ -86,7 +86,9 @@ describe("packaged .vsix", { skip }, () => {
 
   it("activates on Dockerfiles, YAML, JSON and the config file", () => {
     const pkg = JSON.parse(get("extension/package.json").toString("utf8"));
-    for (const e of ["onLanguage:dockerfile", "onLanguage:yaml", "onLanguage:json", "workspaceContains:**/Dockerfile", "workspaceContains:**/Containerfile", "workspaceContains:.nonroot-ls.yaml"]) {
+    for (const e of ["onLanguage:dockerfile", "onLanguage:yaml", "onLanguage:json", "workspaceContains:**/Dockerfile", "workspaceContains:**/Containerfile", "workspaceContains:.nonroot-ls.yaml",
+      // Workspaces whose problems the server publishes without a file open (Helm, compose, kustomize, skaffold, bake).
+      "workspaceContains:**/Chart.yaml", "workspaceContains:**/compose.yaml", "workspaceContains:**/docker-compose.yml", "workspaceContains:**/kustomization.yaml"]) {
       assert.ok(pkg.activationEvents.includes(e), `activation event ${e}`);
     }
   });
