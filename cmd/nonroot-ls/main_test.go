@@ -346,6 +346,27 @@ func TestRulesList(t *testing.T) {
 	}
 }
 
+// TestExampleBlocks: a txtar example renders one fenced block per file under its name, and
+// the fixed example only names the files it leaves as they were.
+func TestExampleBlocks(t *testing.T) {
+	r := &diagnostics.Rule{ID: "NR990", Kinds: []diagnostics.FileKind{diagnostics.KindManifest}}
+	bad := "-- Dockerfile --\nUSER app\n-- k8s/pod.yaml --\nkind: Pod\n-- run.sh --\nexec app\n"
+	good := "-- Dockerfile --\nUSER 10001\n-- k8s/pod.yaml --\nkind: Pod\n-- run.sh --\nexec app\n"
+	want := "\n`Dockerfile`:\n\n```dockerfile\nUSER app\n```\n" +
+		"\n`k8s/pod.yaml`:\n\n```yaml\nkind: Pod\n```\n" +
+		"\n`run.sh`:\n\n```sh\nexec app\n```\n"
+	if got := exampleBlocks(r, bad, ""); got != want {
+		t.Errorf("bad:\n%s\nwant:\n%s", got, want)
+	}
+	want = "\n`Dockerfile`:\n\n```dockerfile\nUSER 10001\n```\n\nUnchanged: `k8s/pod.yaml`, `run.sh`.\n"
+	if got := exampleBlocks(r, good, bad); got != want {
+		t.Errorf("good:\n%s\nwant:\n%s", got, want)
+	}
+	if got, want := exampleBlocks(r, "kind: Pod\n", ""), "\n```yaml\nkind: Pod\n```\n"; got != want {
+		t.Errorf("one file: %q, want %q", got, want)
+	}
+}
+
 // TestDocsUpToDate fails when docs/rules differs from what the rules' metadata generates.
 // Regenerate with: go run ./cmd/nonroot-ls rules --markdown
 func TestDocsUpToDate(t *testing.T) {
