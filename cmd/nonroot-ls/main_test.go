@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	udiff "github.com/aymanbagabas/go-udiff"
+
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
@@ -403,14 +405,16 @@ func TestDocsUpToDate(t *testing.T) {
 	}
 }
 
+// TestUnifiedDiff pins the format `fix --diff` prints (udiff.Unified): 3 lines of context,
+// GNU hunk headers, separate hunks, the missing final newline marked, nothing for equal texts.
 func TestUnifiedDiff(t *testing.T) {
 	a := "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n"
 	b := "1\n2\nthree\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13"
 	want := "--- a\n+++ b\n@@ -1,6 +1,6 @@\n 1\n 2\n-3\n+three\n 4\n 5\n 6\n@@ -10,3 +10,4 @@\n 10\n 11\n 12\n+13\n\\ No newline at end of file\n"
-	if got := unifiedDiff("a", "b", a, b); got != want {
+	if got := udiff.Unified("a", "b", a, b); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	if unifiedDiff("a", "b", a, a) != "" {
+	if udiff.Unified("a", "b", a, a) != "" {
 		t.Error("equal texts have a diff")
 	}
 }
