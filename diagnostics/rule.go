@@ -83,8 +83,8 @@ type Doc struct {
 	Runtime string // what happens at runtime
 	Fix     string // how to fix it
 	Source  string // the runtime fact or seed article the rule rests on, quoted
-	Bad     string // a short example that triggers the rule (file text)
-	Good    string // the same example fixed
+	Bad     string // a short example that triggers the rule: a file, or a txtar archive of files
+	Good    string // the same example fixed (diagtest.RunDocExamples checks both)
 }
 
 // Rule is one check.

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 
+	udiff "github.com/aymanbagabas/go-udiff"
+
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 )
@@ -43,7 +45,7 @@ func fix(eng *diagnostics.Engine, args []string, stdout, stderr io.Writer) int {
 		changed++
 		rel := w.rel(path)
 		if *diff {
-			io.WriteString(stdout, unifiedDiff("a/"+rel, "b/"+rel, f.Text, after))
+			io.WriteString(stdout, udiff.Unified("a/"+rel, "b/"+rel, f.Text, after))
 			continue
 		}
 		if err := writeFile(path, after); err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	udiff "github.com/aymanbagabas/go-udiff"
+
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
@@ -346,6 +348,27 @@ func TestRulesList(t *testing.T) {
 	}
 }
 
+// TestExampleBlocks: a txtar example renders one fenced block per file under its name, and
+// the fixed example only names the files it leaves as they were.
+func TestExampleBlocks(t *testing.T) {
+	r := &diagnostics.Rule{ID: "NR990", Kinds: []diagnostics.FileKind{diagnostics.KindManifest}}
+	bad := "-- Dockerfile --\nUSER app\n-- k8s/pod.yaml --\nkind: Pod\n-- run.sh --\nexec app\n"
+	good := "-- Dockerfile --\nUSER 10001\n-- k8s/pod.yaml --\nkind: Pod\n-- run.sh --\nexec app\n"
+	want := "\n`Dockerfile`:\n\n```dockerfile\nUSER app\n```\n" +
+		"\n`k8s/pod.yaml`:\n\n```yaml\nkind: Pod\n```\n" +
+		"\n`run.sh`:\n\n```sh\nexec app\n```\n"
+	if got := exampleBlocks(r, bad, ""); got != want {
+		t.Errorf("bad:\n%s\nwant:\n%s", got, want)
+	}
+	want = "\n`Dockerfile`:\n\n```dockerfile\nUSER 10001\n```\n\nUnchanged: `k8s/pod.yaml`, `run.sh`.\n"
+	if got := exampleBlocks(r, good, bad); got != want {
+		t.Errorf("good:\n%s\nwant:\n%s", got, want)
+	}
+	if got, want := exampleBlocks(r, "kind: Pod\n", ""), "\n```yaml\nkind: Pod\n```\n"; got != want {
+		t.Errorf("one file: %q, want %q", got, want)
+	}
+}
+
 // TestDocsUpToDate fails when docs/rules differs from what the rules' metadata generates.
 // Regenerate with: go run ./cmd/nonroot-ls rules --markdown
 func TestDocsUpToDate(t *testing.T) {
@@ -382,14 +405,16 @@ func TestDocsUpToDate(t *testing.T) {
 	}
 }
 
+// TestUnifiedDiff pins the format `fix --diff` prints (udiff.Unified): 3 lines of context,
+// GNU hunk headers, separate hunks, the missing final newline marked, nothing for equal texts.
 func TestUnifiedDiff(t *testing.T) {
 	a := "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n"
 	b := "1\n2\nthree\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13"
 	want := "--- a\n+++ b\n@@ -1,6 +1,6 @@\n 1\n 2\n-3\n+three\n 4\n 5\n 6\n@@ -10,3 +10,4 @@\n 10\n 11\n 12\n+13\n\\ No newline at end of file\n"
-	if got := unifiedDiff("a", "b", a, b); got != want {
+	if got := udiff.Unified("a", "b", a, b); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	if unifiedDiff("a", "b", a, a) != "" {
+	if udiff.Unified("a", "b", a, a) != "" {
 		t.Error("equal texts have a diff")
 	}
 }

@@ -6,9 +6,12 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"golang.org/x/tools/txtar"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 )
@@ -169,7 +172,7 @@ func profilesText(r *diagnostics.Rule) string {
 
 func escapeCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
-// fenceLang is the code fence language of the rule's examples.
+// fenceLang is the code fence language of the rule's one-file examples.
 func fenceLang(r *diagnostics.Rule) string {
 	if len(r.Kinds) == 0 {
 		return ""
@@ -181,6 +184,55 @@ func fenceLang(r *diagnostics.Rule) string {
 		return "hcl"
 	}
 	return "yaml"
+}
+
+// fileLang is the code fence language of a file of a txtar example, by its name.
+func fileLang(name string) string {
+	if diagnostics.IsDockerfileName(path.Base(name)) {
+		return "dockerfile"
+	}
+	switch path.Ext(name) {
+	case ".yaml", ".yml":
+		return "yaml"
+	case ".json":
+		return "json"
+	case ".hcl":
+		return "hcl"
+	case ".sh":
+		return "sh"
+	}
+	return ""
+}
+
+// exampleBlocks renders a Doc example as Markdown: one fenced block, or for a txtar archive
+// ("-- name --" lines) one block per file under its name. The files of a txtar archive that
+// are the same in before (the Bad example, when rendering the Good one) are only named.
+func exampleBlocks(r *diagnostics.Rule, example, before string) string {
+	fence := func(lang, text string) string {
+		return fmt.Sprintf("\n```%s\n%s\n```\n", lang, strings.TrimRight(text, "\n"))
+	}
+	if !strings.HasPrefix(example, "-- ") {
+		return fence(fenceLang(r), example)
+	}
+	old := map[string]string{}
+	if strings.HasPrefix(before, "-- ") {
+		for _, f := range txtar.Parse([]byte(before)).Files {
+			old[f.Name] = string(f.Data)
+		}
+	}
+	var b strings.Builder
+	var same []string
+	for _, f := range txtar.Parse([]byte(example)).Files {
+		if d, ok := old[f.Name]; ok && d == string(f.Data) {
+			same = append(same, "`"+f.Name+"`")
+			continue
+		}
+		fmt.Fprintf(&b, "\n`%s`:\n%s", f.Name, fence(fileLang(f.Name), string(f.Data)))
+	}
+	if len(same) > 0 {
+		fmt.Fprintf(&b, "\nUnchanged: %s.\n", strings.Join(same, ", "))
+	}
+	return b.String()
 }
 
 // rulePage renders a rule's documentation page from its metadata.
@@ -213,14 +265,13 @@ func rulePage(r *diagnostics.Rule) string {
 			fmt.Fprintf(&b, "> %s\n", line)
 		}
 	}
-	lang := fenceLang(r)
 	if r.Doc.Bad != "" || r.Doc.Good != "" {
 		b.WriteString("\n## Example\n")
 		if r.Doc.Bad != "" {
-			fmt.Fprintf(&b, "\nTriggers %s:\n\n```%s\n%s\n```\n", r.ID, lang, strings.TrimRight(r.Doc.Bad, "\n"))
+			fmt.Fprintf(&b, "\nTriggers %s:\n%s", r.ID, exampleBlocks(r, r.Doc.Bad, ""))
 		}
 		if r.Doc.Good != "" {
-			fmt.Fprintf(&b, "\nFixed:\n\n```%s\n%s\n```\n", lang, strings.TrimRight(r.Doc.Good, "\n"))
+			fmt.Fprintf(&b, "\nFixed:\n%s", exampleBlocks(r, r.Doc.Good, r.Doc.Bad))
 		}
 	}
 	b.WriteString("\n## Suppressing\n\n")

@@ -21,8 +21,33 @@ var NR109 = &diagnostics.Rule{
 		Runtime: "Started as non-root (USER, `runAsUser`, OpenShift's random uid) the step-down fails with `operation not permitted` or is skipped, and the runtime chown fails with `Operation not permitted`. Kubernetes' restricted Pod Security Standard and OpenShift's restricted-v2 therefore cannot run the image as it is meant to run.",
 		Fix:     "Prepare ownership at build time (`COPY --chown`, `chown <uid>:0` + `chmod g=u` before USER), set a numeric USER, and make the entrypoint work without the step-down when it is not root; use `fsGroup` for volumes.",
 		Source:  "\"The approach I've come to like is where the entire image is built as root, and the chmod only occurs as a final step inside entrypoint.sh ... Gosu is a non-forking version of sudo\" (Mastering Docker: Running Containers as Non-Root Users); kubelet: `container has runAsNonRoot and image will run as root`.",
-		Bad:     "FROM debian:bookworm-slim\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT [\"/entrypoint.sh\"]\n# entrypoint.sh: chown -R app /data; exec gosu app \"$@\"\n",
-		Good:    "FROM debian:bookworm-slim\nRUN mkdir -p /data && chown 10001:0 /data && chmod g=u /data\nUSER 10001:0\nENTRYPOINT [\"/app\"]\n",
+		Bad: `-- Dockerfile --
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends gosu \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd -u 10001 app && mkdir /data
+COPY app docker-entrypoint.sh /usr/local/bin/
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["app"]
+-- docker-entrypoint.sh --
+#!/bin/sh
+set -e
+chown -R app /data
+exec gosu app "$@"
+`,
+		Good: `-- Dockerfile --
+FROM debian:bookworm-slim
+RUN useradd -u 10001 -g 0 app && mkdir /data \
+ && chown 10001:0 /data && chmod g=u /data
+COPY app docker-entrypoint.sh /usr/local/bin/
+USER 10001:0
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["app"]
+-- docker-entrypoint.sh --
+#!/bin/sh
+set -e
+exec "$@"
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		m, st := BuiltStage(pass.Snapshot, pass.File)

@@ -29,9 +29,39 @@ var NR401 = &diagnostics.Rule{
 			"Users can still override it with their own values.",
 		Source: "Seed 004: make `podSecurityContext`/`securityContext` configurable in values.yaml and non-empty by default. " +
 			"Pod Security Standards, restricted: `runAsNonRoot` must be true at pod or container level.",
-		Bad: "podSecurityContext: {}\n  # fsGroup: 2000\n\nsecurityContext: {}\n  # runAsNonRoot: true\n",
-		Good: "podSecurityContext:\n  runAsNonRoot: true\n  runAsUser: 10001\n  fsGroup: 0\n  seccompProfile:\n    type: RuntimeDefault\n\n" +
-			"securityContext:\n  allowPrivilegeEscalation: false\n  capabilities:\n    drop:\n      - ALL\n  runAsNonRoot: true\n",
+		Bad: exampleChart + `-- values.yaml --
+image:
+  repository: ghcr.io/acme/app
+  tag: "1.0"
+
+podSecurityContext: {}
+  # fsGroup: 2000
+
+securityContext: {}
+  # capabilities:
+  #   drop:
+  #   - ALL
+  # runAsNonRoot: true
+  # runAsUser: 1000
+` + exampleTemplate,
+		Good: exampleChart + `-- values.yaml --
+image:
+  repository: ghcr.io/acme/app
+  tag: "1.0"
+
+podSecurityContext:
+  runAsNonRoot: true
+  runAsUser: 10001
+  seccompProfile:
+    type: RuntimeDefault
+
+securityContext:
+  allowPrivilegeEscalation: false
+  capabilities:
+    drop:
+      - ALL
+  runAsNonRoot: true
+` + exampleTemplate,
 	},
 	Run: runNR401,
 }

@@ -23,8 +23,44 @@ var NR402 = &diagnostics.Rule{
 		Fix: "Move the block to values.yaml (`podSecurityContext`/`securityContext`) and render it with " +
 			"`{{- with .Values.securityContext }}securityContext: {{- toYaml . | nindent 12 }}{{- end }}`.",
 		Source: "Seed 004: charts should make `podSecurityContext` and `securityContext` configurable through values.",
-		Bad:    "      containers:\n        - name: app\n          securityContext:\n            runAsUser: 1000\n",
-		Good:   "      containers:\n        - name: app\n          {{- with .Values.securityContext }}\n          securityContext:\n            {{- toYaml . | nindent 12 }}\n          {{- end }}\n",
+		Bad: exampleChart + `-- values.yaml --
+image:
+  repository: ghcr.io/acme/app
+  tag: "1.0"
+-- templates/deployment.yaml --
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels:
+      app: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app: {{ .Release.Name }}
+    spec:
+      {{- with .Values.podSecurityContext }}
+      securityContext:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      containers:
+        - name: app
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          securityContext:
+            runAsNonRoot: true
+            runAsUser: 1000
+`,
+		Good: exampleChart + `-- values.yaml --
+image:
+  repository: ghcr.io/acme/app
+  tag: "1.0"
+
+securityContext:
+  runAsNonRoot: true
+  runAsUser: 1000
+` + exampleTemplate,
 	},
 	Run: runNR402,
 }

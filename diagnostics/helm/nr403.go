@@ -20,8 +20,45 @@ var NR403 = &diagnostics.Rule{
 		Fix: "Render the key in the workload template (`{{- with .Values.podSecurityContext }}securityContext: {{- toYaml . | nindent 8 }}{{- end }}`), " +
 			"or delete it from values.yaml.",
 		Source: "Seed 004: the values must reach the pod spec; `helm template` shows what is rendered.",
-		Bad:    "# values.yaml\npodSecurityContext:\n  runAsNonRoot: true\n# templates/deployment.yaml never mentions .Values.podSecurityContext\n",
-		Good:   "# templates/deployment.yaml\n      {{- with .Values.podSecurityContext }}\n      securityContext:\n        {{- toYaml . | nindent 8 }}\n      {{- end }}\n",
+		Bad: exampleChart + `-- values.yaml --
+image:
+  repository: ghcr.io/acme/app
+  tag: "1.0"
+
+podSecurityContext:
+  runAsNonRoot: true
+  runAsUser: 10001
+-- templates/deployment.yaml --
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels:
+      app: {{ .Release.Name }}
+  template:
+    metadata:
+      labels:
+        app: {{ .Release.Name }}
+    spec:
+      containers:
+        - name: app
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          {{- with .Values.securityContext }}
+          securityContext:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+`,
+		Good: exampleChart + `-- values.yaml --
+image:
+  repository: ghcr.io/acme/app
+  tag: "1.0"
+
+podSecurityContext:
+  runAsNonRoot: true
+  runAsUser: 10001
+` + exampleTemplate,
 	},
 	Run: runNR403,
 }

@@ -29,8 +29,36 @@ var NR404 = &diagnostics.Rule{
 		Fix: "Change the values key (the quick-fix applies the underlying rule's fix to values.yaml) or the template line named.",
 		Source: "Pod Security Standards restricted (runAsNonRoot, allowPrivilegeEscalation: false, capabilities drop ALL, " +
 			"seccomp RuntimeDefault); kubelet: `container has runAsNonRoot and image will run as root`.",
-		Bad:  "# values.yaml\nsecurityContext: {}\n",
-		Good: "# values.yaml\nsecurityContext:\n  runAsNonRoot: true\n  allowPrivilegeEscalation: false\n  capabilities:\n    drop:\n      - ALL\n",
+		Bad: exampleChart + `-- values.yaml --
+image:
+  repository: ghcr.io/acme/app
+  tag: "1.0"
+
+podSecurityContext:
+  runAsNonRoot: true
+  runAsUser: 10001
+  seccompProfile:
+    type: RuntimeDefault
+
+securityContext: {}
+` + exampleTemplate,
+		Good: exampleChart + `-- values.yaml --
+image:
+  repository: ghcr.io/acme/app
+  tag: "1.0"
+
+podSecurityContext:
+  runAsNonRoot: true
+  runAsUser: 10001
+  seccompProfile:
+    type: RuntimeDefault
+
+securityContext:
+  allowPrivilegeEscalation: false
+  capabilities:
+    drop:
+      - ALL
+` + exampleTemplate,
 	},
 	Run: runNR404,
 }

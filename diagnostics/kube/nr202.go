@@ -26,8 +26,29 @@ var NR202 = &diagnostics.Rule{
 		Runtime: "With `runAsUser: 0` and `runAsNonRoot: true` the kubelet refuses to start the container: `container's runAsUser breaks non-root policy` (CreateContainerConfigError). Without runAsNonRoot the process runs as root. A namespace enforcing `restricted` rejects the pod (`runAsUser=0`, `runAsNonRoot != true`).",
 		Fix:     "Set `runAsUser` to the image's non-root uid (or the default 10001), and `runAsNonRoot: true`.",
 		Source:  "kubelet: `container's runAsUser breaks non-root policy`. " + psaSource + "runAsUser must not be 0; runAsNonRoot must not be false.",
-		Bad:     "spec:\n  securityContext:\n    runAsUser: 0\n  containers:\n  - name: app\n    image: app\n",
-		Good:    "spec:\n  securityContext:\n    runAsUser: 10001\n    runAsNonRoot: true\n  containers:\n  - name: app\n    image: app\n",
+		Bad: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    runAsUser: 0
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
+		Good: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    runAsUser: 10001
+    runAsNonRoot: true
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {

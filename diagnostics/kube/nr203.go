@@ -23,8 +23,26 @@ var NR203 = &diagnostics.Rule{
 		Runtime: "The container starts without `no_new_privs`: setuid-root binaries in the image work. A namespace enforcing `restricted` rejects the pod: `allowPrivilegeEscalation != false`.",
 		Fix:     "Add `allowPrivilegeEscalation: false` to each container's `securityContext`.",
 		Source:  psaSource + "\"Privilege escalation (such as via set-user-ID or set-group-ID file mode) should not be allowed\": containers[*].securityContext.allowPrivilegeEscalation must be false.",
-		Bad:     "containers:\n- name: app\n  image: app\n",
-		Good:    "containers:\n- name: app\n  image: app\n  securityContext:\n    allowPrivilegeEscalation: false\n",
+		Bad: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
+		Good: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+    securityContext:
+      allowPrivilegeEscalation: false
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		eachFailingContainer(pass, CheckAllowPrivilegeEscalation, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings) {

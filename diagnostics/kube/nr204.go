@@ -25,8 +25,30 @@ var NR204 = &diagnostics.Rule{
 		Runtime: "The process starts with the default capability set in its bounding set. A namespace enforcing `restricted` rejects the pod: `unrestricted capabilities (container \"app\" must set securityContext.capabilities.drop=[\"ALL\"])`; only `NET_BIND_SERVICE` may be added.",
 		Fix:     "Add `capabilities: {drop: [ALL]}` to each container's `securityContext`; add back only `NET_BIND_SERVICE` if the process binds a port below 1024.",
 		Source:  psaSource + "\"Containers must drop ALL capabilities, and are only permitted to add back the NET_BIND_SERVICE capability.\"",
-		Bad:     "containers:\n- name: app\n  image: app\n  securityContext:\n    capabilities:\n      add: [SYS_ADMIN]\n",
-		Good:    "containers:\n- name: app\n  image: app\n  securityContext:\n    capabilities:\n      drop: [ALL]\n",
+		Bad: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+    securityContext:
+      capabilities:
+        add: [SYS_ADMIN]
+`,
+		Good: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+    securityContext:
+      capabilities:
+        drop: [ALL]
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		eachFailingContainer(pass, CheckCapabilities, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings) {

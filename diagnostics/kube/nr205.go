@@ -24,8 +24,28 @@ var NR205 = &diagnostics.Rule{
 		Runtime: "The container runs with all capabilities, no seccomp or AppArmor confinement and the host's /dev. Even the `baseline` Pod Security Standard rejects the pod: `privileged (container \"app\" must not set securityContext.privileged=true)`; OpenShift's restricted-v2 SCC too.",
 		Fix:     "Remove `privileged: true`; add the one capability the workload really needs instead.",
 		Source:  "Pod Security Standards, baseline profile (k8s.io/pod-security-admission): \"Privileged Pods disable most security mechanisms and must be disallowed.\"",
-		Bad:     "containers:\n- name: app\n  image: app\n  securityContext:\n    privileged: true\n",
-		Good:    "containers:\n- name: app\n  image: app\n  securityContext:\n    allowPrivilegeEscalation: false\n",
+		Bad: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+    securityContext:
+      privileged: true
+`,
+		Good: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+    securityContext:
+      allowPrivilegeEscalation: false
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		eachFailingContainer(pass, CheckPrivileged, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings) {

@@ -22,8 +22,27 @@ var NR206 = &diagnostics.Rule{
 		Runtime: "Kubernetes runs containers `Unconfined` unless a profile is set (or the kubelet's SeccompDefault is on). A namespace enforcing `restricted` rejects the pod: `seccompProfile (pod or container \"app\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")`.",
 		Fix:     "Add `seccompProfile: {type: RuntimeDefault}` to the pod's `securityContext`.",
 		Source:  psaSource + "\"Seccomp profile must be explicitly set to one of the allowed values. Both the Unconfined profile and the absence of a profile are prohibited.\"",
-		Bad:     "spec:\n  containers:\n  - name: app\n    image: app\n",
-		Good:    "spec:\n  securityContext:\n    seccompProfile:\n      type: RuntimeDefault\n  containers:\n  - name: app\n    image: app\n",
+		Bad: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
+		Good: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    seccompProfile:
+      type: RuntimeDefault
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {

@@ -28,8 +28,57 @@ var NR207 = &diagnostics.Rule{
 		Runtime: "The application fails with `permission denied` the first time it writes to the mount (database init, uploads, caches). With `fsGroup` set, the kubelet chowns the volume to that group and makes it group-writable, and adds the group to every container's supplementary groups.",
 		Fix:     "Set `fsGroup` in the pod's `securityContext` (the container's group, e.g. the default 10001 or the image's gid). On OpenShift the SCC assigns fsGroup from the namespace range, so this rule does not run in the openshift profile.",
 		Source:  "Kubernetes: \"fsGroup: A special supplemental group that applies to all containers in a pod. Some volume types allow the Kubelet to change the ownership of that volume to be owned by the pod\". Seed article (Bitnami, non-root containers): \"Use Pod Security Policies to specify the user ID and the FSGroup that will own the pod volumes.\"",
-		Bad:     "spec:\n  securityContext:\n    runAsNonRoot: true\n    runAsUser: 10001\n  containers:\n  - name: db\n    image: db\n    volumeMounts:\n    - name: data\n      mountPath: /data\n  volumes:\n  - name: data\n    persistentVolumeClaim:\n      claimName: data\n",
-		Good:    "spec:\n  securityContext:\n    runAsNonRoot: true\n    runAsUser: 10001\n    fsGroup: 10001\n  containers:\n  - name: db\n    image: db\n    volumeMounts:\n    - name: data\n      mountPath: /data\n  volumes:\n  - name: data\n    persistentVolumeClaim:\n      claimName: data\n",
+		Bad: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: db
+spec:
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+      containers:
+      - name: db
+        image: ghcr.io/acme/db:1.0
+        volumeMounts:
+        - name: data
+          mountPath: /var/lib/db
+      volumes:
+      - name: data
+        persistentVolumeClaim:
+          claimName: db-data
+`,
+		Good: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: db
+spec:
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        fsGroup: 10001
+      containers:
+      - name: db
+        image: ghcr.io/acme/db:1.0
+        volumeMounts:
+        - name: data
+          mountPath: /var/lib/db
+      volumes:
+      - name: data
+        persistentVolumeClaim:
+          claimName: db-data
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {

@@ -16,8 +16,68 @@ var NR208 = &diagnostics.Rule{
 		Runtime: "On a cluster enforcing `restricted` (or on OpenShift) the pod is rejected before it starts. Elsewhere it works, but every pod start runs a root process with write access to the volume.",
 		Fix:     "Delete the init container and set `fsGroup` in the pod's `securityContext`: the kubelet makes the volume group-owned and group-writable for the pod (`fsGroupChangePolicy: OnRootMismatch` keeps restarts fast).",
 		Source:  "\"the init container is rejected by restricted PSS and OpenShift\". " + psaSource + "runAsNonRoot must be true for init containers too.",
-		Bad:     "initContainers:\n- name: fix-perms\n  image: busybox\n  command: [sh, -c, chown -R 10001 /data]\n  volumeMounts:\n  - name: data\n    mountPath: /data\n",
-		Good:    "securityContext:\n  fsGroup: 10001\n  fsGroupChangePolicy: OnRootMismatch\n",
+		Bad: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: db
+spec:
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      initContainers:
+      - name: fix-perms
+        image: busybox:1.37
+        command: [sh, -c, chown -R 10001 /var/lib/db]
+        securityContext:
+          runAsUser: 0
+        volumeMounts:
+        - name: data
+          mountPath: /var/lib/db
+      containers:
+      - name: db
+        image: ghcr.io/acme/db:1.0
+        securityContext:
+          runAsNonRoot: true
+          runAsUser: 10001
+        volumeMounts:
+        - name: data
+          mountPath: /var/lib/db
+      volumes:
+      - name: data
+        persistentVolumeClaim:
+          claimName: db-data
+`,
+		Good: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: db
+spec:
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      securityContext:
+        fsGroup: 10001
+        fsGroupChangePolicy: OnRootMismatch
+      containers:
+      - name: db
+        image: ghcr.io/acme/db:1.0
+        securityContext:
+          runAsNonRoot: true
+          runAsUser: 10001
+        volumeMounts:
+        - name: data
+          mountPath: /var/lib/db
+      volumes:
+      - name: data
+        persistentVolumeClaim:
+          claimName: db-data
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {

@@ -16,8 +16,37 @@ var NR209 = &diagnostics.Rule{
 		Runtime: "Writes from a non-root container fail with `permission denied`; the `baseline` Pod Security Standard rejects the pod (`hostPath volumes`), and so does OpenShift's restricted-v2 SCC.",
 		Fix:     "Use a persistentVolumeClaim, an emptyDir or a CSI driver instead. Node agents that really need the host need a dedicated, privileged namespace.",
 		Source:  "Pod Security Standards, baseline profile (k8s.io/pod-security-admission): \"HostPath volumes must be forbidden.\" Seed article (SPIRE): \"the use of a hostPath volume in the SPIRE Agent container is still needed\" — node agents are the exception.",
-		Bad:     "volumes:\n- name: logs\n  hostPath:\n    path: /var/log\n",
-		Good:    "volumes:\n- name: logs\n  emptyDir: {}\n",
+		Bad: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+    volumeMounts:
+    - name: logs
+      mountPath: /var/log/app
+  volumes:
+  - name: logs
+    hostPath:
+      path: /var/log/app
+`,
+		Good: `apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+    volumeMounts:
+    - name: logs
+      mountPath: /var/log/app
+  volumes:
+  - name: logs
+    emptyDir: {}
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {

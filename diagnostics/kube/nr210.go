@@ -24,8 +24,32 @@ var NR210 = &diagnostics.Rule{
 		Runtime: "Docker ≥ 20.10 and containerd ≥ 2.0 set `net.ipv4.ip_unprivileged_port_start=0` in the pod, so the bind works there; CRI-O (OpenShift) does not, and the process fails with `bind: permission denied`.",
 		Fix:     "Listen on a port ≥ 1024 (and map it in the Service), or add `NET_BIND_SERVICE` to `capabilities.add` (the only capability the restricted profile allows).",
 		Source:  "Seed article (Bitnami): \"Do not make your application listen on any of the privileged port, that is a port between 1 and 1024.\" CRI-O (OpenShift) does not set net.ipv4.ip_unprivileged_port_start=0, unlike Docker ≥ 20.10 and containerd ≥ 2.0.",
-		Bad:     "containers:\n- name: web\n  image: web\n  securityContext:\n    runAsNonRoot: true\n  ports:\n  - containerPort: 80\n",
-		Good:    "containers:\n- name: web\n  image: web\n  securityContext:\n    runAsNonRoot: true\n  ports:\n  - containerPort: 8080\n",
+		Bad: `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: web
+    image: ghcr.io/acme/web:1.0
+    securityContext:
+      runAsNonRoot: true
+    ports:
+    - containerPort: 80
+`,
+		Good: `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: web
+    image: ghcr.io/acme/web:1.0
+    securityContext:
+      runAsNonRoot: true
+    ports:
+    - containerPort: 8080
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {

@@ -29,8 +29,50 @@ var NR301 = &diagnostics.Rule{
 		Runtime: "The container never starts: the pod shows `CreateContainerConfigError` with `container has runAsNonRoot and image has non-numeric user (app), cannot verify user is non-root`.",
 		Fix:     "Set `runAsUser` to the user's uid in the manifest, or make the Dockerfile's `USER` numeric (`USER 10001:0`, the uid the Dockerfile gives that user).",
 		Source:  kubeletSource + "image user a name → \"container has runAsNonRoot and image has non-numeric user (NAME), cannot verify user is non-root\"; an explicit non-zero runAsUser skips the image check.",
-		Bad:     "# Dockerfile\nFROM alpine:3.21\nRUN adduser -D -u 10001 app\nUSER app\n---\n# deployment.yaml\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n    - name: app\n      image: ghcr.io/acme/app:1.0\n",
-		Good:    "# Dockerfile\nFROM alpine:3.21\nRUN adduser -D -u 10001 app\nUSER 10001:0\n---\n# deployment.yaml\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n    - name: app\n      image: ghcr.io/acme/app:1.0\n",
+		Bad: `-- .nonroot-ls.yaml --
+images:
+  - image: ghcr.io/acme/app
+    dockerfile: Dockerfile
+-- Dockerfile --
+FROM alpine:3.21
+RUN adduser -D -u 10001 app
+COPY app /usr/local/bin/app
+USER app
+ENTRYPOINT ["app"]
+-- deploy/pod.yaml --
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    runAsNonRoot: true
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
+		Good: `-- .nonroot-ls.yaml --
+images:
+  - image: ghcr.io/acme/app
+    dockerfile: Dockerfile
+-- Dockerfile --
+FROM alpine:3.21
+RUN adduser -D -u 10001 app
+COPY app /usr/local/bin/app
+USER 10001:0
+ENTRYPOINT ["app"]
+-- deploy/pod.yaml --
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    runAsNonRoot: true
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		for _, x := range linkedContainers(pass) {

@@ -28,8 +28,47 @@ var NR302 = &diagnostics.Rule{
 		Runtime: "The container never starts: the pod shows `CreateContainerConfigError` with `container has runAsNonRoot and image will run as root`.",
 		Fix:     "Add a non-root `USER <uid>:0` to the Dockerfile's built stage, or set `runAsUser` to a non-zero uid in the manifest.",
 		Source:  kubeletSource + "image user 0 → \"container has runAsNonRoot and image will run as root\".",
-		Bad:     "# Dockerfile\nFROM debian:12\nCMD [\"/app\"]\n---\n# deployment.yaml\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n    - name: app\n      image: acme/app\n",
-		Good:    "# Dockerfile\nFROM debian:12\nUSER 10001:0\nCMD [\"/app\"]\n---\n# deployment.yaml\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n    - name: app\n      image: acme/app\n",
+		Bad: `-- .nonroot-ls.yaml --
+images:
+  - image: ghcr.io/acme/app
+    dockerfile: Dockerfile
+-- Dockerfile --
+FROM debian:bookworm-slim
+COPY app /usr/local/bin/app
+ENTRYPOINT ["app"]
+-- deploy/pod.yaml --
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    runAsNonRoot: true
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
+		Good: `-- .nonroot-ls.yaml --
+images:
+  - image: ghcr.io/acme/app
+    dockerfile: Dockerfile
+-- Dockerfile --
+FROM debian:bookworm-slim
+COPY app /usr/local/bin/app
+USER 10001:0
+ENTRYPOINT ["app"]
+-- deploy/pod.yaml --
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    runAsNonRoot: true
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		for _, x := range linkedContainers(pass) {

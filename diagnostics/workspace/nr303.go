@@ -21,8 +21,52 @@ var NR303 = &diagnostics.Rule{
 		Runtime: "The application fails when it first writes: `Permission denied` on the path, often as a crash loop.",
 		Fix:     "Run as the image's uid, set `runAsGroup`/`fsGroup` to the owning gid, or make the path group-owned by 0 and group-writable in the Dockerfile (`chgrp -R 0 P && chmod -R g=u P`), which works for any uid in group 0.",
 		Source:  "OpenShift restricted-v2: the uid comes from the namespace range, gid 0 is a supplementary group; images should `chgrp -R 0` and `chmod -R g=u` the paths they write.",
-		Bad:     "# Dockerfile\nFROM alpine:3.21\nRUN mkdir /data && chown 10001 /data && chmod 755 /data\nUSER 10001\n---\n# pod.yaml\nspec:\n  containers:\n    - name: app\n      image: acme/app\n      securityContext:\n        runAsUser: 20000\n",
-		Good:    "# Dockerfile\nFROM alpine:3.21\nRUN mkdir /data && chown 10001:0 /data && chmod 775 /data\nUSER 10001:0\n---\n# pod.yaml\nspec:\n  containers:\n    - name: app\n      image: acme/app\n      securityContext:\n        runAsUser: 20000\n        runAsGroup: 0\n",
+		Bad: `-- .nonroot-ls.yaml --
+images:
+  - image: ghcr.io/acme/app
+    dockerfile: Dockerfile
+-- Dockerfile --
+FROM alpine:3.21
+COPY app /usr/local/bin/app
+RUN mkdir /data && chown 10001 /data && chmod 755 /data
+USER 10001
+ENTRYPOINT ["app"]
+-- deploy/pod.yaml --
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 20000
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
+		Good: `-- .nonroot-ls.yaml --
+images:
+  - image: ghcr.io/acme/app
+    dockerfile: Dockerfile
+-- Dockerfile --
+FROM alpine:3.21
+COPY app /usr/local/bin/app
+RUN mkdir /data && chown 10001:0 /data && chmod 775 /data
+USER 10001
+ENTRYPOINT ["app"]
+-- deploy/pod.yaml --
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 20000
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		for _, x := range linkedContainers(pass) {

@@ -18,8 +18,65 @@ var NR304 = &diagnostics.Rule{
 		Runtime: "The container exits at start: `gosu: error: failed switching to \"app\": operation not permitted`, `su-exec: setgroups: Operation not permitted`, `chown: changing ownership of '/data': Operation not permitted`; the pod goes into CrashLoopBackOff.",
 		Fix:     "Build the image to run as its user from the start (USER in the Dockerfile, ownership set at build time) and remove the privilege drop from the entrypoint, or drop runAsNonRoot/runAsUser for this container and accept that it starts as root.",
 		Source:  "Seed articles: an entrypoint that calls gosu/su-exec \"must start as root\"; with a non-root securityContext those calls fail with \"operation not permitted\".",
-		Bad:     "# docker-entrypoint.sh\nchown -R app /data\nexec gosu app \"$@\"\n---\n# pod.yaml\nspec:\n  securityContext:\n    runAsUser: 999\n",
-		Good:    "# Dockerfile\nRUN install -d -o 999 -g 0 -m 775 /data\nUSER 999:0\nENTRYPOINT [\"/app\"]\n---\n# pod.yaml\nspec:\n  securityContext:\n    runAsUser: 999\n",
+		Bad: `-- .nonroot-ls.yaml --
+images:
+  - image: ghcr.io/acme/app
+    dockerfile: Dockerfile
+-- Dockerfile --
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends gosu \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd -u 10001 app && mkdir /data
+COPY app docker-entrypoint.sh /usr/local/bin/
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["app"]
+-- docker-entrypoint.sh --
+#!/bin/sh
+set -e
+chown -R app /data
+exec gosu app "$@"
+-- deploy/pod.yaml --
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 10001
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
+		Good: `-- .nonroot-ls.yaml --
+images:
+  - image: ghcr.io/acme/app
+    dockerfile: Dockerfile
+-- Dockerfile --
+FROM debian:bookworm-slim
+RUN useradd -u 10001 -g 0 app && mkdir /data \
+ && chown 10001:0 /data && chmod g=u /data
+COPY app docker-entrypoint.sh /usr/local/bin/
+USER 10001:0
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["app"]
+-- docker-entrypoint.sh --
+#!/bin/sh
+set -e
+exec "$@"
+-- deploy/pod.yaml --
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 10001
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		for _, x := range linkedContainers(pass) {

@@ -22,8 +22,65 @@ var NR305 = &diagnostics.Rule{
 		Runtime: "The application's writes there fail with `Read-only file system` (or `Permission denied`), typically at start when it writes a cache, a pid file or generated config.",
 		Fix:     "Mount the volume on a path the image only reads (or a single file with `subPath`), and keep the writable directory separate (an emptyDir if it must be shared).",
 		Source:  "Kubernetes: configMap and secret volumes are always mounted read-only (since 1.9.6, \"atomic writer\" volumes); their files are owned by root unless fsGroup is set.",
-		Bad:     "# Dockerfile\nRUN mkdir /app/conf && chown 10001 /app/conf\n---\n# pod.yaml\n      volumeMounts:\n        - name: config\n          mountPath: /app/conf\n  volumes:\n    - name: config\n      configMap: {name: app}\n",
-		Good:    "      volumeMounts:\n        - name: config\n          mountPath: /etc/app\n",
+		Bad: `-- .nonroot-ls.yaml --
+images:
+  - image: ghcr.io/acme/app
+    dockerfile: Dockerfile
+-- Dockerfile --
+FROM alpine:3.21
+COPY app /usr/local/bin/app
+RUN mkdir -p /app/conf && chown 10001:0 /app/conf
+USER 10001:0
+ENTRYPOINT ["app", "--config-dir", "/app/conf"]
+-- deploy/pod.yaml --
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    runAsNonRoot: true
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+    volumeMounts:
+    - name: config
+      mountPath: /app/conf
+  volumes:
+  - name: config
+    configMap:
+      name: app-config
+`,
+		Good: `-- .nonroot-ls.yaml --
+images:
+  - image: ghcr.io/acme/app
+    dockerfile: Dockerfile
+-- Dockerfile --
+FROM alpine:3.21
+COPY app /usr/local/bin/app
+RUN mkdir -p /app/conf && chown 10001:0 /app/conf
+USER 10001:0
+ENTRYPOINT ["app", "--config-dir", "/app/conf"]
+-- deploy/pod.yaml --
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  securityContext:
+    runAsNonRoot: true
+  containers:
+  - name: app
+    image: ghcr.io/acme/app:1.0
+    volumeMounts:
+    - name: config
+      mountPath: /app/conf/app.yaml
+      subPath: app.yaml
+  volumes:
+  - name: config
+    configMap:
+      name: app-config
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		for _, x := range linkedContainers(pass) {

@@ -32,8 +32,52 @@ var NR306 = &diagnostics.Rule{
 		Runtime: "Docker ≥ 20.10 and containerd ≥ 2.0 set `net.ipv4.ip_unprivileged_port_start=0`, so it works there; on CRI-O (OpenShift) and older runtimes the server fails to start: `bind: permission denied`.",
 		Fix:     "Listen on a port ≥ 1024 (and map the Service port), or add `NET_BIND_SERVICE` to `capabilities.add` (the only capability restricted PSS allows), or `setcap cap_net_bind_service=+ep` on the binary in the Dockerfile.",
 		Source:  "Linux capabilities(7): CAP_NET_BIND_SERVICE \"Bind a socket to Internet domain privileged ports (port numbers less than 1024)\"; Docker ≥ 20.10 and containerd ≥ 2.0 allow binding them unprivileged, CRI-O (OpenShift) does not.",
-		Bad:     "# Dockerfile\nEXPOSE 80\nUSER 101\n---\n# pod.yaml\n      securityContext:\n        runAsNonRoot: true\n",
-		Good:    "# pod.yaml\n      securityContext:\n        runAsNonRoot: true\n        capabilities:\n          drop: [ALL]\n          add: [NET_BIND_SERVICE]\n",
+		Bad: `-- .nonroot-ls.yaml --
+images:
+  - image: ghcr.io/acme/web
+    dockerfile: Dockerfile
+-- Dockerfile --
+FROM alpine:3.21
+COPY web /usr/local/bin/web
+ENV PORT=80
+EXPOSE 80
+USER 10001:0
+ENTRYPOINT ["web"]
+-- deploy/pod.yaml --
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  securityContext:
+    runAsNonRoot: true
+  containers:
+  - name: web
+    image: ghcr.io/acme/web:1.0
+`,
+		Good: `-- .nonroot-ls.yaml --
+images:
+  - image: ghcr.io/acme/web
+    dockerfile: Dockerfile
+-- Dockerfile --
+FROM alpine:3.21
+COPY web /usr/local/bin/web
+ENV PORT=8080
+EXPOSE 8080
+USER 10001:0
+ENTRYPOINT ["web"]
+-- deploy/pod.yaml --
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  securityContext:
+    runAsNonRoot: true
+  containers:
+  - name: web
+    image: ghcr.io/acme/web:1.0
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		for _, x := range linkedContainers(pass) {

@@ -31,8 +31,31 @@ var NR307 = &diagnostics.Rule{
 		Runtime: "The container's processes run as uid 0: a compromised process owns the container and whatever it mounts from the host (bind mounts, the Docker socket).",
 		Fix:     "Set `user: \"10001:0\"` on the service (the uid the Dockerfile creates, when it creates one), or add a non-root `USER` to the Dockerfile that builds the image.",
 		Source:  "Compose specification: `user` overrides the user used to run the container process, which otherwise is the image's (Dockerfile USER, root by default).",
-		Bad:     "services:\n  web:\n    build: ./web\n",
-		Good:    "services:\n  web:\n    build: ./web\n    user: \"10001:0\"\n",
+		Bad: `-- compose.yaml --
+services:
+  web:
+    build: ./web
+    ports:
+      - "8080:8080"
+-- web/Dockerfile --
+FROM python:3.13-slim
+WORKDIR /app
+COPY . .
+CMD ["python", "app.py"]
+`,
+		Good: `-- compose.yaml --
+services:
+  web:
+    build: ./web
+    user: "10001:0"
+    ports:
+      - "8080:8080"
+-- web/Dockerfile --
+FROM python:3.13-slim
+WORKDIR /app
+COPY . .
+CMD ["python", "app.py"]
+`,
 	},
 	Run: func(pass *diagnostics.Pass) {
 		c := ComposeFor(pass.Snapshot, pass.File.Path)
