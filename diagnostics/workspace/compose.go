@@ -7,6 +7,7 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -70,15 +71,15 @@ func parseCompose(s *diagnostics.Snapshot, f *diagnostics.File) *Compose {
 		return c
 	}
 	env := dotEnv(s, filepath.Dir(f.Path))
-	services, _ := get(docs[0], "services")
-	ps := pairs(services)
+	services := yamlnode.Value(docs[0], "services")
+	ps := yamlnode.Pairs(services)
 	for _, p := range ps {
-		svc := composeService(s, f, env, services, p.key.Value, 0, 0)
+		svc := composeService(s, f, env, services, p.Key.Value, 0, 0)
 		if svc == nil {
 			continue
 		}
-		svc.Name = p.key.Value
-		svc.NameRange = nodeRange(f.Lines(), p.key)
+		svc.Name = p.Key.Value
+		svc.NameRange = yamlnode.Range(f.Lines(), p.Key)
 		c.Services = append(c.Services, svc)
 	}
 	sort.SliceStable(c.Services, func(i, j int) bool { return c.Services[i].NameRange.Start.Less(c.Services[j].NameRange.Start) })
@@ -87,37 +88,37 @@ func parseCompose(s *diagnostics.Snapshot, f *diagnostics.File) *Compose {
 
 // composeService reads service name of the services mapping in f, applying extends.
 func composeService(s *diagnostics.Snapshot, f *diagnostics.File, env map[string]string, services *yaml.Node, name string, fileDepth, depth int) *Service {
-	node, _ := get(services, name)
+	node := yamlnode.Value(services, name)
 	if node == nil || node.Kind != yaml.MappingNode {
 		return nil
 	}
 	lines := f.Lines()
 	svc := &Service{File: f.Path, Node: node}
 	dir := filepath.Dir(f.Path)
-	if v, _ := get(node, "image"); v != nil && str(v) != "" {
-		svc.Image = interpolate(str(v), env)
-		svc.ImageRange = nodeRange(lines, v)
+	if v := yamlnode.Value(node, "image"); v != nil && yamlnode.Str(v) != "" {
+		svc.Image = interpolate(yamlnode.Str(v), env)
+		svc.ImageRange = yamlnode.Range(lines, v)
 		svc.ImageFile = f.Path
 	}
-	if v, k := get(node, "user"); k != nil {
-		svc.User = interpolate(str(v), env)
+	if k, v := yamlnode.Get(node, "user"); k != nil {
+		svc.User = interpolate(yamlnode.Str(v), env)
 		svc.HasUser = true
-		svc.UserRange = nodeRange(lines, v)
+		svc.UserRange = yamlnode.Range(lines, v)
 		svc.UserFile = f.Path
 	}
-	if v, k := get(node, "build"); k != nil {
+	if k, v := yamlnode.Get(node, "build"); k != nil {
 		svc.Build = composeBuild(s, f, env, dir, k, v)
 	}
 	// extends: inherit what the service does not set itself.
-	if v, _ := get(node, "extends"); v != nil && depth < maxExtends {
+	if v := yamlnode.Value(node, "extends"); v != nil && depth < maxExtends {
 		var base *Service
-		baseName := str(v)
+		baseName := yamlnode.Str(v)
 		file := ""
 		if v.Kind == yaml.MappingNode {
-			bn, _ := get(v, "service")
-			baseName = str(bn)
-			fn, _ := get(v, "file")
-			file = str(fn)
+			bn := yamlnode.Value(v, "service")
+			baseName = yamlnode.Str(bn)
+			fn := yamlnode.Value(v, "file")
+			file = yamlnode.Str(fn)
 		}
 		if baseName != "" {
 			if file == "" {
@@ -126,7 +127,7 @@ func composeService(s *diagnostics.Snapshot, f *diagnostics.File, env map[string
 				other := filepath.Join(dir, interpolate(file, env))
 				if of, err := s.File(other); err == nil {
 					if odocs, _ := parseYAML(of.Text); len(odocs) > 0 {
-						osvcs, _ := get(odocs[0], "services")
+						osvcs := yamlnode.Value(odocs[0], "services")
 						base = composeService(s, of, dotEnv(s, filepath.Dir(of.Path)), osvcs, baseName, fileDepth+1, depth+1)
 					}
 				}
@@ -149,23 +150,23 @@ func composeService(s *diagnostics.Snapshot, f *diagnostics.File, env map[string
 }
 
 func composeBuild(s *diagnostics.Snapshot, f *diagnostics.File, env map[string]string, dir string, k, v *yaml.Node) *Build {
-	b := &Build{File: f.Path, Range: keyValueRange(f.Lines(), k, v)}
+	b := &Build{File: f.Path, Range: yamlnode.KeyValueRange(f.Lines(), k, v)}
 	ctx, dockerfile := ".", "Dockerfile"
 	switch {
 	case v == nil:
 	case v.Kind == yaml.ScalarNode:
 		ctx = interpolate(v.Value, env)
 	case v.Kind == yaml.MappingNode:
-		if c, _ := get(v, "context"); str(c) != "" {
-			ctx = interpolate(str(c), env)
+		if c := yamlnode.Value(v, "context"); yamlnode.Str(c) != "" {
+			ctx = interpolate(yamlnode.Str(c), env)
 		}
-		if d, _ := get(v, "dockerfile"); str(d) != "" {
-			dockerfile = interpolate(str(d), env)
+		if d := yamlnode.Value(v, "dockerfile"); yamlnode.Str(d) != "" {
+			dockerfile = interpolate(yamlnode.Str(d), env)
 		}
-		if t, _ := get(v, "target"); str(t) != "" {
-			b.Target = interpolate(str(t), env)
+		if t := yamlnode.Value(v, "target"); yamlnode.Str(t) != "" {
+			b.Target = interpolate(yamlnode.Str(t), env)
 		}
-		if d, _ := get(v, "dockerfile_inline"); d != nil {
+		if d := yamlnode.Value(v, "dockerfile_inline"); d != nil {
 			return b // no Dockerfile in the workspace builds it
 		}
 	}
