@@ -1,10 +1,12 @@
 package workspace
 
 import (
+	"bytes"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
@@ -191,28 +193,15 @@ func joinPath(dir, p string) string {
 	return filepath.Join(dir, filepath.FromSlash(p))
 }
 
-// dotEnv reads KEY=VALUE lines of the .env file in dir (compose's interpolation defaults).
+// dotEnv reads the .env file in dir (compose's interpolation defaults) with compose's own
+// parser: quotes, escapes, multi-line values and `${VAR}` references to earlier keys. The
+// process environment is never consulted; a file that stops parsing gives the keys before.
 func dotEnv(s *diagnostics.Snapshot, dir string) map[string]string {
-	env := map[string]string{}
 	data, err := s.ReadFile(filepath.Join(dir, ".env"))
 	if err != nil {
-		return env
+		return map[string]string{}
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "export "))
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		}
-		env[strings.TrimSpace(k)] = v
-	}
+	env, _ := dotenv.ParseWithLookup(bytes.NewReader(data), nil)
 	return env
 }
 

@@ -305,3 +305,16 @@ func dump(s *diagnostics.Snapshot, g *Graph) string {
 	}
 	return b.String()
 }
+
+// TestComposeDotEnv checks the .env values compose interpolates: quotes, a comment after a
+// quoted value, `export`, a reference to an earlier key, and a broken line that ends the file.
+func TestComposeDotEnv(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, ".env", "# settings\nexport REG=ghcr.io/acme\nTAG=\"1.0\" # the release\nIMG=${REG}/web\nBROKEN='unterminated\n")
+	write(t, dir, "compose.yaml", "services:\n  web:\n    image: ${IMG}:${TAG}\n")
+	s := snap(t, dir)
+	c := ComposeFor(s, filepath.Join(s.Roots()[0], "compose.yaml"))
+	if len(c.Services) != 1 || c.Services[0].Image != "ghcr.io/acme/web:1.0" {
+		t.Fatalf("services = %+v", c.Services)
+	}
+}
