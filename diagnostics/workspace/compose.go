@@ -22,6 +22,7 @@ type Service struct {
 	Name           string     // service name
 	NameRange      text.Range // the service's key
 	Image          string     // interpolated `image:` ("" when none)
+	ImagePattern   string     // the same with [Wildcard] for unknown variables
 	ImageRange     text.Range
 	ImageFile      string // file that holds image: (differs from File when inherited through extends)
 	ImageInherited bool   // image: comes from the service it extends
@@ -99,6 +100,7 @@ func composeService(s *diagnostics.Snapshot, f *diagnostics.File, env map[string
 	dir := filepath.Dir(f.Path)
 	if v := yamlnode.Value(node, "image"); v != nil && yamlnode.Str(v) != "" {
 		svc.Image = interpolate(yamlnode.Str(v), env)
+		svc.ImagePattern = interpolatePattern(yamlnode.Str(v), env)
 		svc.ImageRange = yamlnode.Range(lines, v)
 		svc.ImageFile = f.Path
 	}
@@ -137,7 +139,7 @@ func composeService(s *diagnostics.Snapshot, f *diagnostics.File, env map[string
 		}
 		if base != nil {
 			if svc.Image == "" && base.Image != "" {
-				svc.Image, svc.ImageRange, svc.ImageFile = base.Image, base.ImageRange, base.ImageFile
+				svc.Image, svc.ImagePattern, svc.ImageRange, svc.ImageFile = base.Image, base.ImagePattern, base.ImageRange, base.ImageFile
 				svc.ImageInherited = true
 			}
 			if !svc.HasUser && base.HasUser {
@@ -208,7 +210,13 @@ func dotEnv(s *diagnostics.Snapshot, dir string) map[string]string {
 // interpolate applies compose's variable syntax: $VAR, ${VAR}, ${VAR:-default}, ${VAR-default},
 // ${VAR:?err}, ${VAR:+alt} and $$. Unknown variables are empty, as compose makes them
 // (without the process environment: the engine never reads it).
-func interpolate(s string, env map[string]string) string {
+func interpolate(s string, env map[string]string) string { return interp(s, env, "") }
+
+// interpolatePattern is interpolate with [Wildcard] for unknown variables: what the image of a
+// build names whatever the variables are when compose runs.
+func interpolatePattern(s string, env map[string]string) string { return interp(s, env, Wildcard) }
+
+func interp(s string, env map[string]string, missing string) string {
 	if !strings.Contains(s, "$") {
 		return s
 	}
@@ -229,14 +237,18 @@ func interpolate(s string, env map[string]string) string {
 				b.WriteString(s[i:])
 				return b.String()
 			}
-			b.WriteString(expandBraced(s[i+2:end], env))
+			b.WriteString(expandBraced(s[i+2:end], env, missing))
 			i = end
 		case isNameByte(next, true):
 			j := i + 1
 			for j < len(s) && isNameByte(s[j], false) {
 				j++
 			}
-			b.WriteString(env[s[i+1:j]])
+			if v, ok := env[s[i+1:j]]; ok {
+				b.WriteString(v)
+			} else {
+				b.WriteString(missing)
+			}
 			i = j - 1
 		default:
 			b.WriteByte(c)
@@ -260,7 +272,7 @@ func matchingBrace(s string, open int) int {
 	return -1
 }
 
-func expandBraced(expr string, env map[string]string) string {
+func expandBraced(expr string, env map[string]string, missing string) string {
 	j := 0
 	for j < len(expr) && isNameByte(expr[j], j == 0) {
 		j++
@@ -270,22 +282,25 @@ func expandBraced(expr string, env map[string]string) string {
 	switch {
 	case strings.HasPrefix(op, ":-"):
 		if val == "" {
-			return interpolate(op[2:], env)
+			return interp(op[2:], env, missing)
 		}
 	case strings.HasPrefix(op, "-"):
 		if !set {
-			return interpolate(op[1:], env)
+			return interp(op[1:], env, missing)
 		}
 	case strings.HasPrefix(op, ":+"):
 		if val != "" {
-			return interpolate(op[2:], env)
+			return interp(op[2:], env, missing)
 		}
 		return ""
 	case strings.HasPrefix(op, "+"):
 		if set {
-			return interpolate(op[1:], env)
+			return interp(op[1:], env, missing)
 		}
 		return ""
+	}
+	if !set {
+		return missing
 	}
 	return val
 }

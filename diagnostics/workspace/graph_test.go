@@ -97,7 +97,7 @@ func TestGraphBakeVariablesAndFunctions(t *testing.T) {
 func TestGraphAmbiguousAndConflicts(t *testing.T) {
 	s := snap(t, filepath.Join(fixtures, "link-ambiguous"))
 	g := For(s)
-	amb := g.Ambiguous("worker:1")
+	amb := g.Ambiguous("worker:1").Candidates
 	if len(amb) != 2 || relT(s, amb[0]) != "a/worker/Dockerfile" || relT(s, amb[1]) != "b/worker/Dockerfile" {
 		t.Fatalf("Ambiguous = %v", amb)
 	}

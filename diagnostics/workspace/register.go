@@ -18,15 +18,12 @@ var Rules = []*diagnostics.Rule{NR301, NR302, NR303, NR304, NR305, NR306, NR307}
 var Group = &diagnostics.Group{
 	Name: "workspace",
 	Parse: map[diagnostics.FileKind]diagnostics.ParseFunc{
-		diagnostics.KindBake: func(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
-			return bakeDecls(f).problems
-		},
-		diagnostics.KindSkaffold: func(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
-			return skaffoldDecls(f).problems
-		},
-		diagnostics.KindKustomize: func(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
-			return kustomizeDecls(f).problems
-		},
+		diagnostics.KindBake:      declProblems,
+		diagnostics.KindSkaffold:  declProblems,
+		diagnostics.KindKustomize: declProblems,
+		diagnostics.KindWorkflow:  declProblems,
+		diagnostics.KindGitLabCI:  declProblems,
+		diagnostics.KindTiltfile:  declProblems,
 		diagnostics.KindCompose: func(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
 			if c := ComposeFor(s, f.Path); c.Err != nil {
 				return []diagnostics.Problem{yamlProblem(f, c.Err)}
@@ -45,22 +42,21 @@ var Group = &diagnostics.Group{
 	BuildTarget:      func(s *diagnostics.Snapshot, path string) string { return For(s).TargetOf(path) },
 }
 
+// declProblems are a link source's parse problems (its NR001).
+func declProblems(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
+	return declsOf(f).problems
+}
+
 // indexFile builds what the graph reads of f: a manifest's image uses, a link source's
 // declarations, a compose file's services.
 func indexFile(s *diagnostics.Snapshot, f *diagnostics.File) {
 	switch f.Kind {
 	case diagnostics.KindManifest:
 		manifestUses(f)
-	case diagnostics.KindConfig:
-		configDecls(f)
-	case diagnostics.KindSkaffold:
-		skaffoldDecls(f)
-	case diagnostics.KindBake:
-		bakeDecls(f)
-	case diagnostics.KindKustomize:
-		kustomizeDecls(f)
 	case diagnostics.KindCompose:
 		ComposeFor(s, f.Path)
+	default:
+		declsOf(f)
 	}
 }
 
@@ -85,7 +81,8 @@ func Dependents(s *diagnostics.Snapshot, path string) []string {
 	switch kind {
 	case diagnostics.KindDockerfile:
 		return g.ManifestsUsing(path)
-	case diagnostics.KindConfig, diagnostics.KindCompose, diagnostics.KindSkaffold, diagnostics.KindBake, diagnostics.KindKustomize:
+	case diagnostics.KindConfig, diagnostics.KindCompose, diagnostics.KindSkaffold, diagnostics.KindBake, diagnostics.KindKustomize,
+		diagnostics.KindWorkflow, diagnostics.KindGitLabCI, diagnostics.KindTiltfile:
 		out := dependentsOfSources(s, g, func(l *Link) bool { return l.Evidence.File == path })
 		if kind == diagnostics.KindConfig {
 			// The config also sets severities and ignores for everything below it.

@@ -43,6 +43,27 @@ type fileDecls struct {
 
 type declsKey struct{}
 
+// declsOf returns what a link source declares (nil for any other kind of file).
+func declsOf(f *diagnostics.File) *fileDecls {
+	switch f.Kind {
+	case diagnostics.KindConfig:
+		return configDecls(f)
+	case diagnostics.KindSkaffold:
+		return skaffoldDecls(f)
+	case diagnostics.KindBake:
+		return bakeDecls(f)
+	case diagnostics.KindKustomize:
+		return kustomizeDecls(f)
+	case diagnostics.KindWorkflow:
+		return workflowDecls(f)
+	case diagnostics.KindGitLabCI:
+		return gitlabDecls(f)
+	case diagnostics.KindTiltfile:
+		return tiltDecls(f)
+	}
+	return nil
+}
+
 // configDecls reads the `images:` of a .nonroot-ls.yaml, with the range of each entry's image.
 func configDecls(f *diagnostics.File) *fileDecls {
 	return f.Memo(declsKey{}, func() any {
@@ -185,14 +206,7 @@ func parseYAML(src string) ([]*yaml.Node, error) {
 }
 
 func yamlProblem(f *diagnostics.File, err error) diagnostics.Problem {
-	msg := err.Error()
-	line := 0
-	if i := strings.Index(msg, "line "); i >= 0 {
-		fmt.Sscanf(msg[i+5:], "%d", &line)
-		line--
-	}
-	line = max(line, 0)
-	return diagnostics.Problem{Range: f.Lines().LineRange(line), Message: "invalid YAML: " + msg}
+	return diagnostics.Problem{Range: f.Lines().LineRange(diagnostics.ErrorLine(err.Error())), Message: "invalid YAML: " + err.Error()}
 }
 
 // maxInherits bounds bake `inherits` chains (and cycles).
