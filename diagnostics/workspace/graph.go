@@ -105,8 +105,8 @@ const (
 
 // Graph is the workspace graph of one snapshot.
 type Graph struct {
-	// Links are the declared links (config, compose, skaffold, bake) kept after conflicts,
-	// most trusted first, then the links the uses resolved through kustomize or the heuristic.
+	// Links are the declared links kept after conflicts, most trusted first, then the other
+	// links the uses have: compose services' own builds, kustomize rewrites, the heuristic's.
 	Links []*Link
 	// Uses are the images manifests and compose services run, each with its link.
 	Uses        []Use
@@ -331,7 +331,10 @@ func (g *Graph) finish() {
 	g.byDocker = map[string][]int{}
 	g.byFile = map[string][]int{}
 	g.Ambiguities = nil
-	derived := map[*Link]bool{}
+	listed := map[*Link]bool{}
+	for _, l := range g.Links {
+		listed[l] = true
+	}
 	seenAmb := map[string]bool{}
 	for i := range g.Uses {
 		u := &g.Uses[i]
@@ -342,8 +345,8 @@ func (g *Graph) finish() {
 		}
 		if u.Link != nil {
 			g.byDocker[u.Link.Dockerfile] = append(g.byDocker[u.Link.Dockerfile], i)
-			if (u.Link.Source == SourceHeuristic || u.Link.Source == SourceKustomize) && !derived[u.Link] {
-				derived[u.Link] = true
+			if !listed[u.Link] {
+				listed[u.Link] = true
 				g.Links = append(g.Links, u.Link)
 			}
 		}

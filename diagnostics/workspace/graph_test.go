@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 )
 
 const fixtures = "../../testdata/workspaces"
@@ -316,5 +317,42 @@ func TestComposeDotEnv(t *testing.T) {
 	c := ComposeFor(s, filepath.Join(s.Roots()[0], "compose.yaml"))
 	if len(c.Services) != 1 || c.Services[0].Image != "ghcr.io/acme/web:1.0" {
 		t.Fatalf("services = %+v", c.Services)
+	}
+}
+
+// TestInspectShowsEveryLinkCheckUses checks, on every workspace fixture, that each link the
+// rules judge a manifest container or compose service by (the link of its use in the graph)
+// is a row of Inspect, with that reference among the row's users.
+func TestInspectShowsEveryLinkCheckUses(t *testing.T) {
+	for _, dir := range diagtest.Dirs(t, fixtures) {
+		s := snap(t, dir)
+		g := For(s)
+		rows := Inspect(s)
+		used := 0
+		for _, u := range g.Uses {
+			if u.Link == nil {
+				continue
+			}
+			used++
+			l := u.Link
+			found := false
+			for _, r := range rows {
+				if r.Image != l.Image || r.Dockerfile != relT(s, l.Dockerfile) || r.Target != l.Target || r.Evidence != l.Source {
+					continue
+				}
+				if l.Evidence.File != "" && r.From != (InspectSource{relT(s, l.Evidence.File), l.Evidence.Range.Start.Line + 1}) {
+					continue
+				}
+				for _, ru := range r.UsedBy {
+					found = found || ru == InspectUse{relT(s, u.File), u.Range.Start.Line + 1, u.Image}
+				}
+			}
+			if !found {
+				t.Errorf("%s: %s:%d %s → %s is not in inspect: %+v", filepath.Base(dir), relT(s, u.File), u.Range.Start.Line+1, u.Image, describe(s, l), rows)
+			}
+		}
+		if used == 0 && strings.HasPrefix(filepath.Base(dir), "nr3") {
+			t.Errorf("%s: no use is linked", filepath.Base(dir))
+		}
 	}
 }
