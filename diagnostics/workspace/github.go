@@ -58,7 +58,7 @@ var ghExpr = regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
 
 // ghScope is what a step's expressions can name.
 type ghScope struct {
-	matrix map[string]*yaml.Node
+	matrix map[string]*yaml.Node // nil when the matrix is an expression (fromJSON)
 	env    map[string]string
 	steps  map[string]*yaml.Node // step id → step (for steps.<id>.outputs)
 }
@@ -77,8 +77,11 @@ func (sc *ghScope) expand(s string) string {
 			for _, k := range path[1:] {
 				n = yamlnode.Value(n, k)
 			}
-			if n != nil && n.Kind == yaml.ScalarNode {
+			switch {
+			case n != nil && n.Kind == yaml.ScalarNode:
 				return n.Value
+			case n == nil && sc.matrix != nil && len(path) == 1:
+				return "" // a key this combination does not have is empty
 			}
 		case strings.HasPrefix(e, "env."):
 			if v, ok := sc.env[strings.TrimPrefix(e, "env.")]; ok {
@@ -110,8 +113,11 @@ func envOf(n *yaml.Node, parent map[string]string) map[string]string {
 
 // matrixCombos expands a `strategy.matrix`: the product of its lists, less `exclude`, with
 // `include` entries extending the combinations they match or added. A matrix that is an
-// expression (fromJSON) gives one combination where matrix.* is unknown.
+// expression (fromJSON) gives one combination where matrix.* is unknown (nil).
 func matrixCombos(m *yaml.Node) []map[string]*yaml.Node {
+	if m != nil && m.Kind == yaml.ScalarNode {
+		return []map[string]*yaml.Node{nil}
+	}
 	combos := []map[string]*yaml.Node{{}}
 	var keys []string
 	for _, p := range yamlnode.Pairs(m) {
