@@ -18,8 +18,8 @@ type state struct {
 
 // NewGroup returns the Helm chart model: charts rendered with render (Helm's engine: in the
 // nonroot-ls-helm helper process for the language server, in-process for tests; nil leaves
-// charts unrendered, reported on Chart.yaml), their parse problems, hovers on values keys and
-// `inspect` of Chart.yaml.
+// charts unrendered, reported on Chart.yaml), their parse problems, hovers on values keys,
+// `inspect` of Chart.yaml and the links the rendered charts use.
 func NewGroup(render RenderFunc) *diagnostics.Group {
 	return &diagnostics.Group{
 		Name: groupName,
@@ -28,8 +28,9 @@ func NewGroup(render RenderFunc) *diagnostics.Group {
 			diagnostics.KindHelmValues:   parseCheck,
 			diagnostics.KindHelmTemplate: parseCheck,
 		},
-		Hover:    map[diagnostics.FileKind]diagnostics.HoverFunc{diagnostics.KindHelmValues: hoverValues},
-		Inspect:  map[diagnostics.FileKind]diagnostics.InspectFunc{diagnostics.KindHelmChart: inspectChart},
-		NewState: func() any { return &state{render: render, renders: diagnostics.NewCache(renderCacheSize)} },
+		Hover:            map[diagnostics.FileKind]diagnostics.HoverFunc{diagnostics.KindHelmValues: hoverValues},
+		Inspect:          map[diagnostics.FileKind]diagnostics.InspectFunc{diagnostics.KindHelmChart: inspectChart},
+		InspectWorkspace: inspectLinks,
+		NewState:         func() any { return &state{render: render, renders: diagnostics.NewCache(renderCacheSize)} },
 	}
 }
