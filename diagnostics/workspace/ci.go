@@ -32,6 +32,9 @@ type shellState struct {
 // [Wildcard] there; a build whose Dockerfile, context or target is not known is left out. A
 // `cd DIR` changes st.dir for the commands after it.
 func scriptBuilds(src string, st *shellState) []cmdBuild {
+	if !strings.Contains(src, "build") && !strings.Contains(src, "bud") && !strings.Contains(src, "cd") {
+		return nil // no build and no cd: not worth parsing
+	}
 	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 	if err != nil {
 		return nil

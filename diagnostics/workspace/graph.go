@@ -4,10 +4,14 @@
 //
 // Links come, in order of trust, from `.nonroot-ls.yaml` `images:` (and the same editor
 // setting), compose `services.*.build`, skaffold `build.artifacts`, docker-bake targets,
-// kustomize `images:` rewrites (which rename an image to one linked by the others), and last
-// a heuristic: the image repository's last path element names the folder holding a
-// Dockerfile (or a `ko://`/`./` local reference names it). Registry host and port, tag and
-// digest never break a match. Every link records its evidence: the file and range that made it.
+// Tiltfile `docker_build` calls, GitHub Actions workflows and GitLab CI scripts, kustomize
+// `images:` rewrites (which rename an image to one linked by the others), and last a
+// heuristic: the image repository's last path element names the folder holding a Dockerfile
+// (or a `ko://`/`./` local reference names it), never the workspace root's own name, and not
+// for an image whose owner differs from the one the sources build that name under. Registry
+// host and port and digest never break a match; the tag does only between sources that build
+// one repository from different Dockerfiles. Every link records its evidence: the file and
+// range that made it (for a guess, the reference that made it).
 package workspace
 
 import (
