@@ -486,3 +486,22 @@ func TestGraphBadWorkflow(t *testing.T) {
 		t.Errorf("big workflow: %d declarations", n)
 	}
 }
+
+// TestDependentsOfCIFiles checks that a change to a workflow, a GitLab CI file or a Tiltfile
+// re-publishes the manifests that run the images it links, and the Dockerfiles it names.
+func TestDependentsOfCIFiles(t *testing.T) {
+	for _, c := range []struct{ dir, file, want string }{
+		{"link-github-actions", ".github/workflows/images.yml", "api/build/Dockerfile k8s-specifications/vote-deployment.yaml k8s-specifications/worker-deployment.yaml result/Dockerfile vote/Dockerfile worker/Dockerfile.prod"},
+		{"link-gitlab-ci", ".gitlab-ci.yml", "backend/docker/Dockerfile deploy/shop.yaml frontend/Dockerfile"},
+		{"link-tilt", "Tiltfile", "k8s/web.yaml web/Dockerfile.dev"},
+	} {
+		s := snap(t, filepath.Join(fixtures, c.dir))
+		var got []string
+		for _, d := range s.Dependents(filepath.Join(s.Roots()[0], c.file)) {
+			got = append(got, relT(s, d))
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: Dependents(%s) = %q, want %q", c.dir, c.file, got, c.want)
+		}
+	}
+}
