@@ -22,24 +22,15 @@ const maxMatrix = 256
 // expression (secrets, github context, functions) is [Wildcard]: a tag may hold one, an image
 // name, a context or a Dockerfile may not.
 func workflowDecls(f *diagnostics.File) *fileDecls {
-	return f.Memo(declsKey{}, func() any {
-		out := &fileDecls{}
-		docs, err := parseYAML(f.Text)
-		if err != nil {
-			out.problems = append(out.problems, yamlProblem(f, err))
-			return out
-		}
-		if len(docs) == 0 {
-			return out
-		}
+	return yamlDecls(f, func(docs []*yaml.Node, out *fileDecls) {
 		// The repository root holds .github/workflows/.
 		root := filepath.Dir(filepath.Dir(filepath.Dir(f.Path)))
 		wenv := envOf(docs[0], nil)
 		for _, job := range yamlnode.Pairs(yamlnode.Value(docs[0], "jobs")) {
 			jenv := envOf(job.Value, wenv)
 			dir := root
-			if wd := yamlnode.Str(yamlnode.Value(yamlnode.Value(yamlnode.Value(job.Value, "defaults"), "run"), "working-directory")); wd != "" {
-				dir = joinPath(root, wd)
+			if _, wd := yamlnode.GetPath(job.Value, "defaults", "run", "working-directory"); yamlnode.Str(wd) != "" {
+				dir = joinPath(root, yamlnode.Str(wd))
 			}
 			steps := yamlnode.Items(yamlnode.Value(job.Value, "steps"))
 			if len(steps) == 0 {
@@ -49,8 +40,7 @@ func workflowDecls(f *diagnostics.File) *fileDecls {
 				out.decls = append(out.decls, jobBuilds(f, root, dir, steps, combo, jenv)...)
 			}
 		}
-		return out
-	}).(*fileDecls)
+	})
 }
 
 // ghExpr is a `${{ … }}` expression.

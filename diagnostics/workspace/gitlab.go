@@ -20,16 +20,7 @@ var gitlabKeywords = map[string]bool{
 // file's and the job's `variables:`. GitLab's predefined variables ($CI_REGISTRY_IMAGE,
 // $CI_COMMIT_SHA) are not known: a tag may hold one, an image name may not.
 func gitlabDecls(f *diagnostics.File) *fileDecls {
-	return f.Memo(declsKey{}, func() any {
-		out := &fileDecls{}
-		docs, err := parseYAML(f.Text)
-		if err != nil {
-			out.problems = append(out.problems, yamlProblem(f, err))
-			return out
-		}
-		if len(docs) == 0 {
-			return out
-		}
+	return yamlDecls(f, func(docs []*yaml.Node, out *fileDecls) {
 		top := docs[len(docs)-1] // a spec: header document comes first
 		root := filepath.Dir(f.Path)
 		global := gitlabVars(yamlnode.Value(top, "variables"), nil)
@@ -56,8 +47,7 @@ func gitlabDecls(f *diagnostics.File) *fileDecls {
 				}
 			}
 		}
-		return out
-	}).(*fileDecls)
+	})
 }
 
 // gitlabChain is a job and the templates it extends, most basic first (bounded, cycles cut).

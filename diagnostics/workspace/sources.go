@@ -43,6 +43,22 @@ type fileDecls struct {
 
 type declsKey struct{}
 
+// yamlDecls memoises on f what read declares from f's YAML documents (those before a syntax
+// error, which is the file's problem).
+func yamlDecls(f *diagnostics.File, read func(docs []*yaml.Node, out *fileDecls)) *fileDecls {
+	return f.Memo(declsKey{}, func() any {
+		out := &fileDecls{}
+		docs, err := parseYAML(f.Text)
+		if err != nil {
+			out.problems = append(out.problems, yamlProblem(f, err))
+		}
+		if len(docs) > 0 {
+			read(docs, out)
+		}
+		return out
+	}).(*fileDecls)
+}
+
 // declsOf returns what a link source declares (nil for any other kind of file).
 func declsOf(f *diagnostics.File) *fileDecls {
 	switch f.Kind {
@@ -93,12 +109,7 @@ func configDecls(f *diagnostics.File) *fileDecls {
 
 // skaffoldDecls reads `build.artifacts` (also in profiles) of every document of a skaffold.yaml.
 func skaffoldDecls(f *diagnostics.File) *fileDecls {
-	return f.Memo(declsKey{}, func() any {
-		out := &fileDecls{}
-		docs, err := parseYAML(f.Text)
-		if err != nil {
-			out.problems = append(out.problems, yamlProblem(f, err))
-		}
+	return yamlDecls(f, func(docs []*yaml.Node, out *fileDecls) {
 		dir := filepath.Dir(f.Path)
 		var builds []*yaml.Node
 		for _, d := range docs {
@@ -140,8 +151,7 @@ func skaffoldDecls(f *diagnostics.File) *fileDecls {
 				})
 			}
 		}
-		return out
-	}).(*fileDecls)
+	})
 }
 
 func otherBuilder(a *yaml.Node) bool {
@@ -155,15 +165,7 @@ func otherBuilder(a *yaml.Node) bool {
 
 // kustomizeDecls reads the `images:` rewrites of a kustomization.
 func kustomizeDecls(f *diagnostics.File) *fileDecls {
-	return f.Memo(declsKey{}, func() any {
-		out := &fileDecls{}
-		docs, err := parseYAML(f.Text)
-		if err != nil {
-			out.problems = append(out.problems, yamlProblem(f, err))
-		}
-		if len(docs) == 0 {
-			return out
-		}
+	return yamlDecls(f, func(docs []*yaml.Node, out *fileDecls) {
 		imgs := yamlnode.Value(docs[0], "images")
 		for _, it := range yamlnode.Items(imgs) {
 			name := yamlnode.Value(it, "name")
@@ -176,8 +178,7 @@ func kustomizeDecls(f *diagnostics.File) *fileDecls {
 				ev: Evidence{File: f.Path, Range: yamlnode.Range(f.Lines(), nn)},
 			})
 		}
-		return out
-	}).(*fileDecls)
+	})
 }
 
 // maxDocs bounds the YAML documents read from one file (a hostile file cannot make the
