@@ -407,8 +407,8 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(out, "testdata/demo/deployment.yaml:") {
-		t.Errorf("no findings on the demo Deployment:\n%s", out)
+	if !strings.Contains(out, "testdata/demo/deployment.yaml:20:18: error NR301:") {
+		t.Errorf("no NR301 on the demo Deployment (the linked view):\n%s", out)
 	}
 }
 
