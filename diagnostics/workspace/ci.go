@@ -17,9 +17,13 @@ type cmdBuild struct {
 	line       int    // 1-based line of the command in the script
 }
 
-// maxScriptCommands bounds the commands read from one script (a hostile file cannot make the
-// index slow).
-const maxScriptCommands = 10000
+// maxScriptCommands bounds the commands read from one script, maxCIWork the steps (GitHub:
+// one a step and matrix combination) and script lines (GitLab: one a line of each job's
+// scripts, templates included) read from one CI file: a hostile file cannot make the index slow.
+const (
+	maxScriptCommands = 10000
+	maxCIWork         = 50000
+)
 
 // shellState is what earlier commands of a job leave to later ones: the working directory.
 type shellState struct {

@@ -26,6 +26,7 @@ func workflowDecls(f *diagnostics.File) *fileDecls {
 		// The repository root holds .github/workflows/.
 		root := filepath.Dir(filepath.Dir(filepath.Dir(f.Path)))
 		wenv := envOf(docs[0], nil)
+		work := 0
 		for _, job := range yamlnode.Pairs(yamlnode.Value(docs[0], "jobs")) {
 			jenv := envOf(job.Value, wenv)
 			dir := root
@@ -37,6 +38,9 @@ func workflowDecls(f *diagnostics.File) *fileDecls {
 				continue
 			}
 			for _, combo := range matrixCombos(yamlnode.Value(yamlnode.Value(job.Value, "strategy"), "matrix")) {
+				if work += len(steps); work > maxCIWork {
+					return
+				}
 				out.decls = append(out.decls, jobBuilds(f, root, dir, steps, combo, jenv)...)
 			}
 		}

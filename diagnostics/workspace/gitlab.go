@@ -24,6 +24,7 @@ func gitlabDecls(f *diagnostics.File) *fileDecls {
 		top := docs[len(docs)-1] // a spec: header document comes first
 		root := filepath.Dir(f.Path)
 		global := gitlabVars(yamlnode.Value(top, "variables"), nil)
+		work := 0
 		for _, job := range yamlnode.Pairs(top) {
 			if gitlabKeywords[job.Key.Value] || strings.HasPrefix(job.Key.Value, ".") || !yamlnode.IsMapping(job.Value) {
 				continue
@@ -42,6 +43,9 @@ func gitlabDecls(f *diagnostics.File) *fileDecls {
 			}
 			st := &shellState{dir: root, lookup: func(name string) (string, bool) { v, ok := vars[name]; return v, ok }}
 			for _, s := range scripts {
+				if work += strings.Count(s.Value, "\n") + 1; work > maxCIWork {
+					return
+				}
 				for _, b := range scriptBuilds(yamlnode.Str(s), st) {
 					out.decls = append(out.decls, cmdDecls(f, b, scriptLine(s, b.line), SourceGitLabCI)...)
 				}

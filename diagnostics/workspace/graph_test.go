@@ -505,3 +505,31 @@ func TestDependentsOfCIFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestGraphCIWorkBounded checks that CI files which expand to more work than a file may cost
+// (a 256-combination matrix in every job, a long template every job extends) are read to the
+// bound, not to the end.
+func TestGraphCIWorkBounded(t *testing.T) {
+	dir := t.TempDir()
+	var gh, gl strings.Builder
+	gh.WriteString("jobs:\n")
+	for i := range 400 { // 400 jobs × 256 combinations: 102,400 steps
+		fmt.Fprintf(&gh, "  j%d:\n    strategy:\n      matrix:\n        a: [%s]\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          tags: acme/x:${{ matrix.a }}\n", i, strings.Repeat("1,", 255)+"1")
+	}
+	gl.WriteString(".tmpl:\n  before_script:\n")
+	for i := range 2000 {
+		fmt.Fprintf(&gl, "    - echo %d\n", i)
+	}
+	for i := range 2000 { // 2000 jobs × 2001 script lines
+		fmt.Fprintf(&gl, "j%d:\n  extends: .tmpl\n  script:\n    - docker build -t acme/y:%d .\n", i, i)
+	}
+	write(t, dir, ".github/workflows/big.yml", gh.String())
+	write(t, dir, ".gitlab-ci.yml", gl.String())
+	s := snap(t, dir)
+	if n := len(workflowDecls(mustFile(t, s, ".github/workflows/big.yml")).decls); n != maxCIWork {
+		t.Errorf("workflow: %d declarations, want the bound %d", n, maxCIWork)
+	}
+	if n := len(gitlabDecls(mustFile(t, s, ".gitlab-ci.yml")).decls); n != maxCIWork/2001 {
+		t.Errorf("GitLab CI: %d declarations, want the jobs that fit the bound, %d", n, maxCIWork/2001)
+	}
+}
