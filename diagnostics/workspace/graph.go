@@ -404,12 +404,6 @@ func (g *Graph) LinkFor(image string) *Link {
 	return l
 }
 
-// LinkAt is LinkFor for an image written in file (a `./folder` reference is relative to it).
-func (g *Graph) LinkAt(file, image string) *Link {
-	l, _ := g.resolve(file, image)
-	return l
-}
-
 // Ambiguous says why image is not linked although Dockerfiles could build it (nil when it is
 // linked or none could).
 func (g *Graph) Ambiguous(image string) *Ambiguity {
