@@ -460,6 +460,7 @@ type Use struct {
 	Where     string     // Deployment/x container "app", or Deployment/x (pod)
 	Rendered  *yaml.Node // the securityContext as the default render has it (nil when absent)
 	Pod       bool       // the pod-level securityContext
+	PodSpec   *PodSpec   // the pod in the real render (nil when not found)
 	Container *Container // in the real render (nil for pod level or when not found)
 }
 
@@ -479,7 +480,7 @@ func (a *Analysis) UsesOf(ctx context.Context, src int, dotted string) []Use {
 				if m := mapGet(p.SecurityContext(), MarkerKey); m != nil && m.Value == want {
 					u := Use{Template: t, Where: p.Where() + " (pod)", Pod: true}
 					if rp := a.realPod(d, p); rp != nil {
-						u.Rendered = rp.SecurityContext()
+						u.Rendered, u.PodSpec = rp.SecurityContext(), rp
 					}
 					out = append(out, u)
 				}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/workspace"
 )
@@ -73,4 +74,57 @@ func relTo(s *diagnostics.Snapshot, p string) string {
 		}
 	}
 	return p
+}
+
+// namedUser is a container a values security context applies to whose image is built by a
+// workspace Dockerfile that runs as a user name: with runAsNonRoot and no runAsUser, the
+// kubelet refuses to start it.
+type namedUser struct {
+	where, image, dockerfile string
+	user                     dockerfile.User
+}
+
+// namedUsers returns the containers the values security context (source index, dotted path)
+// lands on, in the real render, whose linked image runs as a named user and that set no
+// runAsUser.
+func (a *Analysis) namedUsers(ctx context.Context, src int, dotted string) []namedUser {
+	if a.Derived == nil {
+		return nil
+	}
+	g := workspace.For(a.Derived)
+	var out []namedUser
+	for _, u := range a.UsesOf(ctx, src, dotted) {
+		ctrs := []*Container{u.Container}
+		if u.Pod && u.PodSpec != nil {
+			ctrs = u.PodSpec.Containers()
+		}
+		path := a.RenderedPath(u.Template)
+		f, err := a.Derived.File(path)
+		if err != nil {
+			continue
+		}
+		for _, c := range ctrs {
+			if c == nil || c.Pod == nil || mapGet(c.SecurityContext(), "runAsUser") != nil || mapGet(c.Pod.SecurityContext(), "runAsUser") != nil {
+				continue
+			}
+			img := mapGet(c.Node, "image")
+			if img == nil {
+				continue
+			}
+			use, ok := g.UseAt(path, f.Lines().FromRunes(img.Line-1, img.Column-1))
+			if !ok || use.Link == nil {
+				continue
+			}
+			m, err := dockerfile.For(a.Derived, use.Link.Dockerfile)
+			if err != nil || m.Fatal {
+				continue
+			}
+			if st := m.Built(use.Link.Target); st != nil {
+				if usr := st.User(); usr.Kind == dockerfile.KindNamed {
+					out = append(out, namedUser{where: c.Where(), image: use.Image, dockerfile: filepath.ToSlash(relTo(a.Derived, use.Link.Dockerfile)), user: usr})
+				}
+			}
+		}
+	}
+	return out
 }
