@@ -20,7 +20,7 @@ var NR001 = &Rule{
 	ID:       "NR001",
 	Title:    "File cannot be analysed",
 	Severity: SeverityError,
-	Kinds:    []FileKind{KindDockerfile, KindManifest, KindCompose, KindHelmChart, KindHelmValues, KindHelmTemplate, KindKustomize, KindSkaffold, KindBake, KindConfig},
+	Kinds:    []FileKind{KindDockerfile, KindManifest, KindCompose, KindHelmChart, KindHelmValues, KindHelmTemplate, KindKustomize, KindSkaffold, KindBake, KindConfig, KindWorkflow, KindGitLabCI, KindTiltfile},
 	Doc: Doc{
 		Why:     "nonroot-ls could not build a model of this file, so no other rule can judge it.",
 		Runtime: "The same input usually fails the build or the apply too: BuildKit, kubectl and Helm reject what they cannot parse.",
@@ -143,7 +143,7 @@ type suppressKey struct{}
 
 func isYAMLKind(k FileKind) bool {
 	switch k {
-	case KindManifest, KindCompose, KindHelmChart, KindHelmValues, KindHelmTemplate, KindKustomize, KindSkaffold, KindConfig:
+	case KindManifest, KindCompose, KindHelmChart, KindHelmValues, KindHelmTemplate, KindKustomize, KindSkaffold, KindConfig, KindWorkflow, KindGitLabCI:
 		return true
 	}
 	return false

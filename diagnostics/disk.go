@@ -406,7 +406,7 @@ func (s *Snapshot) diskCandidates() []string {
 type walkKey struct{}
 
 func candidateName(base string) bool {
-	if IsDockerfileName(base) {
+	if IsDockerfileName(base) || strings.EqualFold(base, "Tiltfile") {
 		return true
 	}
 	switch strings.ToLower(filepath.Ext(base)) {

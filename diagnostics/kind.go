@@ -18,9 +18,16 @@ const (
 	KindHelmValues   FileKind = "helm-values"   // values*.yaml next to a Chart.yaml
 	KindHelmTemplate FileKind = "helm-template" // templates/** of a chart
 	KindKustomize    FileKind = "kustomize"     // kustomization.yaml
-	KindSkaffold     FileKind = "skaffold"      // skaffold.yaml
+	KindSkaffold     FileKind = "skaffold"      // skaffold.yaml, and any YAML with a skaffold/ apiVersion
 	KindBake         FileKind = "bake"          // docker-bake.hcl / docker-bake.json
 	KindConfig       FileKind = ConfigFileName  // .nonroot-ls.yaml
+)
+
+// CI and dev-loop files that build images (link sources of the workspace graph).
+const (
+	KindWorkflow FileKind = "github-workflow" // .github/workflows/*.yml
+	KindGitLabCI FileKind = "gitlab-ci"       // .gitlab-ci.yml
+	KindTiltfile FileKind = "tiltfile"        // Tiltfile
 )
 
 // ConfigFileName is the project configuration file's name.
@@ -65,6 +72,13 @@ func DetectKind(path, languageID string, content []byte, chartRoot string) FileK
 		return KindSkaffold
 	case "docker-bake.hcl", "docker-bake.json", "docker-bake.override.hcl", "docker-bake.override.json":
 		return KindBake
+	case ".gitlab-ci.yml", ".gitlab-ci.yaml":
+		return KindGitLabCI
+	case "tiltfile":
+		return KindTiltfile
+	}
+	if (ext == ".yaml" || ext == ".yml") && filepath.Base(filepath.Dir(path)) == "workflows" && filepath.Base(filepath.Dir(filepath.Dir(path))) == ".github" {
+		return KindWorkflow
 	}
 	if strings.HasPrefix(lower, "compose.") || strings.HasPrefix(lower, "docker-compose.") {
 		if ext == ".yaml" || ext == ".yml" {
@@ -83,6 +97,9 @@ func DetectKind(path, languageID string, content []byte, chartRoot string) FileK
 	}
 	if ext == ".yaml" || ext == ".yml" || ext == ".json" || languageID == "yaml" || languageID == "json" {
 		if LooksLikeManifest(content) {
+			if skaffoldAPI(content) {
+				return KindSkaffold // a config that skaffold.yaml `requires:`, or skaffold-*.yaml
+			}
 			return KindManifest
 		}
 	}
@@ -110,6 +127,19 @@ func LooksLikeManifest(content []byte) bool {
 		return false
 	}
 	return hasKey("apiVersion") && hasKey("kind")
+}
+
+// skaffoldAPI reports whether a YAML document of content has a top-level `apiVersion:
+// skaffold/…`.
+func skaffoldAPI(content []byte) bool {
+	for line := range bytes.Lines(content) {
+		if rest, ok := bytes.CutPrefix(line, []byte("apiVersion:")); ok {
+			if bytes.HasPrefix(bytes.Trim(bytes.TrimSpace(rest), `"'`), []byte("skaffold/")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // jsonHasKey reports whether "key" followed by a colon occurs in content.

@@ -21,7 +21,7 @@ import (
 var watchedGlobs = []string{
 	"**/{Dockerfile,Containerfile,*.Dockerfile,*.dockerfile,Dockerfile.*,Containerfile.*}",
 	"**/*.{yaml,yml,json,hcl,sh}",
-	"**/{.env,.gitignore,.nonroot-ls.yaml}",
+	"**/{.env,.gitignore,.nonroot-ls.yaml,.gitlab-ci.yml,.gitlab-ci.yaml,Tiltfile}",
 }
 
 // afterInitialized starts the background work that needs the client: the watcher

@@ -432,8 +432,8 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(out, "testdata/demo/deployment.yaml:") {
-		t.Errorf("no findings on the demo Deployment:\n%s", out)
+	if !strings.Contains(out, "testdata/demo/deployment.yaml:20:18: error NR301:") {
+		t.Errorf("no NR301 on the demo Deployment (the linked view):\n%s", out)
 	}
 }
 
@@ -455,11 +455,13 @@ func TestFixRealRule(t *testing.T) {
 	}
 }
 
-// On directories, inspect prints the image → Dockerfile links with their evidence (issue 5).
+// On directories, inspect prints the image → Dockerfile links with their evidence (issue 5),
+// every one the checks use: a compose service built without image: too (issue 18).
 func TestInspectLinks(t *testing.T) {
 	tree(t, map[string]string{
-		"compose.yaml":   "services:\n  api:\n    image: ghcr.io/acme/api:1.2\n    build:\n      context: api\n      target: runtime\n",
-		"api/Dockerfile": "FROM alpine AS runtime\nUSER 10001:0\n",
+		"compose.yaml":      "services:\n  api:\n    image: ghcr.io/acme/api:1.2\n    build:\n      context: api\n      target: runtime\n  worker:\n    build: worker\n",
+		"api/Dockerfile":    "FROM alpine AS runtime\nUSER 10001:0\n",
+		"worker/Dockerfile": "FROM alpine\n",
 	})
 	out, _, code := runCmd(t, "inspect", "--format", "json", ".")
 	var links []struct {
@@ -472,12 +474,18 @@ func TestInspectLinks(t *testing.T) {
 			Line int    `json:"line"`
 		} `json:"from"`
 	}
-	if err := json.Unmarshal([]byte(out), &links); code != 0 || err != nil || len(links) != 1 {
+	if err := json.Unmarshal([]byte(out), &links); code != 0 || err != nil || len(links) != 2 {
 		t.Fatalf("inspect: %d %v\n%s", code, err, out)
 	}
 	l := links[0]
 	if l.Image != "ghcr.io/acme/api:1.2" || l.Dockerfile != "api/Dockerfile" || l.Target != "runtime" || l.Evidence != "compose" || l.From.File != "compose.yaml" || l.From.Line < 2 {
 		t.Errorf("link %+v", l)
+	}
+	if l := links[1]; l.Dockerfile != "worker/Dockerfile" || l.Evidence != "compose" || l.From != (struct {
+		File string `json:"file"`
+		Line int    `json:"line"`
+	}{"compose.yaml", 8}) {
+		t.Errorf("the worker service's own build: %+v", l)
 	}
 	if out, _, code := runCmd(t, "inspect", "."); code != 0 || !strings.Contains(out, "evidence: compose") {
 		t.Errorf("text: %d\n%s", code, out)

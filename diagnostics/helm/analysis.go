@@ -216,16 +216,52 @@ func (a *Analysis) trace(ctx context.Context, tmpl string, fd diagnostics.Findin
 	}
 	// Only securityContext fields come from a values security context: a hostPath volume
 	// (NR209) or an init container's command (NR208) is the template's doing.
-	if field == "" && !loc.InSC {
-		cf.Origin = Origin{Template: tmpl, Line: a.templateLine(tmpl, loc, field)}
-		return cf
+	if field != "" || loc.InSC {
+		if o, ok := a.traceValues(ctx, loc, field); ok {
+			cf.Origin = o
+			return cf
+		}
 	}
-	if o, ok := a.traceValues(ctx, loc, field); ok {
-		cf.Origin = o
-		return cf
+	// A workspace finding (NR3xx) comes from the image's link: the values key that names the
+	// image, when no values security context is to blame.
+	if fd.RuleID[2] == '3' && loc.Container != nil {
+		if o, ok := a.imageOrigin(loc.Container); ok {
+			cf.Origin = o
+			return cf
+		}
 	}
 	cf.Origin = Origin{Template: tmpl, Line: a.templateLine(tmpl, loc, field)}
 	return cf
+}
+
+// imageOrigin finds the values key that sets a rendered container's image: the longest string
+// value of a key named repository or image (or of an image mapping's name) that the image
+// reference holds before its tag.
+func (a *Analysis) imageOrigin(c *Container) (Origin, bool) {
+	img := mapGet(c.Node, "image")
+	if img == nil || img.Kind != yaml.ScalarNode {
+		return Origin{}, false
+	}
+	ref := img.Value
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		ref = ref[:i]
+	}
+	var best Origin
+	for _, v := range a.Chart.AllValues() {
+		for _, k := range v.Keys {
+			name := k.Path[len(k.Path)-1]
+			if name == "name" && len(k.Path) > 1 {
+				name = k.Path[len(k.Path)-2]
+			}
+			if (name != "repository" && name != "image") || k.Value == nil || k.Value.Kind != yaml.ScalarNode || len(k.Value.Value) < 2 || !strings.Contains(ref, k.Value.Value) {
+				continue
+			}
+			if best.Key == nil || len(k.Value.Value) > len(best.Key.Value.Value) {
+				best = Origin{Values: v, Key: k}
+			}
+		}
+	}
+	return best, best.Key != nil
 }
 
 // traceValues finds the values key whose marker came out in the securityContext that
@@ -424,6 +460,7 @@ type Use struct {
 	Where     string     // Deployment/x container "app", or Deployment/x (pod)
 	Rendered  *yaml.Node // the securityContext as the default render has it (nil when absent)
 	Pod       bool       // the pod-level securityContext
+	PodSpec   *PodSpec   // the pod in the real render (nil when not found)
 	Container *Container // in the real render (nil for pod level or when not found)
 }
 
@@ -443,7 +480,7 @@ func (a *Analysis) UsesOf(ctx context.Context, src int, dotted string) []Use {
 				if m := mapGet(p.SecurityContext(), MarkerKey); m != nil && m.Value == want {
 					u := Use{Template: t, Where: p.Where() + " (pod)", Pod: true}
 					if rp := a.realPod(d, p); rp != nil {
-						u.Rendered = rp.SecurityContext()
+						u.Rendered, u.PodSpec = rp.SecurityContext(), rp
 					}
 					out = append(out, u)
 				}

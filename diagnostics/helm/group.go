@@ -24,8 +24,8 @@ type state struct {
 
 // NewGroup returns the Helm chart model: charts rendered with render (Helm's engine: in the
 // nonroot-ls-helm helper process for the language server, in-process for tests; nil leaves
-// charts unrendered, reported on Chart.yaml), their parse problems, hovers on values keys and
-// `inspect` of Chart.yaml.
+// charts unrendered, reported on Chart.yaml), their parse problems, hovers on values keys,
+// `inspect` of Chart.yaml and the links the rendered charts use.
 func NewGroup(render RenderFunc) *diagnostics.Group {
 	return &diagnostics.Group{
 		Name: groupName,
@@ -34,8 +34,9 @@ func NewGroup(render RenderFunc) *diagnostics.Group {
 			diagnostics.KindHelmValues:   parseCheck,
 			diagnostics.KindHelmTemplate: parseCheck,
 		},
-		Hover:   map[diagnostics.FileKind]diagnostics.HoverFunc{diagnostics.KindHelmValues: hoverValues},
-		Inspect: map[diagnostics.FileKind]diagnostics.InspectFunc{diagnostics.KindHelmChart: inspectChart},
+		Hover:            map[diagnostics.FileKind]diagnostics.HoverFunc{diagnostics.KindHelmValues: hoverValues},
+		Inspect:          map[diagnostics.FileKind]diagnostics.InspectFunc{diagnostics.KindHelmChart: inspectChart},
+		InspectWorkspace: inspectLinks,
 		NewState: func(e *diagnostics.Engine) any {
 			return &state{eng: e, render: render, renders: diagnostics.NewCache(renderCacheSize)}
 		},

@@ -70,6 +70,11 @@ securityContext:
 type nr401Data struct {
 	Path []string // the security-context key's path in the values file
 	Pod  bool     // a pod-level context (podSecurityContext) rather than a container's
+	// Named is set when a linked image runs as a named user, so that runAsNonRoot alone would
+	// make the kubelet refuse it: the fix sets runAsUser too, to the user's uid (UID, when the
+	// Dockerfile gives it) or the configured default.
+	Named bool
+	UID   *int
 }
 
 func runNR401(pass *diagnostics.Pass) {
@@ -80,6 +85,12 @@ func runNR401(pass *diagnostics.Pass) {
 	v := c.ValuesFor(pass.File.Path)
 	if v == nil || v.Root == nil || c.Library {
 		return
+	}
+	var a *Analysis
+	if v.Prefix == "" {
+		if a = Analyze(pass.Context(), pass.Snapshot, pass.File.Path); a != nil && a.Chart.Dir != c.Dir {
+			a = nil // a subchart's values: markers are the root chart's
+		}
 	}
 	for _, k := range scKeys(v) {
 		if disabled(v, k) {
@@ -110,7 +121,15 @@ func runNR401(pass *diagnostics.Pass) {
 				}
 			}
 		}
-		pass.Report(diagnostics.Finding{Range: rng, Message: msg, Data: &nr401Data{Path: k.Path, Pod: isPodContext(k.Path[len(k.Path)-1])}})
+		data := &nr401Data{Path: k.Path, Pod: isPodContext(k.Path[len(k.Path)-1])}
+		if a != nil && mapGet(k.Value, "runAsUser") == nil {
+			if nu := a.namedUsers(pass.Context(), c.sourceIndex(v), k.Dotted()); len(nu) > 0 {
+				n := nu[0]
+				msg += fmt.Sprintf("; runAsNonRoot: true alone will not do: image %s (built by %s) runs as the named user %q, which the kubelet refuses with runAsNonRoot (%s), so set runAsUser too", n.image, n.dockerfile, n.user.Name, n.where)
+				data.Named, data.UID = true, n.user.UID
+			}
+		}
+		pass.Report(diagnostics.Finding{Range: rng, Message: msg, Data: data})
 	}
 }
 
@@ -174,8 +193,16 @@ func planNR401(ctx context.Context, s *diagnostics.Snapshot, f diagnostics.Findi
 	// what the rule asks for, so the chart's other choices (its uid, its seccomp) stay.
 	block := []diagnostics.Setting{{Key: "runAsNonRoot", Scalar: "true"}}
 	title := fmt.Sprintf("Set runAsNonRoot: true in %s", k.Dotted())
+	if d.Named {
+		// The linked image runs as a named user: runAsNonRoot needs a uid said too.
+		if d.UID != nil && *d.UID > 0 {
+			uid = *d.UID
+		}
+		block = append(block, diagnostics.Setting{Key: "runAsUser", Scalar: strconv.Itoa(uid)})
+		title = fmt.Sprintf("Set runAsNonRoot: true and runAsUser: %d in %s", uid, k.Dotted())
+	}
 	if codeactions.IsEmptyMapping(k.Value) {
-		block = restrictedBlock(d.Pod, hasPodSibling(v, k), uid)
+		block = restrictedBlock(d.Pod, hasPodSibling(v, k) && !d.Named, uid)
 		title = fmt.Sprintf("Fill in the restricted %s", k.Dotted())
 	}
 	edits := codeactions.EnsureSettings(v.File.Lines(), k.entry(), block)

@@ -147,3 +147,58 @@ func BenchmarkEditRepublish(b *testing.B) {
 	}
 	reportPercentiles(b, times)
 }
+
+// BenchmarkWorkflowIndex is the cold read of one GitHub Actions workflow of 10,000 jobs (each a
+// docker/build-push-action step, every tenth over a two-entry matrix): parse, matrix expansion
+// and the declarations, plus the file's NR001 pass. Reports the declarations read.
+func BenchmarkWorkflowIndex(b *testing.B) {
+	dir := b.TempDir()
+	var w strings.Builder
+	w.WriteString("on: push\njobs:\n")
+	for i := range 10000 {
+		fmt.Fprintf(&w, "  j%d:\n    runs-on: ubuntu-latest\n", i)
+		if i%10 == 0 {
+			w.WriteString("    strategy:\n      matrix:\n        arch: [amd64, arm64]\n")
+		}
+		fmt.Fprintf(&w, "    steps:\n      - uses: actions/checkout@v4\n      - uses: docker/build-push-action@v6\n        with:\n          context: services/svc%05d\n          tags: ghcr.io/acme/svc%05d:${{ github.sha }}\n", i%100, i)
+		fmt.Fprintf(&w, "      - run: docker build -t ghcr.io/acme/run%05d:1 -f services/svc%05d/Dockerfile .\n", i, i%100)
+	}
+	write(b, dir, ".github/workflows/big.yml", w.String())
+	path := filepath.Join(dir, ".github/workflows/big.yml")
+	var n int
+	cpu0 := processCPU()
+	for b.Loop() {
+		s := testEngine(b).NewSnapshot([]string{dir}, diagnostics.Config{})
+		f, err := s.File(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(declsOf(f).decls)
+		if fs := s.Diagnose(context.Background(), path); len(fs) != 0 {
+			b.Fatalf("findings on the workflow: %v", fs)
+		}
+	}
+	if n != 22000 {
+		b.Fatalf("%d declarations, want 22000", n)
+	}
+	b.ReportMetric(float64((processCPU()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op") // the wall time is the machine's load too
+	b.ReportMetric(float64(n), "decls")
+	b.ReportMetric(float64(len(w.String()))/(1<<20), "MiB")
+}
+
+// processCPU is the user and system CPU time the process has used (0 where /proc is absent),
+// in clock ticks of 10 ms.
+func processCPU() time.Duration {
+	data, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}

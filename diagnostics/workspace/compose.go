@@ -1,12 +1,15 @@
 package workspace
 
 import (
+	"bytes"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -19,6 +22,7 @@ type Service struct {
 	Name           string     // service name
 	NameRange      text.Range // the service's key
 	Image          string     // interpolated `image:` ("" when none)
+	ImagePattern   string     // the same with [Wildcard] for unknown variables
 	ImageRange     text.Range
 	ImageFile      string // file that holds image: (differs from File when inherited through extends)
 	ImageInherited bool   // image: comes from the service it extends
@@ -70,15 +74,15 @@ func parseCompose(s *diagnostics.Snapshot, f *diagnostics.File) *Compose {
 		return c
 	}
 	env := dotEnv(s, filepath.Dir(f.Path))
-	services, _ := get(docs[0], "services")
-	ps := pairs(services)
+	services := yamlnode.Value(docs[0], "services")
+	ps := yamlnode.Pairs(services)
 	for _, p := range ps {
-		svc := composeService(s, f, env, services, p.key.Value, 0, 0)
+		svc := composeService(s, f, env, services, p.Key.Value, 0, 0)
 		if svc == nil {
 			continue
 		}
-		svc.Name = p.key.Value
-		svc.NameRange = nodeRange(f.Lines(), p.key)
+		svc.Name = p.Key.Value
+		svc.NameRange = yamlnode.Range(f.Lines(), p.Key)
 		c.Services = append(c.Services, svc)
 	}
 	sort.SliceStable(c.Services, func(i, j int) bool { return c.Services[i].NameRange.Start.Less(c.Services[j].NameRange.Start) })
@@ -87,37 +91,38 @@ func parseCompose(s *diagnostics.Snapshot, f *diagnostics.File) *Compose {
 
 // composeService reads service name of the services mapping in f, applying extends.
 func composeService(s *diagnostics.Snapshot, f *diagnostics.File, env map[string]string, services *yaml.Node, name string, fileDepth, depth int) *Service {
-	node, _ := get(services, name)
+	node := yamlnode.Value(services, name)
 	if node == nil || node.Kind != yaml.MappingNode {
 		return nil
 	}
 	lines := f.Lines()
 	svc := &Service{File: f.Path, Node: node}
 	dir := filepath.Dir(f.Path)
-	if v, _ := get(node, "image"); v != nil && str(v) != "" {
-		svc.Image = interpolate(str(v), env)
-		svc.ImageRange = nodeRange(lines, v)
+	if v := yamlnode.Value(node, "image"); v != nil && yamlnode.Str(v) != "" {
+		svc.Image = interpolate(yamlnode.Str(v), env)
+		svc.ImagePattern = interpolatePattern(yamlnode.Str(v), env)
+		svc.ImageRange = yamlnode.Range(lines, v)
 		svc.ImageFile = f.Path
 	}
-	if v, k := get(node, "user"); k != nil {
-		svc.User = interpolate(str(v), env)
+	if k, v := yamlnode.Get(node, "user"); k != nil {
+		svc.User = interpolate(yamlnode.Str(v), env)
 		svc.HasUser = true
-		svc.UserRange = nodeRange(lines, v)
+		svc.UserRange = yamlnode.Range(lines, v)
 		svc.UserFile = f.Path
 	}
-	if v, k := get(node, "build"); k != nil {
+	if k, v := yamlnode.Get(node, "build"); k != nil {
 		svc.Build = composeBuild(s, f, env, dir, k, v)
 	}
 	// extends: inherit what the service does not set itself.
-	if v, _ := get(node, "extends"); v != nil && depth < maxExtends {
+	if v := yamlnode.Value(node, "extends"); v != nil && depth < maxExtends {
 		var base *Service
-		baseName := str(v)
+		baseName := yamlnode.Str(v)
 		file := ""
 		if v.Kind == yaml.MappingNode {
-			bn, _ := get(v, "service")
-			baseName = str(bn)
-			fn, _ := get(v, "file")
-			file = str(fn)
+			bn := yamlnode.Value(v, "service")
+			baseName = yamlnode.Str(bn)
+			fn := yamlnode.Value(v, "file")
+			file = yamlnode.Str(fn)
 		}
 		if baseName != "" {
 			if file == "" {
@@ -126,7 +131,7 @@ func composeService(s *diagnostics.Snapshot, f *diagnostics.File, env map[string
 				other := filepath.Join(dir, interpolate(file, env))
 				if of, err := s.File(other); err == nil {
 					if odocs, _ := parseYAML(of.Text); len(odocs) > 0 {
-						osvcs, _ := get(odocs[0], "services")
+						osvcs := yamlnode.Value(odocs[0], "services")
 						base = composeService(s, of, dotEnv(s, filepath.Dir(of.Path)), osvcs, baseName, fileDepth+1, depth+1)
 					}
 				}
@@ -134,7 +139,7 @@ func composeService(s *diagnostics.Snapshot, f *diagnostics.File, env map[string
 		}
 		if base != nil {
 			if svc.Image == "" && base.Image != "" {
-				svc.Image, svc.ImageRange, svc.ImageFile = base.Image, base.ImageRange, base.ImageFile
+				svc.Image, svc.ImagePattern, svc.ImageRange, svc.ImageFile = base.Image, base.ImagePattern, base.ImageRange, base.ImageFile
 				svc.ImageInherited = true
 			}
 			if !svc.HasUser && base.HasUser {
@@ -149,23 +154,23 @@ func composeService(s *diagnostics.Snapshot, f *diagnostics.File, env map[string
 }
 
 func composeBuild(s *diagnostics.Snapshot, f *diagnostics.File, env map[string]string, dir string, k, v *yaml.Node) *Build {
-	b := &Build{File: f.Path, Range: keyValueRange(f.Lines(), k, v)}
+	b := &Build{File: f.Path, Range: yamlnode.KeyValueRange(f.Lines(), k, v)}
 	ctx, dockerfile := ".", "Dockerfile"
 	switch {
 	case v == nil:
 	case v.Kind == yaml.ScalarNode:
 		ctx = interpolate(v.Value, env)
 	case v.Kind == yaml.MappingNode:
-		if c, _ := get(v, "context"); str(c) != "" {
-			ctx = interpolate(str(c), env)
+		if c := yamlnode.Value(v, "context"); yamlnode.Str(c) != "" {
+			ctx = interpolate(yamlnode.Str(c), env)
 		}
-		if d, _ := get(v, "dockerfile"); str(d) != "" {
-			dockerfile = interpolate(str(d), env)
+		if d := yamlnode.Value(v, "dockerfile"); yamlnode.Str(d) != "" {
+			dockerfile = interpolate(yamlnode.Str(d), env)
 		}
-		if t, _ := get(v, "target"); str(t) != "" {
-			b.Target = interpolate(str(t), env)
+		if t := yamlnode.Value(v, "target"); yamlnode.Str(t) != "" {
+			b.Target = interpolate(yamlnode.Str(t), env)
 		}
-		if d, _ := get(v, "dockerfile_inline"); d != nil {
+		if d := yamlnode.Value(v, "dockerfile_inline"); d != nil {
 			return b // no Dockerfile in the workspace builds it
 		}
 	}
@@ -190,35 +195,28 @@ func joinPath(dir, p string) string {
 	return filepath.Join(dir, filepath.FromSlash(p))
 }
 
-// dotEnv reads KEY=VALUE lines of the .env file in dir (compose's interpolation defaults).
+// dotEnv reads the .env file in dir (compose's interpolation defaults) with compose's own
+// parser: quotes, escapes, multi-line values and `${VAR}` references to earlier keys. The
+// process environment is never consulted; a file that stops parsing gives the keys before.
 func dotEnv(s *diagnostics.Snapshot, dir string) map[string]string {
-	env := map[string]string{}
 	data, err := s.ReadFile(filepath.Join(dir, ".env"))
 	if err != nil {
-		return env
+		return map[string]string{}
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "export "))
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		}
-		env[strings.TrimSpace(k)] = v
-	}
+	env, _ := dotenv.ParseWithLookup(bytes.NewReader(data), nil)
 	return env
 }
 
 // interpolate applies compose's variable syntax: $VAR, ${VAR}, ${VAR:-default}, ${VAR-default},
 // ${VAR:?err}, ${VAR:+alt} and $$. Unknown variables are empty, as compose makes them
 // (without the process environment: the engine never reads it).
-func interpolate(s string, env map[string]string) string {
+func interpolate(s string, env map[string]string) string { return interp(s, env, "") }
+
+// interpolatePattern is interpolate with [Wildcard] for unknown variables: what the image of a
+// build names whatever the variables are when compose runs.
+func interpolatePattern(s string, env map[string]string) string { return interp(s, env, Wildcard) }
+
+func interp(s string, env map[string]string, missing string) string {
 	if !strings.Contains(s, "$") {
 		return s
 	}
@@ -239,14 +237,18 @@ func interpolate(s string, env map[string]string) string {
 				b.WriteString(s[i:])
 				return b.String()
 			}
-			b.WriteString(expandBraced(s[i+2:end], env))
+			b.WriteString(expandBraced(s[i+2:end], env, missing))
 			i = end
 		case isNameByte(next, true):
 			j := i + 1
 			for j < len(s) && isNameByte(s[j], false) {
 				j++
 			}
-			b.WriteString(env[s[i+1:j]])
+			if v, ok := env[s[i+1:j]]; ok {
+				b.WriteString(v)
+			} else {
+				b.WriteString(missing)
+			}
 			i = j - 1
 		default:
 			b.WriteByte(c)
@@ -270,7 +272,7 @@ func matchingBrace(s string, open int) int {
 	return -1
 }
 
-func expandBraced(expr string, env map[string]string) string {
+func expandBraced(expr string, env map[string]string, missing string) string {
 	j := 0
 	for j < len(expr) && isNameByte(expr[j], j == 0) {
 		j++
@@ -280,22 +282,25 @@ func expandBraced(expr string, env map[string]string) string {
 	switch {
 	case strings.HasPrefix(op, ":-"):
 		if val == "" {
-			return interpolate(op[2:], env)
+			return interp(op[2:], env, missing)
 		}
 	case strings.HasPrefix(op, "-"):
 		if !set {
-			return interpolate(op[1:], env)
+			return interp(op[1:], env, missing)
 		}
 	case strings.HasPrefix(op, ":+"):
 		if val != "" {
-			return interpolate(op[2:], env)
+			return interp(op[2:], env, missing)
 		}
 		return ""
 	case strings.HasPrefix(op, "+"):
 		if set {
-			return interpolate(op[1:], env)
+			return interp(op[1:], env, missing)
 		}
 		return ""
+	}
+	if !set {
+		return missing
 	}
 	return val
 }

@@ -12,9 +12,9 @@ import (
 
 // TestCorpusKubeStateMetrics lays out the kube-state-metrics Dockerfile and its standard
 // Deployment as that repository does (Dockerfile at the root, examples/standard/deployment.yaml)
-// in a folder named after the project, and checks the link (the heuristic: the image's last path
-// element is the folder's name) and the findings: none with runAsUser 65534 as shipped, NR301
-// (USER nobody is a name) once runAsUser is taken out.
+// in a folder named after the project. The folder's name links nothing (what a checkout is
+// called decides nothing); with the link named in .nonroot-ls.yaml, the findings: none with
+// runAsUser 65534 as shipped, NR301 (USER nobody is a name) once runAsUser is taken out.
 func TestCorpusKubeStateMetrics(t *testing.T) {
 	corpus := diagtest.CorpusDir(t)
 	df, err := os.ReadFile(filepath.Join(corpus, "dockerfile", "kube-state-metrics.Dockerfile"))
@@ -25,13 +25,18 @@ func TestCorpusKubeStateMetrics(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
+	const image = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0"
 	root := filepath.Join(t.TempDir(), "kube-state-metrics")
 	write(t, root, "Dockerfile", string(df))
 	write(t, root, "examples/standard/deployment.yaml", string(dep))
+	if l := For(snap(t, root)).LinkFor(image); l != nil {
+		t.Fatalf("the checkout folder's name made a link: %+v", *l)
+	}
+	write(t, root, ".nonroot-ls.yaml", "images:\n  - image: registry.k8s.io/kube-state-metrics/kube-state-metrics\n    dockerfile: Dockerfile\n")
 	s := snap(t, root).WithSettings(onlyWorkspaceRules())
 	g := For(s)
-	l := g.LinkFor("registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0")
-	if l == nil || relT(s, l.Dockerfile) != "Dockerfile" || l.Source != SourceHeuristic || !l.Guess {
+	l := g.LinkFor(image)
+	if l == nil || relT(s, l.Dockerfile) != "Dockerfile" || l.Source != SourceConfig {
 		t.Fatalf("link = %s", describe(s, l))
 	}
 	manifest := filepath.Join(s.Roots()[0], "examples/standard/deployment.yaml")

@@ -4,10 +4,14 @@
 //
 // Links come, in order of trust, from `.nonroot-ls.yaml` `images:` (and the same editor
 // setting), compose `services.*.build`, skaffold `build.artifacts`, docker-bake targets,
-// kustomize `images:` rewrites (which rename an image to one linked by the others), and last
-// a heuristic: the image repository's last path element names the folder holding a
-// Dockerfile (or a `ko://`/`./` local reference names it). Registry host and port, tag and
-// digest never break a match. Every link records its evidence: the file and range that made it.
+// Tiltfile `docker_build` calls, GitHub Actions workflows and GitLab CI scripts, kustomize
+// `images:` rewrites (which rename an image to one linked by the others), and last a
+// heuristic: the image repository's last path element names the folder holding a Dockerfile
+// (or a `ko://`/`./` local reference names it), never the workspace root's own name, and not
+// for an image whose owner differs from the one the sources build that name under. Registry
+// host and port and digest never break a match; the tag does only between sources that build
+// one repository from different Dockerfiles. Every link records its evidence: the file and
+// range that made it (for a guess, the reference that made it).
 package workspace
 
 import (
@@ -30,24 +34,22 @@ const (
 	SourceCompose   Source = "compose"
 	SourceSkaffold  Source = "skaffold"
 	SourceBake      Source = "bake"
+	SourceTilt      Source = "tilt"
+	SourceWorkflow  Source = "github-actions"
+	SourceGitLabCI  Source = "gitlab-ci"
 	SourceKustomize Source = "kustomize"
 	SourceHeuristic Source = "heuristic"
 )
 
+// sourceOrder is the trust order: explicit build configuration first, CI scripts after it,
+// the kustomize rewrites and the heuristic last.
+var sourceOrder = []Source{SourceConfig, SourceCompose, SourceSkaffold, SourceBake, SourceTilt, SourceWorkflow, SourceGitLabCI, SourceKustomize, SourceHeuristic}
+
 func (s Source) trust() int {
-	switch s {
-	case SourceConfig:
-		return 0
-	case SourceCompose:
-		return 1
-	case SourceSkaffold:
-		return 2
-	case SourceBake:
-		return 3
-	case SourceKustomize:
-		return 4
+	if i := slices.Index(sourceOrder, s); i >= 0 {
+		return i
 	}
-	return 5
+	return len(sourceOrder)
 }
 
 // Evidence is the file and range that made a link. File is "" for the editor settings.
@@ -58,13 +60,18 @@ type Evidence struct {
 
 // Link says that Dockerfile (built up to Target, "" for its last stage) builds Image.
 type Link struct {
-	Image      string   `json:"image"` // as the evidence writes it
+	Image string `json:"image"` // as the evidence writes it
+	// Tag is the tags the source builds, as a pattern (`*-cart` for `${VERSION}-cart`); ""
+	// when it builds the repository under any tag. Tags tell apart sources that build the
+	// same repository from different Dockerfiles.
+	Tag        string   `json:"tag,omitempty"`
 	Dockerfile string   `json:"dockerfile"`
 	Target     string   `json:"target,omitempty"`
 	Context    string   `json:"context,omitempty"`
 	Source     Source   `json:"evidence"`
 	Evidence   Evidence `json:"from"`
-	// Guess is true for heuristic links (and rewrites that end in one): hover says so.
+	// Guess is true for heuristic links (and rewrites that end in one): hover says so. A
+	// heuristic link's evidence is the manifest reference that made the guess.
 	Guess bool `json:"guess,omitempty"`
 	// Via is the link a kustomize rewrite leads to (the rewritten name's own link).
 	Via *Link `json:"via,omitempty"`
@@ -79,17 +86,31 @@ type Conflict struct {
 	Other *Link  `json:"other"`
 }
 
-// Ambiguity is an image the heuristic could not decide: several folders of that name hold a
-// Dockerfile. No link is made; hover lists the candidates.
+// Ambiguity is an image that is not linked although Dockerfiles could build it: several
+// folders of its name hold one, several sources build the repository under tags that do not
+// decide, or the heuristic's one candidate was rejected because the workspace builds the
+// repository name under another owner. Hover lists the candidates.
 type Ambiguity struct {
 	Image      string   `json:"image"`
 	Candidates []string `json:"candidates"`
+	Why        Why      `json:"why"`
+	// Owner is, for WhyOwner, the repository the workspace's sources build under that name.
+	Owner string `json:"owner,omitempty"`
 }
+
+// Why says why an image with candidate Dockerfiles is not linked.
+type Why string
+
+const (
+	WhyFolders Why = "folders" // several folders of the image's name hold a Dockerfile
+	WhyTags    Why = "tags"    // sources build the repository from several Dockerfiles; its tag picks none or several
+	WhyOwner   Why = "owner"   // the heuristic's candidate, rejected: the workspace builds that name under another owner
+)
 
 // Graph is the workspace graph of one snapshot.
 type Graph struct {
-	// Links are the declared links (config, compose, skaffold, bake) kept after conflicts,
-	// most trusted first, then the links the uses resolved through kustomize or the heuristic.
+	// Links are the declared links kept after conflicts, most trusted first, then the other
+	// links the uses have: compose services' own builds, kustomize rewrites, the heuristic's.
 	Links []*Link
 	// Uses are the images manifests and compose services run, each with its link.
 	Uses        []Use
@@ -98,10 +119,12 @@ type Graph struct {
 	// Dockerfiles are every Dockerfile in the workspace.
 	Dockerfiles []string
 
-	declared map[string]*Link     // image key → link
+	declared map[string][]*Link   // image key → links, most trusted first (several: told apart by tag)
+	owners   map[string][]Ref     // repository name → the references the sources build under it
 	rewrites map[string][]rewrite // kustomize: key of name → rewrites
 	byName   map[string][]string  // folder (or Dockerfile.<name>) name → Dockerfiles
 	byDocker map[string][]int     // Dockerfile → indexes into Uses
+	byFile   map[string][]int     // file → indexes into Uses
 	dfSet    map[string]bool
 	// declaredN is how many of Links are declared (the rest are derived from the uses).
 	declaredN int
@@ -183,7 +206,7 @@ func update(s *diagnostics.Snapshot, g0 *Graph, changed []string) (*Graph, bool)
 
 func build(s *diagnostics.Snapshot) *Graph {
 	g := &Graph{
-		declared: map[string]*Link{}, rewrites: map[string][]rewrite{}, byName: map[string][]string{},
+		declared: map[string][]*Link{}, owners: map[string][]Ref{}, rewrites: map[string][]rewrite{}, byName: map[string][]string{},
 		byDocker: map[string][]int{}, dfSet: map[string]bool{}, kinds: map[string]diagnostics.FileKind{},
 	}
 	var decls []decl
@@ -204,12 +227,8 @@ func build(s *diagnostics.Snapshot) *Graph {
 		case diagnostics.KindDockerfile:
 			g.Dockerfiles = append(g.Dockerfiles, p)
 			g.dfSet[p] = true
-		case diagnostics.KindConfig:
-			decls = append(decls, configDecls(f).decls...)
-		case diagnostics.KindSkaffold:
-			decls = append(decls, skaffoldDecls(f).decls...)
-		case diagnostics.KindBake:
-			decls = append(decls, bakeDecls(f).decls...)
+		case diagnostics.KindConfig, diagnostics.KindSkaffold, diagnostics.KindBake, diagnostics.KindWorkflow, diagnostics.KindGitLabCI, diagnostics.KindTiltfile:
+			decls = append(decls, declsOf(f).decls...)
 		case diagnostics.KindKustomize:
 			for _, rw := range kustomizeDecls(f).rewrites {
 				k := NormalizeImage(rw.name)
@@ -219,7 +238,7 @@ func build(s *diagnostics.Snapshot) *Graph {
 			composes = append(composes, p)
 			for _, svc := range ComposeFor(s, p).Services {
 				if svc.Build != nil && svc.Build.Dockerfile != "" && svc.Image != "" && svc.Build.File == p {
-					decls = append(decls, decl{image: svc.Image, dockerfile: svc.Build.Dockerfile, target: svc.Build.Target,
+					decls = append(decls, decl{image: svc.ImagePattern, dockerfile: svc.Build.Dockerfile, target: svc.Build.Target,
 						context: svc.Build.Context, source: SourceCompose, ev: Evidence{File: p, Range: svc.Build.Range}})
 				}
 			}
@@ -227,7 +246,7 @@ func build(s *diagnostics.Snapshot) *Graph {
 			g.Uses = append(g.Uses, manifestUses(f)...)
 		}
 	}
-	g.indexDockerfiles(s)
+	g.indexDockerfiles(s.Roots())
 
 	// Declared links: most trusted first, then in file order; a later link for the same image
 	// that names another Dockerfile or target is a conflict.
@@ -241,20 +260,32 @@ func build(s *diagnostics.Snapshot) *Graph {
 		}
 		return a.ev.Range.Start.Less(b.ev.Range.Start)
 	})
+	// Tags tell links apart: a link is a conflict only when a kept one covers its tags.
+decls:
 	for _, d := range decls {
-		k := NormalizeImage(d.image)
-		if k == "" {
+		ref, tag, ok := patternRef(d.image)
+		if !ok {
 			continue
 		}
-		l := &Link{Image: d.image, Dockerfile: d.dockerfile, Target: d.target, Context: d.context, Source: d.source, Evidence: d.ev, key: k}
-		if kept := g.declared[k]; kept != nil {
-			if kept.Dockerfile != l.Dockerfile || kept.Target != l.Target {
-				g.Conflicts = append(g.Conflicts, Conflict{Image: d.image, Kept: kept, Other: l})
+		k := ref.Key()
+		l := &Link{Image: d.image, Tag: tag, Dockerfile: d.dockerfile, Target: d.target, Context: d.context, Source: d.source, Evidence: d.ev, key: k}
+		for _, kept := range g.declared[k] {
+			if kept.Tag == "" || kept.Tag == l.Tag {
+				if kept.Dockerfile != l.Dockerfile || kept.Target != l.Target {
+					g.Conflicts = append(g.Conflicts, Conflict{Image: l.Image, Kept: kept, Other: l})
+				}
+				continue decls
 			}
-			continue
 		}
-		g.declared[k] = l
+		g.declared[k] = append(g.declared[k], l)
+		g.owners[ref.Name()] = append(g.owners[ref.Name()], ref)
 		g.Links = append(g.Links, l)
+	}
+	for _, rws := range g.rewrites {
+		for _, rw := range rws {
+			ref := ParseRef(rw.newName)
+			g.owners[ref.Name()] = append(g.owners[ref.Name()], ref)
+		}
 	}
 	g.declaredN = len(g.Links)
 
@@ -288,6 +319,9 @@ func (g *Graph) finish() {
 			u.resolved = true
 			if u.Link == nil && u.Image != "" {
 				u.Link, u.amb = g.resolve(u.File, u.Image)
+				if u.Link != nil && u.Link.Source == SourceHeuristic {
+					u.Link.Evidence = Evidence{File: u.File, Range: u.Range} // the reference that made the guess
+				}
 			}
 		}
 	}
@@ -299,19 +333,24 @@ func (g *Graph) finish() {
 		return a.Range.Start.Less(b.Range.Start)
 	})
 	g.byDocker = map[string][]int{}
+	g.byFile = map[string][]int{}
 	g.Ambiguities = nil
-	derived := map[*Link]bool{}
+	listed := map[*Link]bool{}
+	for _, l := range g.Links {
+		listed[l] = true
+	}
 	seenAmb := map[string]bool{}
 	for i := range g.Uses {
 		u := &g.Uses[i]
-		if len(u.amb) > 0 && !seenAmb[NormalizeImage(u.Image)] {
-			seenAmb[NormalizeImage(u.Image)] = true
-			g.Ambiguities = append(g.Ambiguities, Ambiguity{Image: u.Image, Candidates: u.amb})
+		g.byFile[u.File] = append(g.byFile[u.File], i)
+		if u.amb != nil && !seenAmb[u.Image] {
+			seenAmb[u.Image] = true
+			g.Ambiguities = append(g.Ambiguities, *u.amb)
 		}
 		if u.Link != nil {
 			g.byDocker[u.Link.Dockerfile] = append(g.byDocker[u.Link.Dockerfile], i)
-			if (u.Link.Source == SourceHeuristic || u.Link.Source == SourceKustomize) && !derived[u.Link] {
-				derived[u.Link] = true
+			if !listed[u.Link] {
+				listed[u.Link] = true
 				g.Links = append(g.Links, u.Link)
 			}
 		}
@@ -320,8 +359,9 @@ func (g *Graph) finish() {
 
 // indexDockerfiles builds the heuristic's index: a Dockerfile is a candidate for the name of
 // the folder that holds it, and for <name> in <name>.Dockerfile / Dockerfile.<name>. A folder
-// with a plain Dockerfile (or Containerfile) offers only that one for its name.
-func (g *Graph) indexDockerfiles(s *diagnostics.Snapshot) {
+// with a plain Dockerfile (or Containerfile) offers only that one for its name. A workspace
+// root's own name is never used: what the checkout folder is called decides nothing.
+func (g *Graph) indexDockerfiles(roots []string) {
 	plain := map[string]bool{}
 	for _, df := range g.Dockerfiles {
 		base := strings.ToLower(filepath.Base(df))
@@ -340,7 +380,7 @@ func (g *Graph) indexDockerfiles(s *diagnostics.Snapshot) {
 	}
 	for _, df := range g.Dockerfiles {
 		dir, base := filepath.Dir(df), strings.ToLower(filepath.Base(df))
-		if base == "dockerfile" || base == "containerfile" || !plain[dir] {
+		if (base == "dockerfile" || base == "containerfile" || !plain[dir]) && !slices.Contains(roots, dir) {
 			add(filepath.Base(dir), df)
 		}
 		for _, pre := range []string{"dockerfile.", "containerfile."} {
@@ -357,20 +397,16 @@ func (g *Graph) indexDockerfiles(s *diagnostics.Snapshot) {
 }
 
 // LinkFor returns the link of an image reference, or nil. References are matched on their
-// repository path: registry host and port, tag and digest do not matter.
+// repository path: registry host and port and digest do not matter, nor does the tag unless
+// sources build the repository from several Dockerfiles under different tags.
 func (g *Graph) LinkFor(image string) *Link {
 	l, _ := g.resolve("", image)
 	return l
 }
 
-// LinkAt is LinkFor for an image written in file (a `./folder` reference is relative to it).
-func (g *Graph) LinkAt(file, image string) *Link {
-	l, _ := g.resolve(file, image)
-	return l
-}
-
-// Ambiguous returns the candidate Dockerfiles when the heuristic found several for image.
-func (g *Graph) Ambiguous(image string) []string {
+// Ambiguous says why image is not linked although Dockerfiles could build it (nil when it is
+// linked or none could).
+func (g *Graph) Ambiguous(image string) *Ambiguity {
 	_, amb := g.resolve("", image)
 	return amb
 }
@@ -389,7 +425,7 @@ func (g *Graph) ConflictsFor(image string) []Conflict {
 
 // resolve finds the link of image written in file: a declared link, a kustomize rewrite to a
 // linked name, a declared link whose repository path ends the image's, then the heuristic.
-func (g *Graph) resolve(file, image string) (*Link, []string) {
+func (g *Graph) resolve(file, image string) (*Link, *Ambiguity) {
 	ref := ParseRef(image)
 	if ref.Local != "" && !strings.HasPrefix(image, "ko://") {
 		if file == "" {
@@ -401,61 +437,120 @@ func (g *Graph) resolve(file, image string) (*Link, []string) {
 	if k == "" {
 		return nil, nil
 	}
-	if l := g.direct(k); l != nil {
-		return l, nil
+	if l, amb := g.direct(image, k, ref.Tag); l != nil || amb != nil {
+		return l, amb
 	}
-	var amb []string
+	var amb *Ambiguity
 	for _, rw := range g.rewrites[k] {
-		to, a := g.direct(NormalizeImage(rw.newName)), []string(nil)
-		if to == nil {
-			to, a = g.heuristic(rw.newName, ParseRef(rw.newName))
+		nref := ParseRef(rw.newName)
+		tag := nref.Tag
+		if tag == "" {
+			tag = ref.Tag // a rewrite without newTag keeps the image's tag
+		}
+		to, a := g.direct(rw.newName, nref.Key(), tag)
+		if to == nil && a == nil {
+			to, a = g.heuristic(rw.newName, nref)
 		}
 		if to != nil {
 			return &Link{Image: image, Dockerfile: to.Dockerfile, Target: to.Target, Context: to.Context, Source: SourceKustomize,
 				Evidence: rw.ev, Guess: to.Guess, Via: to, key: k}, nil
 		}
-		amb = append(amb, a...)
+		if a != nil && amb == nil {
+			amb = a
+			amb.Image = image
+		}
 	}
-	if len(amb) > 0 {
+	if amb != nil {
 		return nil, amb
 	}
 	return g.heuristic(image, ref)
 }
 
-// direct returns the declared link for key, or the one declared link whose key ends key on a
-// path boundary (skaffold's default-repo and registry prefixes: `web` builds `gcr.io/p/web`).
-func (g *Graph) direct(k string) *Link {
-	if l := g.declared[k]; l != nil {
-		return l
-	}
-	var found *Link
-	for dk, l := range g.declared {
-		if len(dk) < len(k) && strings.HasSuffix(k, "/"+dk) {
-			if found != nil && (found.Dockerfile != l.Dockerfile || found.Target != l.Target) {
-				return nil
-			}
-			if found == nil || dk > found.key {
-				found = l
+// direct returns the declared link for key k (tag picking among several), or else the one
+// declared for a key that ends k on a path boundary (skaffold's default-repo and registry
+// prefixes: `web` builds `gcr.io/p/web`).
+func (g *Graph) direct(image, k, tag string) (*Link, *Ambiguity) {
+	cands := g.declared[k]
+	if cands == nil {
+		for dk, ls := range g.declared {
+			if len(dk) < len(k) && strings.HasSuffix(k, "/"+dk) {
+				cands = append(cands, ls...)
 			}
 		}
+		if len(cands) == 0 {
+			return nil, nil
+		}
+		sort.SliceStable(cands, func(i, j int) bool {
+			if a, b := cands[i].Source.trust(), cands[j].Source.trust(); a != b {
+				return a < b
+			}
+			return len(cands[i].key) > len(cands[j].key)
+		})
 	}
-	return found
+	if agree(cands) {
+		return cands[0], nil
+	}
+	// Sources build the repository from several Dockerfiles: the tag decides. The links whose
+	// tags match, the most specific first (a tag, a pattern, any tag); those must agree.
+	best, top := -1, []*Link(nil)
+	for _, l := range cands {
+		if !tagMatch(l.Tag, tag) {
+			continue
+		}
+		switch sp := tagSpecificity(l.Tag); {
+		case sp > best:
+			best, top = sp, []*Link{l}
+		case sp == best:
+			top = append(top, l)
+		}
+	}
+	if len(top) > 0 && agree(top) {
+		return top[0], nil
+	}
+	if len(top) == 0 {
+		top = cands
+	}
+	amb := &Ambiguity{Image: image, Why: WhyTags}
+	for _, l := range top {
+		if !slices.Contains(amb.Candidates, l.Dockerfile) {
+			amb.Candidates = append(amb.Candidates, l.Dockerfile)
+		}
+	}
+	return nil, amb
 }
 
-func (g *Graph) heuristic(image string, ref Ref) (*Link, []string) {
+// agree reports whether links name one Dockerfile and target.
+func agree(ls []*Link) bool {
+	for _, l := range ls[1:] {
+		if l.Dockerfile != ls[0].Dockerfile || l.Target != ls[0].Target {
+			return false
+		}
+	}
+	return true
+}
+
+// heuristic links image to the one Dockerfile whose folder (or file) name is the repository's
+// last path element, unless the workspace's sources build that name under another owner
+// (`ghcr.io/stefanprodan/podinfo` makes `deavon/podinfo` someone else's image).
+func (g *Graph) heuristic(image string, ref Ref) (*Link, *Ambiguity) {
 	cands := g.byName[strings.ToLower(ref.Name())]
-	switch len(cands) {
-	case 0:
+	if len(cands) == 0 {
 		return nil, nil
-	case 1:
-		df := cands[0]
-		return &Link{Image: image, Dockerfile: df, Context: filepath.Dir(df), Source: SourceHeuristic,
-			Evidence: Evidence{File: df}, Guess: true, key: ref.Key()}, nil
 	}
-	return nil, append([]string(nil), cands...)
+	for _, o := range g.owners[ref.Name()] {
+		if !sameOwner(o, ref) {
+			return nil, &Ambiguity{Image: image, Candidates: slices.Clone(cands), Why: WhyOwner, Owner: o.String()}
+		}
+	}
+	if len(cands) > 1 {
+		return nil, &Ambiguity{Image: image, Candidates: slices.Clone(cands), Why: WhyFolders}
+	}
+	df := cands[0]
+	return &Link{Image: image, Dockerfile: df, Context: filepath.Dir(df), Source: SourceHeuristic,
+		Evidence: Evidence{File: df}, Guess: true, key: ref.Key()}, nil
 }
 
-func (g *Graph) localLink(image, dir string) (*Link, []string) {
+func (g *Graph) localLink(image, dir string) (*Link, *Ambiguity) {
 	var cands []string
 	for _, n := range []string{"Dockerfile", "Containerfile"} {
 		if p := filepath.Join(dir, n); g.dfSet[p] {
@@ -467,10 +562,13 @@ func (g *Graph) localLink(image, dir string) (*Link, []string) {
 			cands = append(cands, df)
 		}
 	}
-	if len(cands) == 1 {
+	switch len(cands) {
+	case 0:
+		return nil, nil
+	case 1:
 		return &Link{Image: image, Dockerfile: cands[0], Context: dir, Source: SourceHeuristic, Evidence: Evidence{File: cands[0]}, Guess: true}, nil
 	}
-	return nil, cands
+	return nil, &Ambiguity{Image: image, Candidates: cands, Why: WhyFolders}
 }
 
 // UsesOf returns the uses (manifest containers and compose services) linked to dockerfile.
@@ -499,12 +597,9 @@ func (g *Graph) ManifestsUsing(dockerfile string) []string {
 
 // UsesIn returns the uses in one file, in file order.
 func (g *Graph) UsesIn(file string) []Use {
-	file = diagnostics.Clean(file)
 	var out []Use
-	for _, u := range g.Uses {
-		if u.File == file {
-			out = append(out, u)
-		}
+	for _, i := range g.byFile[diagnostics.Clean(file)] {
+		out = append(out, g.Uses[i])
 	}
 	return out
 }

@@ -2,12 +2,14 @@ package workspace
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 )
 
 const fixtures = "../../testdata/workspaces"
@@ -97,7 +99,7 @@ func TestGraphBakeVariablesAndFunctions(t *testing.T) {
 func TestGraphAmbiguousAndConflicts(t *testing.T) {
 	s := snap(t, filepath.Join(fixtures, "link-ambiguous"))
 	g := For(s)
-	amb := g.Ambiguous("worker:1")
+	amb := g.Ambiguous("worker:1").Candidates
 	if len(amb) != 2 || relT(s, amb[0]) != "a/worker/Dockerfile" || relT(s, amb[1]) != "b/worker/Dockerfile" {
 		t.Fatalf("Ambiguous = %v", amb)
 	}
@@ -301,7 +303,233 @@ func dump(s *diagnostics.Snapshot, g *Graph) string {
 		b.WriteString("ambiguous " + a.Image + " " + strings.Join(a.Candidates, ",") + "\n")
 	}
 	for _, df := range g.Dockerfiles {
-		b.WriteString("dockerfile " + relT(s, df) + " → " + strings.Join(g.ManifestsUsing(df), ",") + "\n")
+		b.WriteString("dockerfile " + relT(s, df) + " →")
+		for _, m := range g.ManifestsUsing(df) {
+			b.WriteString(" " + relT(s, m))
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// TestComposeDotEnv checks the .env values compose interpolates: quotes, a comment after a
+// quoted value, `export`, a reference to an earlier key, and a broken line that ends the file.
+func TestComposeDotEnv(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, ".env", "# settings\nexport REG=ghcr.io/acme\nTAG=\"1.0\" # the release\nIMG=${REG}/web\nBROKEN='unterminated\n")
+	write(t, dir, "compose.yaml", "services:\n  web:\n    image: ${IMG}:${TAG}\n")
+	s := snap(t, dir)
+	c := ComposeFor(s, filepath.Join(s.Roots()[0], "compose.yaml"))
+	if len(c.Services) != 1 || c.Services[0].Image != "ghcr.io/acme/web:1.0" {
+		t.Fatalf("services = %+v", c.Services)
+	}
+}
+
+// TestInspectShowsEveryLinkCheckUses checks, on every workspace fixture, that each link the
+// rules judge a manifest container or compose service by (the link of its use in the graph)
+// is a row of Inspect, with that reference among the row's users.
+func TestInspectShowsEveryLinkCheckUses(t *testing.T) {
+	for _, dir := range diagtest.Dirs(t, fixtures) {
+		s := snap(t, dir)
+		g := For(s)
+		rows := Inspect(s)
+		used := 0
+		for _, u := range g.Uses {
+			if u.Link == nil {
+				continue
+			}
+			used++
+			l := u.Link
+			found := false
+			for _, r := range rows {
+				if r.Image != l.Image || r.Dockerfile != relT(s, l.Dockerfile) || r.Target != l.Target || r.Evidence != l.Source {
+					continue
+				}
+				if l.Evidence.File != "" && r.From != (InspectSource{relT(s, l.Evidence.File), l.Evidence.Range.Start.Line + 1}) {
+					continue
+				}
+				for _, ru := range r.UsedBy {
+					found = found || ru == InspectUse{relT(s, u.File), u.Range.Start.Line + 1, u.Image}
+				}
+			}
+			if !found {
+				t.Errorf("%s: %s:%d %s → %s is not in inspect: %+v", filepath.Base(dir), relT(s, u.File), u.Range.Start.Line+1, u.Image, describe(s, l), rows)
+			}
+		}
+		if used == 0 && strings.HasPrefix(filepath.Base(dir), "nr3") {
+			t.Errorf("%s: no use is linked", filepath.Base(dir))
+		}
+	}
+}
+
+// TestGraphCheckoutFolderName checks that what the checkout folder is called decides
+// nothing: the same tree under the name of its image and under another name links the same.
+func TestGraphCheckoutFolderName(t *testing.T) {
+	var dumps []string
+	for _, name := range []string{"podinfo", "checkout"} {
+		dir := filepath.Join(t.TempDir(), name)
+		write(t, dir, "Dockerfile", "FROM alpine\nUSER app\n")
+		write(t, dir, "cmd/worker/Dockerfile", "FROM alpine\n")
+		write(t, dir, "deploy/app.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: a\n      image: ghcr.io/acme/podinfo:1\n    - name: b\n      image: ghcr.io/acme/worker:1\n")
+		s := snap(t, dir)
+		dumps = append(dumps, dump(s, For(s)))
+	}
+	if dumps[0] != dumps[1] {
+		t.Fatalf("links depend on the checkout folder's name:\n%s\nrenamed:\n%s", dumps[0], dumps[1])
+	}
+	if !strings.Contains(dumps[0], "ghcr.io/acme/worker:1 → cmd/worker/Dockerfile heuristic") || strings.Contains(dumps[0], "podinfo:1 → Dockerfile") {
+		t.Errorf("links:\n%s", dumps[0])
+	}
+}
+
+// TestGraphWorkflows checks the workflow reader: matrix include and exclude, a metadata-action
+// flavor suffix, working-directory, a run: line's variables, and what makes no link.
+func TestGraphWorkflows(t *testing.T) {
+	dir := t.TempDir()
+	for _, svc := range []string{"a", "b", "c", "d", "e", "tools/f"} {
+		write(t, dir, svc+"/Dockerfile", "FROM alpine\n")
+	}
+	write(t, dir, ".github/workflows/ci.yaml", `on: push
+env:
+  OWNER: acme
+jobs:
+  matrix:
+    strategy:
+      matrix:
+        svc: [a, b, c]
+        arch: [amd64]
+        exclude:
+          - svc: b
+        include:
+          - svc: c
+            stage: prod
+          - svc: d
+    steps:
+      - uses: docker/build-push-action@v6
+        with:
+          context: ${{ matrix.svc }}
+          target: ${{ matrix.stage }}
+          tags: |
+            ghcr.io/${{ env.OWNER }}/${{ matrix.svc }}:${{ matrix.arch }}
+  meta:
+    steps:
+      - id: m
+        uses: docker/metadata-action@v5
+        with:
+          images: name=ghcr.io/acme/e,enable=true
+          flavor: |
+            suffix=-slim
+      - uses: docker/build-push-action@v6
+        with:
+          context: e
+          tags: ${{ steps.m.outputs.tags }}
+  run:
+    defaults:
+      run:
+        working-directory: tools
+    steps:
+      - env:
+          TAG: "1.0"
+        run: docker build -t ghcr.io/acme/f:$TAG f && docker build -t "$(cat name)":1 f
+      - run: docker build -t ghcr.io/acme/g:1 -f ${{ inputs.dockerfile }} .
+`)
+	s := snap(t, dir)
+	var got []string
+	for _, l := range For(s).Links {
+		got = append(got, l.Image+" "+describe(s, l))
+	}
+	want := []string{
+		"ghcr.io/acme/a:amd64 a/Dockerfile github-actions .github/workflows/ci.yaml:22:13",
+		"ghcr.io/acme/c:amd64 c/Dockerfile@prod github-actions .github/workflows/ci.yaml:22:13",
+		"ghcr.io/acme/d: d/Dockerfile github-actions .github/workflows/ci.yaml:22:13",
+		"ghcr.io/acme/e:*-slim e/Dockerfile github-actions .github/workflows/ci.yaml:28:11",
+		"ghcr.io/acme/f:1.0 tools/f/Dockerfile github-actions .github/workflows/ci.yaml:42:9",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("links:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestGraphBadWorkflow checks that a malformed workflow is NR001 on that file only, and that a
+// workflow of 10,000 jobs is read.
+func TestGraphBadWorkflow(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "web/Dockerfile", "FROM alpine\n")
+	write(t, dir, ".github/workflows/broken.yml", "jobs:\n  a:\n    steps: [unclosed\n")
+	write(t, dir, ".github/workflows/ok.yml", "jobs:\n  a:\n    steps:\n      - run: docker build -t acme/web web\n")
+	write(t, dir, ".gitlab-ci.yml", "job:\n  script:\n    - docker build -t acme/web:${ web\n    - docker build -t acme/web:x -f\n")
+	write(t, dir, "Tiltfile", "docker_build('acme/web', 'web'\n")
+	s := snap(t, dir).WithSettings(onlyWorkspaceRules())
+	for _, p := range s.Walk() {
+		fs := s.Diagnose(context.Background(), p)
+		want := 0
+		switch relT(s, p) {
+		case ".github/workflows/broken.yml", "Tiltfile":
+			want = 1
+		}
+		if len(fs) != want || want == 1 && fs[0].RuleID != "NR001" {
+			t.Errorf("%s: findings %v, want %d NR001", relT(s, p), fs, want)
+		}
+	}
+	if got := describe(s, For(s).LinkFor("acme/web")); got != "web/Dockerfile github-actions .github/workflows/ok.yml:4:9" {
+		t.Errorf("link = %s", got)
+	}
+
+	var b strings.Builder
+	b.WriteString("jobs:\n")
+	for i := range 10000 {
+		fmt.Fprintf(&b, "  j%d:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          context: web\n          tags: ghcr.io/acme/web:%d\n", i, i)
+	}
+	write(t, dir, ".github/workflows/big.yml", b.String())
+	s = snap(t, dir)
+	if n := len(workflowDecls(mustFile(t, s, ".github/workflows/big.yml")).decls); n != 10000 {
+		t.Errorf("big workflow: %d declarations", n)
+	}
+}
+
+// TestDependentsOfCIFiles checks that a change to a workflow, a GitLab CI file or a Tiltfile
+// re-publishes the manifests that run the images it links, and the Dockerfiles it names.
+func TestDependentsOfCIFiles(t *testing.T) {
+	for _, c := range []struct{ dir, file, want string }{
+		{"link-github-actions", ".github/workflows/images.yml", "api/build/Dockerfile k8s-specifications/vote-deployment.yaml k8s-specifications/worker-deployment.yaml result/Dockerfile vote/Dockerfile worker/Dockerfile.prod"},
+		{"link-gitlab-ci", ".gitlab-ci.yml", "backend/docker/Dockerfile deploy/shop.yaml frontend/Dockerfile"},
+		{"link-tilt", "Tiltfile", "k8s/web.yaml web/Dockerfile.dev"},
+	} {
+		s := snap(t, filepath.Join(fixtures, c.dir))
+		var got []string
+		for _, d := range s.Dependents(filepath.Join(s.Roots()[0], c.file)) {
+			got = append(got, relT(s, d))
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: Dependents(%s) = %q, want %q", c.dir, c.file, got, c.want)
+		}
+	}
+}
+
+// TestGraphCIWorkBounded checks that CI files which expand to more work than a file may cost
+// (a 256-combination matrix in every job, a long template every job extends) are read to the
+// bound, not to the end.
+func TestGraphCIWorkBounded(t *testing.T) {
+	dir := t.TempDir()
+	var gh, gl strings.Builder
+	gh.WriteString("jobs:\n")
+	for i := range 400 { // 400 jobs × 256 combinations: 102,400 steps
+		fmt.Fprintf(&gh, "  j%d:\n    strategy:\n      matrix:\n        a: [%s]\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          tags: acme/x:${{ matrix.a }}\n", i, strings.Repeat("1,", 255)+"1")
+	}
+	gl.WriteString(".tmpl:\n  before_script:\n")
+	for i := range 2000 {
+		fmt.Fprintf(&gl, "    - echo %d\n", i)
+	}
+	for i := range 2000 { // 2000 jobs × 2001 script lines
+		fmt.Fprintf(&gl, "j%d:\n  extends: .tmpl\n  script:\n    - docker build -t acme/y:%d .\n", i, i)
+	}
+	write(t, dir, ".github/workflows/big.yml", gh.String())
+	write(t, dir, ".gitlab-ci.yml", gl.String())
+	s := snap(t, dir)
+	if n := len(workflowDecls(mustFile(t, s, ".github/workflows/big.yml")).decls); n != maxCIWork {
+		t.Errorf("workflow: %d declarations, want the bound %d", n, maxCIWork)
+	}
+	if n := len(gitlabDecls(mustFile(t, s, ".gitlab-ci.yml")).decls); n != maxCIWork/2001 {
+		t.Errorf("GitLab CI: %d declarations, want the jobs that fit the bound, %d", n, maxCIWork/2001)
+	}
 }

@@ -89,15 +89,22 @@ func hoverImage(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File,
 	}
 	var b strings.Builder
 	if u.Link == nil {
-		amb := g.Ambiguous(u.Image)
-		if len(amb) == 0 {
+		amb := u.amb
+		if amb == nil {
 			return nil
 		}
-		fmt.Fprintf(&b, "**nonroot-ls: image `%s` is not linked**: %d Dockerfiles could build it (folders named %q):\n\n", u.Image, len(amb), ParseRef(u.Image).Name())
-		for _, a := range amb {
+		switch amb.Why {
+		case WhyTags:
+			fmt.Fprintf(&b, "**nonroot-ls: image `%s` is not linked**: the workspace builds `%s` from %d Dockerfiles under different tags, and its tag picks none or several:\n\n", u.Image, ParseRef(u.Image).Key(), len(amb.Candidates))
+		case WhyOwner:
+			fmt.Fprintf(&b, "**nonroot-ls: image `%s` is not linked**: the workspace builds `%s`, another owner's image of that name, so the folder-name guess is rejected. Rejected candidate:\n\n", u.Image, amb.Owner)
+		default:
+			fmt.Fprintf(&b, "**nonroot-ls: image `%s` is not linked**: %d Dockerfiles could build it (folders named %q):\n\n", u.Image, len(amb.Candidates), ParseRef(u.Image).Name())
+		}
+		for _, a := range amb.Candidates {
 			fmt.Fprintf(&b, "- `%s`\n", rel(s, a))
 		}
-		fmt.Fprintf(&b, "\nName the one that does in `%s`:\n\n```yaml\nimages:\n  - image: %s\n    dockerfile: %s\n```\n", diagnostics.ConfigFileName, ParseRef(u.Image).Key(), rel(s, amb[0]))
+		fmt.Fprintf(&b, "\nName the one that does in `%s`:\n\n```yaml\nimages:\n  - image: %s\n    dockerfile: %s\n```\n", diagnostics.ConfigFileName, ParseRef(u.Image).Key(), rel(s, amb.Candidates[0]))
 		return &diagnostics.Hover{Range: u.Range, Markdown: b.String()}
 	}
 	l := u.Link
@@ -135,6 +142,9 @@ func evidenceWords(s *diagnostics.Snapshot, l *Link) string {
 		return fmt.Sprintf("%s (editor settings)", l.Source)
 	}
 	out := fmt.Sprintf("%s, `%s` line %d", l.Source, rel(s, l.Evidence.File), l.Evidence.Range.Start.Line+1)
+	if l.Tag != "" {
+		out += fmt.Sprintf(" (tags `%s`)", l.Tag)
+	}
 	if l.Via != nil {
 		out += ", then " + evidenceWords(s, l.Via)
 	}

@@ -129,8 +129,8 @@ spec:
 }
 
 func hasSubPath(n *yaml.Node) bool {
-	for _, p := range pairs(n) {
-		if p.key.Value == "subPath" || p.key.Value == "subPathExpr" {
+	for _, p := range yamlnode.Pairs(n) {
+		if p.Key.Value == "subPath" || p.Key.Value == "subPathExpr" {
 			return true
 		}
 	}

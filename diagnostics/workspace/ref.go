@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"path"
 	"strings"
 )
 
@@ -79,4 +80,74 @@ func suffixMatch(a, b string) bool {
 		a, b = b, a
 	}
 	return a == b || strings.HasSuffix(a, "/"+b)
+}
+
+// String is the reference's registry and repository ("ghcr.io/acme/web").
+func (r Ref) String() string {
+	if r.Registry == "" {
+		return r.Repository
+	}
+	return r.Registry + "/" + r.Repository
+}
+
+// owner is the repository's path before its last element ("acme" for "acme/web").
+func (r Ref) owner() string {
+	if i := strings.LastIndexByte(r.Repository, '/'); i >= 0 {
+		return r.Repository[:i]
+	}
+	return ""
+}
+
+// sameOwner reports whether two references of the same repository name can be one image:
+// their owners, and their registries, agree where both are written.
+func sameOwner(a, b Ref) bool {
+	if a.owner() != "" && b.owner() != "" && a.owner() != b.owner() {
+		return false
+	}
+	return a.Registry == "" || b.Registry == "" || a.Registry == b.Registry
+}
+
+// Wildcard stands, in an image a source builds, for a part it cannot resolve (a variable set
+// only when it runs): `ghcr.io/acme/demo:*-cart`.
+const Wildcard = "*"
+
+// patternRef takes apart an image a source builds that may hold wildcards: only the tag may
+// (ok is false when the registry or repository holds one, or there is no repository). The
+// tag comes back as a pattern, "" for any tag (none written, or nothing but wildcards).
+func patternRef(image string) (ref Ref, tag string, ok bool) {
+	ref = ParseRef(image)
+	if ref.Key() == "" || strings.Contains(ref.Registry, Wildcard) || strings.Contains(ref.Repository, Wildcard) {
+		return ref, "", false
+	}
+	tag = ref.Tag
+	for strings.Contains(tag, "**") {
+		tag = strings.ReplaceAll(tag, "**", "*")
+	}
+	if strings.Trim(tag, Wildcard) == "" {
+		tag = ""
+	}
+	return ref, tag, true
+}
+
+// tagMatch reports whether a use's tag ("" is latest) is one a source's tag pattern builds.
+func tagMatch(pattern, tag string) bool {
+	if pattern == "" {
+		return true
+	}
+	if tag == "" {
+		tag = "latest"
+	}
+	ok, err := path.Match(pattern, tag) // tags are [A-Za-z0-9_.-]: only * is special
+	return err == nil && ok
+}
+
+// tagSpecificity orders tag patterns: a tag (2), a pattern (1), any tag (0).
+func tagSpecificity(pattern string) int {
+	switch {
+	case pattern == "":
+		return 0
+	case strings.Contains(pattern, Wildcard):
+		return 1
+	}
+	return 2
 }

@@ -26,15 +26,12 @@ var Rules = []*diagnostics.Rule{
 var Group = &diagnostics.Group{
 	Name: "workspace",
 	Parse: map[diagnostics.FileKind]diagnostics.ParseFunc{
-		diagnostics.KindBake: func(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
-			return bakeDecls(f).problems
-		},
-		diagnostics.KindSkaffold: func(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
-			return skaffoldDecls(f).problems
-		},
-		diagnostics.KindKustomize: func(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
-			return kustomizeDecls(f).problems
-		},
+		diagnostics.KindBake:      declProblems,
+		diagnostics.KindSkaffold:  declProblems,
+		diagnostics.KindKustomize: declProblems,
+		diagnostics.KindWorkflow:  declProblems,
+		diagnostics.KindGitLabCI:  declProblems,
+		diagnostics.KindTiltfile:  declProblems,
 		diagnostics.KindCompose: func(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
 			if c := ComposeFor(s, f.Path); c.Err != nil {
 				return []diagnostics.Problem{yamlProblem(f, c.Err)}
@@ -53,22 +50,21 @@ var Group = &diagnostics.Group{
 	BuildTarget:      func(s *diagnostics.Snapshot, path string) string { return For(s).TargetOf(path) },
 }
 
+// declProblems are a link source's parse problems (its NR001).
+func declProblems(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
+	return declsOf(f).problems
+}
+
 // indexFile builds what the graph reads of f: a manifest's image uses, a link source's
 // declarations, a compose file's services.
 func indexFile(s *diagnostics.Snapshot, f *diagnostics.File) {
 	switch f.Kind {
 	case diagnostics.KindManifest:
 		manifestUses(f)
-	case diagnostics.KindConfig:
-		configDecls(f)
-	case diagnostics.KindSkaffold:
-		skaffoldDecls(f)
-	case diagnostics.KindBake:
-		bakeDecls(f)
-	case diagnostics.KindKustomize:
-		kustomizeDecls(f)
 	case diagnostics.KindCompose:
 		ComposeFor(s, f.Path)
+	default:
+		declsOf(f)
 	}
 }
 
@@ -93,7 +89,8 @@ func Dependents(s *diagnostics.Snapshot, path string) []string {
 	switch kind {
 	case diagnostics.KindDockerfile:
 		return g.ManifestsUsing(path)
-	case diagnostics.KindConfig, diagnostics.KindCompose, diagnostics.KindSkaffold, diagnostics.KindBake, diagnostics.KindKustomize:
+	case diagnostics.KindConfig, diagnostics.KindCompose, diagnostics.KindSkaffold, diagnostics.KindBake, diagnostics.KindKustomize,
+		diagnostics.KindWorkflow, diagnostics.KindGitLabCI, diagnostics.KindTiltfile:
 		out := dependentsOfSources(s, g, func(l *Link) bool { return l.Evidence.File == path })
 		if kind == diagnostics.KindConfig {
 			// The config also sets severities and ignores for everything below it.
@@ -153,12 +150,19 @@ func uniqueSorted(in []string) []string {
 
 // InspectLink is one link as `nonroot-ls inspect --format json` prints it for a folder.
 type InspectLink struct {
-	Image      string        `json:"image"`
-	From       InspectSource `json:"from"`
+	Image string `json:"image"`
+	// Tag is the tag pattern the source builds the image under ("" any tag).
+	Tag        string        `json:"tag,omitempty"`
+	From       InspectSource `json:"from"` // the evidence; for a guess, the reference that made it
 	Dockerfile string        `json:"dockerfile"`
 	Target     string        `json:"target,omitempty"`
 	Evidence   Source        `json:"evidence"`
 	Guess      bool          `json:"guess,omitempty"`
+	// Via is, for a kustomize rewrite, the link of the name it rewrites to.
+	Via *InspectLink `json:"via,omitempty"`
+	// UsedBy are the manifest containers and compose services that run the image through
+	// this link: what the NR3xx rules judge.
+	UsedBy []InspectUse `json:"usedBy,omitempty"`
 	// Conflicts are other links for the same image that lost to this one.
 	Conflicts []InspectSource `json:"conflicts,omitempty"`
 }
@@ -169,8 +173,16 @@ type InspectSource struct {
 	Line int    `json:"line"`
 }
 
-// Inspect lists the workspace's links: declared ones, then those its manifests and compose
-// files resolve through kustomize rewrites and the heuristic.
+// InspectUse is an image reference that runs a linked image.
+type InspectUse struct {
+	File  string `json:"file"`
+	Line  int    `json:"line"`
+	Image string `json:"image"`
+}
+
+// Inspect lists every link the engine uses: the declared ones (config, compose, skaffold,
+// bake, Tilt, CI), then those the manifests and compose files resolve (compose services' own
+// builds, kustomize rewrites, the heuristic's guesses), each with the references that use it.
 func Inspect(s *diagnostics.Snapshot) []InspectLink {
 	g := For(s)
 	relp := func(p string) string {
@@ -181,21 +193,51 @@ func Inspect(s *diagnostics.Snapshot) []InspectLink {
 		}
 		return p
 	}
-	out := []InspectLink{}
-	for _, l := range g.Links {
+	var row func(l *Link) InspectLink
+	row = func(l *Link) InspectLink {
 		il := InspectLink{
-			Image: l.Image, Dockerfile: relp(l.Dockerfile), Target: l.Target, Evidence: l.Source, Guess: l.Guess,
+			Image: l.Image, Tag: l.Tag, Dockerfile: relp(l.Dockerfile), Target: l.Target, Evidence: l.Source, Guess: l.Guess,
 			From: InspectSource{File: relp(l.Evidence.File), Line: l.Evidence.Range.Start.Line + 1},
 		}
 		if l.Evidence.File == "" {
 			il.From = InspectSource{File: "(editor settings)"}
 		}
-		for _, c := range g.Conflicts {
-			if c.Kept == l {
-				il.Conflicts = append(il.Conflicts, InspectSource{File: relp(c.Other.Evidence.File), Line: c.Other.Evidence.Range.Start.Line + 1})
-			}
+		if l.Via != nil {
+			v := row(l.Via)
+			il.Via = &v
 		}
-		out = append(out, il)
+		return il
+	}
+	// Rows are told apart by what they say: a compose service's own build and the link its
+	// image declares are one row.
+	type key struct {
+		image, df, target string
+		src               Source
+		from              InspectSource
+	}
+	out := []InspectLink{}
+	index := map[key]int{}
+	byLink := map[*Link]int{}
+	for _, l := range g.Links {
+		il := row(l)
+		k := key{il.Image, il.Dockerfile, il.Target, il.Evidence, il.From}
+		i, seen := index[k]
+		if !seen {
+			i = len(out)
+			index[k] = i
+			for _, c := range g.Conflicts {
+				if c.Kept == l {
+					il.Conflicts = append(il.Conflicts, InspectSource{File: relp(c.Other.Evidence.File), Line: c.Other.Evidence.Range.Start.Line + 1})
+				}
+			}
+			out = append(out, il)
+		}
+		byLink[l] = i
+	}
+	for _, u := range g.Uses {
+		if i, ok := byLink[u.Link]; ok && u.Link != nil {
+			out[i].UsedBy = append(out[i].UsedBy, InspectUse{File: relp(u.File), Line: u.Range.Start.Line + 1, Image: u.Image})
+		}
 	}
 	return out
 }

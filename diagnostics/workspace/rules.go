@@ -66,8 +66,9 @@ func linkedContainers(pass *diagnostics.Pass) []linked {
 			if c.Image == "" || c.ImageNode == nil {
 				continue
 			}
-			l := g.LinkAt(pass.File.Path, c.Image)
-			if l == nil {
+			use, ok := g.UseAt(pass.File.Path, yamlnode.Pos(m.Lines, c.ImageNode))
+			l := use.Link
+			if !ok || l == nil {
 				continue
 			}
 			df, err := dockerfile.For(pass.Snapshot, l.Dockerfile)

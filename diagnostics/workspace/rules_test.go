@@ -103,6 +103,10 @@ func TestHoverAndNavigation(t *testing.T) {
 		{"nr301-named-user", "deploy/deployment.yaml", 12, []string{"**Built by** `app/Dockerfile`", "heuristic", "**Image user:** app (uid 10001)", "kubelet refuses to start it"}},
 		{"link-ambiguous", "pod.yaml", 9, []string{"is not linked", "`a/worker/Dockerfile`", "`b/worker/Dockerfile`", "images:"}},
 		{"link-conflict", "pod.yaml", 9, []string{"config, `.nonroot-ls.yaml` line 2", "**Conflict:** compose, `compose.yaml` line 4", "`legacy/Dockerfile`"}},
+		{"link-tags", "k8s/demo.yaml", 19, []string{"is not linked", "under different tags", "`src/cart/Dockerfile`", "`src/shipping/Dockerfile`", "`src/checkout/Dockerfile`"}},
+		{"link-tags", "k8s/demo.yaml", 11, []string{"**Built by** `src/cart/Dockerfile`", "compose, `compose.yaml` line 6 (tags `*-cart`)"}},
+		{"link-owner", "deploy/podinfo.yaml", 14, []string{"is not linked", "builds `ghcr.io/stefanprodan/podinfo`", "Rejected candidate", "`test/podinfo/Dockerfile`"}},
+		{"link-github-actions", "k8s-specifications/vote-deployment.yaml", 11, []string{"**Built by** `vote/Dockerfile`", "github-actions, `.github/workflows/images.yml` line 20"}},
 		{"link-kustomize", "base/deploy.yaml", 11, []string{"kustomize, `overlays/prod/kustomization.yaml` line 5, then compose, `compose.yaml` line 4", "uid 101"}},
 	} {
 		md := hoverAt(c.dir, c.file, c.line)

@@ -1,7 +1,9 @@
 package workspace
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -10,6 +12,7 @@ import (
 	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 	"github.com/zclconf/go-cty/cty"
 	"go.yaml.in/yaml/v3"
 )
@@ -40,6 +43,43 @@ type fileDecls struct {
 
 type declsKey struct{}
 
+// yamlDecls memoises on f what read declares from f's YAML documents (those before a syntax
+// error, which is the file's problem).
+func yamlDecls(f *diagnostics.File, read func(docs []*yaml.Node, out *fileDecls)) *fileDecls {
+	return f.Memo(declsKey{}, func() any {
+		out := &fileDecls{}
+		docs, err := parseYAML(f.Text)
+		if err != nil {
+			out.problems = append(out.problems, yamlProblem(f, err))
+		}
+		if len(docs) > 0 {
+			read(docs, out)
+		}
+		return out
+	}).(*fileDecls)
+}
+
+// declsOf returns what a link source declares (nil for any other kind of file).
+func declsOf(f *diagnostics.File) *fileDecls {
+	switch f.Kind {
+	case diagnostics.KindConfig:
+		return configDecls(f)
+	case diagnostics.KindSkaffold:
+		return skaffoldDecls(f)
+	case diagnostics.KindBake:
+		return bakeDecls(f)
+	case diagnostics.KindKustomize:
+		return kustomizeDecls(f)
+	case diagnostics.KindWorkflow:
+		return workflowDecls(f)
+	case diagnostics.KindGitLabCI:
+		return gitlabDecls(f)
+	case diagnostics.KindTiltfile:
+		return tiltDecls(f)
+	}
+	return nil
+}
+
 // configDecls reads the `images:` of a .nonroot-ls.yaml, with the range of each entry's image.
 func configDecls(f *diagnostics.File) *fileDecls {
 	return f.Memo(declsKey{}, func() any {
@@ -49,18 +89,18 @@ func configDecls(f *diagnostics.File) *fileDecls {
 			return out // the config's own NR001 reports it
 		}
 		dir := filepath.Dir(f.Path)
-		imgs, _ := get(docs[0], "images")
-		for _, it := range items(imgs) {
-			img, _ := get(it, "image")
-			df, _ := get(it, "dockerfile")
-			tg, _ := get(it, "target")
-			if str(img) == "" || str(df) == "" {
+		imgs := yamlnode.Value(docs[0], "images")
+		for _, it := range yamlnode.Items(imgs) {
+			img := yamlnode.Value(it, "image")
+			df := yamlnode.Value(it, "dockerfile")
+			tg := yamlnode.Value(it, "target")
+			if yamlnode.Str(img) == "" || yamlnode.Str(df) == "" {
 				continue
 			}
 			out.decls = append(out.decls, decl{
-				image: str(img), dockerfile: joinPath(dir, str(df)), target: str(tg),
-				context: filepath.Dir(joinPath(dir, str(df))), source: SourceConfig,
-				ev: Evidence{File: f.Path, Range: nodeRange(f.Lines(), img)},
+				image: yamlnode.Str(img), dockerfile: joinPath(dir, yamlnode.Str(df)), target: yamlnode.Str(tg),
+				context: filepath.Dir(joinPath(dir, yamlnode.Str(df))), source: SourceConfig,
+				ev: Evidence{File: f.Path, Range: yamlnode.Range(f.Lines(), img)},
 			})
 		}
 		return out
@@ -69,60 +109,54 @@ func configDecls(f *diagnostics.File) *fileDecls {
 
 // skaffoldDecls reads `build.artifacts` (also in profiles) of every document of a skaffold.yaml.
 func skaffoldDecls(f *diagnostics.File) *fileDecls {
-	return f.Memo(declsKey{}, func() any {
-		out := &fileDecls{}
-		docs, err := parseYAML(f.Text)
-		if err != nil {
-			out.problems = append(out.problems, yamlProblem(f, err))
-		}
+	return yamlDecls(f, func(docs []*yaml.Node, out *fileDecls) {
 		dir := filepath.Dir(f.Path)
 		var builds []*yaml.Node
 		for _, d := range docs {
-			if b, _ := get(d, "build"); b != nil {
+			if b := yamlnode.Value(d, "build"); b != nil {
 				builds = append(builds, b)
 			}
-			for _, p := range items(func() *yaml.Node { v, _ := get(d, "profiles"); return v }()) {
-				if b, _ := get(p, "build"); b != nil {
+			for _, p := range yamlnode.Items(func() *yaml.Node { v := yamlnode.Value(d, "profiles"); return v }()) {
+				if b := yamlnode.Value(p, "build"); b != nil {
 					builds = append(builds, b)
 				}
 			}
 		}
 		for _, b := range builds {
-			arts, _ := get(b, "artifacts")
-			for _, a := range items(arts) {
-				img, _ := get(a, "image")
-				if str(img) == "" {
+			arts := yamlnode.Value(b, "artifacts")
+			for _, a := range yamlnode.Items(arts) {
+				img := yamlnode.Value(a, "image")
+				if yamlnode.Str(img) == "" {
 					continue
 				}
-				docker, _ := get(a, "docker")
+				docker := yamlnode.Value(a, "docker")
 				if docker == nil && otherBuilder(a) {
 					continue // jib, ko, buildpacks, bazel, custom: no Dockerfile
 				}
 				ctx := "."
-				if c, _ := get(a, "context"); str(c) != "" {
-					ctx = str(c)
+				if c := yamlnode.Value(a, "context"); yamlnode.Str(c) != "" {
+					ctx = yamlnode.Str(c)
 				}
 				df, target := "Dockerfile", ""
-				if d, _ := get(docker, "dockerfile"); str(d) != "" {
-					df = str(d)
+				if d := yamlnode.Value(docker, "dockerfile"); yamlnode.Str(d) != "" {
+					df = yamlnode.Str(d)
 				}
-				if t, _ := get(docker, "target"); str(t) != "" {
-					target = str(t)
+				if t := yamlnode.Value(docker, "target"); yamlnode.Str(t) != "" {
+					target = yamlnode.Str(t)
 				}
 				cdir := joinPath(dir, ctx)
 				out.decls = append(out.decls, decl{
-					image: str(img), dockerfile: joinPath(cdir, df), target: target, context: cdir,
-					source: SourceSkaffold, ev: Evidence{File: f.Path, Range: nodeRange(f.Lines(), img)},
+					image: yamlnode.Str(img), dockerfile: joinPath(cdir, df), target: target, context: cdir,
+					source: SourceSkaffold, ev: Evidence{File: f.Path, Range: yamlnode.Range(f.Lines(), img)},
 				})
 			}
 		}
-		return out
-	}).(*fileDecls)
+	})
 }
 
 func otherBuilder(a *yaml.Node) bool {
 	for _, k := range []string{"jib", "ko", "buildpacks", "bazel", "custom", "kaniko", "cluster"} {
-		if v, _ := get(a, k); v != nil {
+		if v := yamlnode.Value(a, k); v != nil {
 			return true
 		}
 	}
@@ -131,40 +165,49 @@ func otherBuilder(a *yaml.Node) bool {
 
 // kustomizeDecls reads the `images:` rewrites of a kustomization.
 func kustomizeDecls(f *diagnostics.File) *fileDecls {
-	return f.Memo(declsKey{}, func() any {
-		out := &fileDecls{}
-		docs, err := parseYAML(f.Text)
-		if err != nil {
-			out.problems = append(out.problems, yamlProblem(f, err))
-		}
-		if len(docs) == 0 {
-			return out
-		}
-		imgs, _ := get(docs[0], "images")
-		for _, it := range items(imgs) {
-			name, _ := get(it, "name")
-			nn, _ := get(it, "newName")
-			if str(name) == "" || str(nn) == "" || NormalizeImage(str(name)) == NormalizeImage(str(nn)) {
+	return yamlDecls(f, func(docs []*yaml.Node, out *fileDecls) {
+		imgs := yamlnode.Value(docs[0], "images")
+		for _, it := range yamlnode.Items(imgs) {
+			name := yamlnode.Value(it, "name")
+			nn := yamlnode.Value(it, "newName")
+			if yamlnode.Str(name) == "" || yamlnode.Str(nn) == "" || NormalizeImage(yamlnode.Str(name)) == NormalizeImage(yamlnode.Str(nn)) {
 				continue
 			}
 			out.rewrites = append(out.rewrites, rewrite{
-				name: str(name), newName: str(nn),
-				ev: Evidence{File: f.Path, Range: nodeRange(f.Lines(), nn)},
+				name: yamlnode.Str(name), newName: yamlnode.Str(nn),
+				ev: Evidence{File: f.Path, Range: yamlnode.Range(f.Lines(), nn)},
 			})
 		}
-		return out
-	}).(*fileDecls)
+	})
+}
+
+// maxDocs bounds the YAML documents read from one file (a hostile file cannot make the
+// index slow).
+const maxDocs = 1000
+
+// parseYAML returns the documents of a YAML (or JSON) file; a document that does not parse
+// ends the list and its error is returned with the documents before it.
+func parseYAML(src string) ([]*yaml.Node, error) {
+	dec := yaml.NewDecoder(strings.NewReader(src))
+	var docs []*yaml.Node
+	for len(docs) < maxDocs {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return docs, err
+		}
+		if len(n.Content) > 0 {
+			docs = append(docs, n.Content[0])
+		}
+	}
+	return docs, nil
 }
 
 func yamlProblem(f *diagnostics.File, err error) diagnostics.Problem {
-	msg := err.Error()
-	line := 0
-	if i := strings.Index(msg, "line "); i >= 0 {
-		fmt.Sscanf(msg[i+5:], "%d", &line)
-		line--
-	}
-	line = max(line, 0)
-	return diagnostics.Problem{Range: f.Lines().LineRange(line), Message: "invalid YAML: " + msg}
+	return diagnostics.Problem{Range: f.Lines().LineRange(diagnostics.ErrorLine(err.Error())), Message: "invalid YAML: " + err.Error()}
 }
 
 // maxInherits bounds bake `inherits` chains (and cycles).

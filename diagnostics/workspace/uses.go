@@ -18,8 +18,8 @@ type Use struct {
 	Service   *Service             // the compose service (nil for manifests)
 	Link      *Link                // what the graph linked it to (nil: no link)
 
-	resolved bool     // the graph has looked for its link
-	amb      []string // the heuristic's candidates when it could not decide
+	resolved bool       // the graph has looked for its link
+	amb      *Ambiguity // why it is not linked, when Dockerfiles could build it
 }
 
 type usesKey struct{}

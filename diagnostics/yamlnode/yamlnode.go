@@ -164,20 +164,98 @@ func Resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
+// maxMergeDepth bounds the merge-key (`<<: *base`) chains followed (a hostile file cannot
+// make a lookup slow).
+const maxMergeDepth = 16
+
 // Get returns the key and value nodes of key in mapping m (the last one when a key repeats,
-// as Kubernetes' JSON conversion keeps the last). Nil when m is not a mapping or lacks key.
-func Get(m *yaml.Node, key string) (k, v *yaml.Node) {
+// as Kubernetes' JSON conversion keeps the last). YAML merge keys (`<<: *base`,
+// `<<: [*a, *b]`) apply: a key written in m wins over a merged one, an earlier merge over a
+// later one. Nil when m is not a mapping or lacks key.
+func Get(m *yaml.Node, key string) (k, v *yaml.Node) { return get(m, key, 0) }
+
+func get(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
 	m = Resolve(m)
-	if m == nil || m.Kind != yaml.MappingNode {
+	if m == nil || m.Kind != yaml.MappingNode || depth > maxMergeDepth {
 		return nil, nil
 	}
+	merges := false
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Kind == yaml.ScalarNode && m.Content[i].Value == key {
-			k, v = m.Content[i], Resolve(m.Content[i+1])
+		c := m.Content[i]
+		if c.Kind != yaml.ScalarNode {
+			continue
+		}
+		if isMerge(c) {
+			merges = true
+		} else if c.Value == key {
+			k, v = c, Resolve(m.Content[i+1])
 		}
 	}
-	return k, v
+	if k != nil || !merges {
+		return k, v
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if isMerge(m.Content[i]) {
+			for _, src := range mergeSources(m.Content[i+1]) {
+				if k, v = get(src, key, depth+1); k != nil {
+					return k, v
+				}
+			}
+		}
+	}
+	return nil, nil
 }
+
+// isMerge reports whether a mapping key is the merge key `<<` (not the quoted string "<<").
+func isMerge(k *yaml.Node) bool { return k.Value == "<<" && k.Tag != "!!str" }
+
+// mergeSources are the mappings a merge key's value names: one, or a sequence of them.
+func mergeSources(v *yaml.Node) []*yaml.Node {
+	if v = Resolve(v); v == nil {
+		return nil
+	}
+	if v.Kind == yaml.SequenceNode {
+		return v.Content
+	}
+	return []*yaml.Node{v}
+}
+
+// Pair is one key and value of a mapping.
+type Pair struct{ Key, Value *yaml.Node }
+
+// Pairs returns the entries of mapping m in order, merge keys applied as [Get] applies them
+// (merged entries after m's own); nil for anything but a mapping.
+func Pairs(m *yaml.Node) []Pair { return pairs(m, 0) }
+
+func pairs(m *yaml.Node, depth int) []Pair {
+	m = Resolve(m)
+	if m == nil || m.Kind != yaml.MappingNode || depth > maxMergeDepth {
+		return nil
+	}
+	var own, merged []Pair
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if isMerge(k) {
+			for _, src := range mergeSources(v) {
+				merged = append(merged, pairs(src, depth+1)...)
+			}
+			continue
+		}
+		seen[k.Value] = true
+		own = append(own, Pair{k, v})
+	}
+	for _, p := range merged {
+		if !seen[p.Key.Value] {
+			seen[p.Key.Value] = true
+			own = append(own, p)
+		}
+	}
+	return own
+}
+
+// Value returns the value node of key in mapping m ([Get] without the key).
+func Value(m *yaml.Node, key string) *yaml.Node { _, v := Get(m, key); return v }
 
 // GetPath follows keys through nested mappings.
 func GetPath(m *yaml.Node, keys ...string) (k, v *yaml.Node) {
@@ -221,4 +299,14 @@ func Items(n *yaml.Node) []*yaml.Node {
 		}
 	}
 	return out
+}
+
+// KeyValueRange spans a key and its value when the value is a scalar on the key's line
+// ("build: ./web"), else the key.
+func KeyValueRange(lines *text.Lines, k, v *yaml.Node) text.Range {
+	r := Range(lines, k)
+	if v = Resolve(v); v != nil && v.Kind == yaml.ScalarNode && v.Line == k.Line {
+		r.End = Range(lines, v).End
+	}
+	return r
 }
