@@ -66,7 +66,7 @@ changes to make (fix --diff), 2 usage or I/O error.
 func main() {
 	helper := findHelper()
 	newEngine := func(log func(string)) *diagnostics.Engine {
-		return all.New(all.Options{HelmRender: helper.Render, Log: log})
+		return all.New(all.Options{HelmRender: helper.Render, KustomizeBuild: helper.Build, Log: log})
 	}
 	os.Exit(run(newEngine, os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -1,0 +1,227 @@
+package kustomize
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
+)
+
+// BuiltDir is the folder, inside the build root's, of the virtual file that holds the built
+// objects in the derived snapshot (never written to disk).
+const BuiltDir = ".built"
+
+// Build is a build root built and judged, its findings traced back to the sources.
+type Build struct {
+	Root   *Kustomization
+	Result *Result
+	// Virtual is the path of the built objects in Derived, the snapshot that holds them.
+	Virtual string
+	Derived *diagnostics.Snapshot
+	Objects *kube.Manifest // the model of the built objects
+	// Findings are the manifest rules' findings of the built objects, traced.
+	Findings []Traced
+
+	x     *Index
+	snap  *diagnostics.Snapshot
+	rootD string // the workspace root the request's paths are relative to
+}
+
+type buildKey struct{ root string }
+
+// Analyze builds the build root root (a kustomization file) and traces the findings of what
+// it deploys; nil when root is not a build root, or ctx is cancelled first.
+func Analyze(ctx context.Context, s *diagnostics.Snapshot, root string) *Build {
+	x := For(s)
+	if _, ok := x.Reads[root]; !ok {
+		return nil
+	}
+	v, ok := s.MemoCtx(ctx, buildKey{root}, func(ctx context.Context) (any, bool) {
+		b := analyze(ctx, s, x, root)
+		return b, b != nil
+	})
+	if !ok {
+		return nil
+	}
+	return v.(*Build)
+}
+
+func analyze(ctx context.Context, s *diagnostics.Snapshot, x *Index, root string) *Build {
+	st, _ := s.State(groupName).(*state)
+	if st == nil {
+		return nil
+	}
+	b := &Build{Root: x.Kusts[root], x: x, snap: s, rootD: s.Root(root)}
+	req := b.request(s)
+	if req == nil {
+		b.Result = &Result{Err: "the files the kustomization reads exceed the size limit; not built"}
+		return b
+	}
+	b.Result = st.run(ctx, req)
+	if b.Result == nil {
+		return nil
+	}
+	if b.Result.Err != "" {
+		return b
+	}
+	b.Virtual = filepath.Join(b.Root.Dir, BuiltDir, "kustomize-build.yaml")
+	b.Derived = s.WithFile(b.Virtual, 0, "yaml", b.Result.YAML)
+	vf, err := b.Derived.File(b.Virtual)
+	if err != nil {
+		return b
+	}
+	b.Objects = kube.ForFile(vf)
+	for _, fd := range b.Derived.Diagnose(ctx, b.Virtual) {
+		if r := s.Engine().RuleByID(fd.RuleID); r == nil || r == diagnostics.NR001 || !r.RunsOn(diagnostics.KindManifest) {
+			continue
+		}
+		b.Findings = append(b.Findings, b.trace(fd))
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return b
+}
+
+// request is the build as plain data; nil when its files are too large.
+func (b *Build) request(s *diagnostics.Snapshot) *BuildRequest {
+	x := b.x
+	req := &BuildRequest{Files: map[string]string{}, Timeout: BuildTimeout}
+	req.Dir = b.wsRel(b.Root.Dir)
+	total := 0
+	add := func(p, text string) bool {
+		total += len(text)
+		req.Files[b.wsRel(p)] = text
+		return total <= MaxInputBytes
+	}
+	for _, p := range x.Reads[b.Root.File.Path] {
+		if s.Root(p) != b.rootD {
+			continue // another workspace folder: kustomize reports what it cannot read
+		}
+		if k := x.Kusts[p]; k != nil {
+			t, err := x.sanitized(p, p == b.Root.File.Path)
+			if err != nil || !add(p, t) {
+				return nil
+			}
+			for _, e := range extraFiles(s, k) {
+				if f, err := s.File(e); err == nil && s.Root(e) == b.rootD && !add(e, f.Text) {
+					return nil
+				}
+			}
+			continue
+		}
+		if f, err := s.File(p); err == nil && !add(p, f.Text) {
+			return nil
+		}
+	}
+	return req
+}
+
+// wsRel is p relative to the build's workspace root, with slashes.
+func (b *Build) wsRel(p string) string {
+	r, err := filepath.Rel(b.rootD, p)
+	if err != nil {
+		return filepath.ToSlash(p)
+	}
+	return filepath.ToSlash(r)
+}
+
+// Name is the build root's folder relative to its workspace root ("overlays/dev").
+func (b *Build) Name() string { return b.wsRel(b.Root.Dir) }
+
+// OriginOf returns the source file (absolute) of a built object, from kustomize's origin
+// annotation; "" when it came from a generator or a remote base.
+func (b *Build) OriginOf(o *kube.Object) string {
+	_, ann := yamlnode.GetPath(o.Node, "metadata", "annotations")
+	_, v := yamlnode.Get(ann, "config.kubernetes.io/origin")
+	var origin struct {
+		Path string `yaml:"path"`
+		Repo string `yaml:"repo"`
+	}
+	if yaml.Unmarshal([]byte(yamlnode.Str(v)), &origin) != nil || origin.Path == "" || origin.Repo != "" {
+		return ""
+	}
+	return filepath.Join(b.Root.Dir, filepath.FromSlash(origin.Path))
+}
+
+// objectAt returns the top-level built object whose document holds line.
+func (b *Build) objectAt(line int) *kube.Object {
+	var best *kube.Object
+	for _, o := range b.Objects.Objects {
+		if o.Parent == nil && o.Node.Line-1 <= line && (best == nil || o.Node.Line >= best.Node.Line) {
+			best = o
+		}
+	}
+	return best
+}
+
+// isWorkloadKey reports whether key names a list of containers.
+func isContainerList(key string) bool {
+	return key == "containers" || key == "initContainers" || key == "ephemeralContainers"
+}
+
+// keysAt returns the path from mapping n to the deepest node that starts on line: mapping
+// keys, and for list items "[name]" (a container by name) or "[i]".
+func keysAt(n *yaml.Node, line int) []string {
+	var out []string
+	for depth := 0; depth < 64 && n != nil; depth++ {
+		var next *yaml.Node
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if k.Line-1 == line {
+					return append(out, k.Value)
+				}
+				if spans(v, line) {
+					out = append(out, k.Value)
+					next = v
+					break
+				}
+			}
+		case yaml.SequenceNode:
+			for i, it := range n.Content {
+				if spans(it, line) {
+					out = append(out, itemKey(it, i))
+					next = it
+					break
+				}
+			}
+		}
+		if next == nil || next.Kind == yaml.ScalarNode {
+			return out
+		}
+		n = next
+	}
+	return out
+}
+
+// itemKey names a list item in a key path: "[name]" when it has a name, else "[i]".
+func itemKey(it *yaml.Node, i int) string {
+	if _, nm := yamlnode.Get(it, "name"); yamlnode.Str(nm) != "" {
+		return "[" + yamlnode.Str(nm) + "]"
+	}
+	return "[" + strconv.Itoa(i) + "]"
+}
+
+// spans reports whether n's text covers line (from its first line to its last node's).
+func spans(n *yaml.Node, line int) bool {
+	return n != nil && n.Line-1 <= line && line <= lastLine(n)
+}
+
+func lastLine(n *yaml.Node) int {
+	for len(n.Content) > 0 {
+		n = n.Content[len(n.Content)-1]
+	}
+	l := n.Line - 1
+	if n.Kind == yaml.ScalarNode && (n.Style&(yaml.LiteralStyle|yaml.FoldedStyle)) != 0 {
+		l += strings.Count(n.Value, "\n")
+	}
+	return l
+}
