@@ -470,4 +470,3 @@ func message(s *diagnostics.Snapshot, builds []string, t Traced) string {
 	}
 	return msg
 }
-

@@ -11,7 +11,9 @@ import (
 )
 
 // Engine returns a new engine with every rule, rendering charts and building kustomizations in-process.
-func Engine() *diagnostics.Engine { return all.New(all.Options{HelmRender: helmrender.Render, KustomizeBuild: kbuild.Build}) }
+func Engine() *diagnostics.Engine {
+	return all.New(all.Options{HelmRender: helmrender.Render, KustomizeBuild: kbuild.Build})
+}
 
 // Snapshot returns a snapshot of the roots by a new engine, with default settings.
 func Snapshot(roots ...string) *diagnostics.Snapshot {
