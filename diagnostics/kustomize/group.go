@@ -2,6 +2,7 @@ package kustomize
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 
@@ -97,9 +98,13 @@ func carried(ctx context.Context, s *diagnostics.Snapshot, f *diagnostics.File) 
 			d.builds = len(g.builds)
 			fd.Data = &d
 		}
+		if t.Set != nil {
+			fd.Related = append(fd.Related, *t.Set)
+			fd.Message += fmt.Sprintf(", set in %s line %d", relPath(s, t.Set.File), t.Set.Range.Start.Line+1)
+		}
 		if t.Origin != "" && t.Origin != f.Path {
 			if rng, ok := baseLine(s, t); ok {
-				fd.Related = []diagnostics.Related{{File: t.Origin, Range: rng, Message: "the base resource"}}
+				fd.Related = append(fd.Related, diagnostics.Related{File: t.Origin, Range: rng, Message: "the base resource"})
 			}
 		}
 		out = append(out, fd)

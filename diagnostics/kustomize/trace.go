@@ -26,6 +26,9 @@ type Traced struct {
 	// Missing is true when the field is not set anywhere: the finding lands on the base
 	// container (or pod spec) line.
 	Missing bool
+	// Set is where a file the engine does not walk (a JSON 6902 patch file) sets the field;
+	// the finding is then on the kustomization line that names that file.
+	Set     *diagnostics.Related
 	fix     *fixData
 }
 
@@ -69,6 +72,10 @@ func (b *Build) trace(fd diagnostics.Finding) Traced {
 			if src, n, rest := srcs[i].find(keys, ptr); n != nil {
 				t.File, t.Range = src.file, keyLine(src.lines, n)
 				t.fix = &fixData{rule: fd.RuleID, set: &target{file: src.file, text: src.lines.Source(), doc: src.doc, node: n, rest: rest, keys: keys}}
+				if f, err := s.File(src.file); err == nil && f.Kind == diagnostics.KindUnknown && src.patch != nil && src.patch.PathNode != nil {
+					t.Set = &diagnostics.Related{File: src.file, Range: t.Range, Message: "set here"}
+					t.File, t.Range = src.kust.File.Path, keyLine(src.kust.File.Lines(), src.patch.PathNode)
+				}
 				return t
 			}
 		}
@@ -369,13 +376,13 @@ func (b *Build) sources(obj *kube.Object, origin string) []*source {
 	return out
 }
 
-// matchesDoc reports whether a strategic-merge patch document patches obj (same kind, and
-// the base's name or the built one).
+// matchesDoc reports whether a strategic-merge patch document patches obj: with a target,
+// what it selects; else the same kind, and the base's name or the built one.
 func (p *Patch) matchesDoc(d *yaml.Node, obj *kube.Object, baseName string) bool {
 	_, kind := yamlnode.Get(d, "kind")
 	_, name := yamlnode.GetPath(d, "metadata", "name")
-	if p.Target != nil && yamlnode.Str(name) == "" {
-		return true
+	if p.Target != nil {
+		return true // the target selects, whatever the patch names
 	}
 	return yamlnode.Str(kind) == obj.Kind && (yamlnode.Str(name) == baseName || yamlnode.Str(name) == obj.Name)
 }
