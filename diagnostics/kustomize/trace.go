@@ -28,8 +28,8 @@ type Traced struct {
 	Missing bool
 	// Set is where a file the engine does not walk (a JSON 6902 patch file) sets the field;
 	// the finding is then on the kustomization line that names that file.
-	Set     *diagnostics.Related
-	fix     *fixData
+	Set *diagnostics.Related
+	fix *fixData
 }
 
 // source is one place that writes a built object: its base resource document, or a patch.
