@@ -3,6 +3,7 @@ package kustomize
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 
@@ -127,12 +128,18 @@ func baseLine(s *diagnostics.Snapshot, t Traced) (text.Range, bool) {
 }
 
 // Dependents returns the files whose findings depend on path: every file a build that reads
-// path reads (the bases, the patches, the kustomizations). Call it on the snapshots before
-// and after a change and re-publish the union.
+// path reads (the bases, the patches, the kustomizations); for a Dockerfile, every build's
+// files (the NR3xx findings of what a build deploys may change with any image, and the
+// builds themselves are served from the cache). Call it on the snapshots before and after a
+// change and re-publish the union.
 func Dependents(s *diagnostics.Snapshot, path string) []string {
 	x := For(s)
 	var out []string
-	for _, root := range x.BuiltBy(path) {
+	roots := slices.Clone(x.BuiltBy(path))
+	if diagnostics.IsDockerfileName(filepath.Base(path)) {
+		roots = x.Roots
+	}
+	for _, root := range roots {
 		out = append(out, x.Reads[root]...)
 	}
 	if _, ok := x.Reads[path]; ok {

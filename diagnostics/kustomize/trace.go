@@ -68,6 +68,13 @@ func (b *Build) trace(fd diagnostics.Finding) Traced {
 		field = rule.Field
 	}
 	if at := lookup(obj.Node, keys); isSet(keys, at) {
+		if keys[len(keys)-1] == "image" {
+			// An images: edit runs after every patch.
+			if ev := b.imageEdit(obj, yamlnode.Str(at)); ev != nil {
+				t.File, t.Range = ev.file, yamlnode.Range(ev.lines, ev.node)
+				return t
+			}
+		}
 		for i := len(srcs) - 1; i >= 0; i-- {
 			if src, n, rest := srcs[i].find(keys, ptr); n != nil {
 				t.File, t.Range = src.file, keyLine(src.lines, n)
@@ -76,12 +83,6 @@ func (b *Build) trace(fd diagnostics.Finding) Traced {
 					t.Set = &diagnostics.Related{File: src.file, Range: t.Range, Message: "set here"}
 					t.File, t.Range = src.kust.File.Path, keyLine(src.kust.File.Lines(), src.patch.PathNode)
 				}
-				return t
-			}
-		}
-		if keys[len(keys)-1] == "image" {
-			if ev := b.imageEdit(obj, yamlnode.Str(at)); ev != nil {
-				t.File, t.Range = ev.file, yamlnode.Range(ev.lines, ev.node)
 				return t
 			}
 		}
