@@ -16,7 +16,9 @@ import (
 // allowPrivilegeEscalation: false clears the patch and re-publishes the base without its
 // finding.
 func TestKustomizeSession(t *testing.T) {
-	h := start(t, "", protocol.ClientCapabilities{}, "")
+	// The files are on disk before the session starts (the server walks the folder once; a
+	// client tells it of later files with didChangeWatchedFiles).
+	h := &harness{t: t, dir: t.TempDir()}
 	h.write("base/kustomization.yaml", "resources:\n  - deployment.yaml\n")
 	h.write("base/deployment.yaml", `apiVersion: apps/v1
 kind: Deployment
@@ -56,6 +58,7 @@ spec:
 	h.write("overlays/prod/security.yaml", prod)
 	dev := patch("0", "")
 	h.write("overlays/dev/security.yaml", dev)
+	h = start(t, h.dir, protocol.ClientCapabilities{}, "")
 
 	du := h.uri("overlays/dev/security.yaml")
 	if err := h.c.Open(h.ctx, du, "yaml", 1, dev); err != nil {
