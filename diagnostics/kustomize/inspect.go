@@ -3,6 +3,7 @@ package kustomize
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -61,6 +62,7 @@ func inspect(ctx context.Context, s *diagnostics.Snapshot, f *diagnostics.File) 
 				}
 			}
 		}
+		sort.Strings(out.BuiltBy)
 		return out
 	}
 	out.Root = true
