@@ -3,8 +3,10 @@ package kustomize
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -28,28 +30,67 @@ type Build struct {
 	// Findings are the manifest rules' findings of the built objects, traced.
 	Findings []Traced
 
-	x     *Index
-	snap  *diagnostics.Snapshot
-	rootD string // the workspace root the request's paths are relative to
+	x      *Index
+	snap   *diagnostics.Snapshot
+	inputs []string // the files of the request, absolute
+	rootD  string   // the workspace root the request's paths are relative to
 }
 
 type buildKey struct{ root string }
 
+// held is a build root's Build as a snapshot holds it; an edit elsewhere (that none of its
+// inputs, links or settings see) keeps the previous snapshot's.
+type held struct {
+	mu sync.Mutex
+	b  *Build
+}
+
 // Analyze builds the build root root (a kustomization file) and traces the findings of what
-// it deploys; nil when root is not a build root, or ctx is cancelled first.
+// it deploys; nil when root is not a build root, or ctx is cancelled first. The previous
+// snapshot's Build is kept when the snapshot changed nothing it reads.
 func Analyze(ctx context.Context, s *diagnostics.Snapshot, root string) *Build {
 	x := For(s)
 	if _, ok := x.Reads[root]; !ok {
 		return nil
 	}
-	v, ok := s.MemoCtx(ctx, buildKey{root}, func(ctx context.Context) (any, bool) {
-		b := analyze(ctx, s, x, root)
-		return b, b != nil
-	})
-	if !ok {
-		return nil
+	h := s.MemoDerived(buildKey{root}, func(prev any, changed []string, all bool) any {
+		if p, _ := prev.(*held); !all && p != nil && p.unaffected(s, x, changed) {
+			return p
+		}
+		return &held{}
+	}).(*held)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.b == nil {
+		h.b = analyze(ctx, s, x, root) // nil when cancelled: the next call computes it
 	}
-	return v.(*Build)
+	return h.b
+}
+
+// unaffected reports whether the held build is still that of s after changed: the index
+// is the same, and no changed file is one the build reads or one that links images or sets
+// severities (Dockerfiles, compose, skaffold, bake, kustomizations, .nonroot-ls.yaml, .env).
+func (h *held) unaffected(s *diagnostics.Snapshot, x *Index, changed []string) bool {
+	h.mu.Lock()
+	b := h.b
+	h.mu.Unlock()
+	if b == nil || b.x != x {
+		return false
+	}
+	for _, p := range changed {
+		if slices.Contains(b.inputs, p) || filepath.Base(p) == ".env" || diagnostics.IsDockerfileName(filepath.Base(p)) {
+			return false
+		}
+		kind := diagnostics.KindUnknown
+		if f, err := s.File(p); err == nil {
+			kind = f.Kind
+		}
+		switch kind {
+		case diagnostics.KindDockerfile, diagnostics.KindConfig, diagnostics.KindCompose, diagnostics.KindSkaffold, diagnostics.KindBake, diagnostics.KindKustomize:
+			return false
+		}
+	}
+	return true
 }
 
 func analyze(ctx context.Context, s *diagnostics.Snapshot, x *Index, root string) *Build {
@@ -98,6 +139,7 @@ func (b *Build) request(s *diagnostics.Snapshot) *BuildRequest {
 	add := func(p, text string) bool {
 		total += len(text)
 		req.Files[b.wsRel(p)] = text
+		b.inputs = append(b.inputs, p)
 		return total <= MaxInputBytes
 	}
 	for _, p := range x.Reads[b.Root.File.Path] {

@@ -33,7 +33,11 @@ func NewGroup(build BuildFunc) *diagnostics.Group {
 		BuiltBy:    func(s *diagnostics.Snapshot, path string) []string { return For(s).BuiltBy(path) },
 		Carried:    carried,
 		Dependents: Dependents,
-		NewState:   func() any { return &state{build: build, builds: diagnostics.NewCache(buildCacheSize)} },
+		// The index of kustomizations is built with the workspace's, so that the first
+		// diagnosis does not wait for it; builds run when a build root's files are diagnosed.
+		IndexWorkspace: func(s *diagnostics.Snapshot) { For(s) },
+		Kept:           []any{modelKey{}},
+		NewState:       func() any { return &state{build: build, builds: diagnostics.NewCache(buildCacheSize)} },
 	}
 }
 

@@ -292,14 +292,15 @@ func (x *Index) problems(path string) []diagnostics.Problem {
 }
 
 // sanitized is the text of kustomization p as the build reads it: the entries the build
-// leaves out removed and, for the root, kustomize's origin annotations asked for.
+// leaves out removed and, for the root, kustomize's origin annotations asked for (its
+// transformer annotations are not: kustomize adds every transformer to every object it
+// holds, which says nothing of what changed a field, and costs a third of the build).
 func (x *Index) sanitized(p string, root bool) (string, error) {
 	k, r := x.Kusts[p], x.res[p]
 	doc := cloneWithout(k.Doc, r.dropped)
 	if root {
 		kn, _ := yamlnode.Get(doc, "buildMetadata")
-		md := &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{
-			{Kind: yaml.ScalarNode, Value: "originAnnotations"}, {Kind: yaml.ScalarNode, Value: "transformerAnnotations"}}}
+		md := &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "originAnnotations"}}}
 		if kn == nil {
 			doc.Content = append(doc.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "buildMetadata"}, md)
 		} else {
