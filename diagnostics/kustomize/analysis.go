@@ -208,10 +208,10 @@ func isContainerList(key string) bool {
 	return key == "containers" || key == "initContainers" || key == "ephemeralContainers"
 }
 
-// keysAt returns the path from mapping n to the deepest node that starts on line: mapping
-// keys, and for list items "[name]" (a container by name) or "[i]".
-func keysAt(n *yaml.Node, line int) []string {
-	var out []string
+// pathAt returns the path from mapping n to the deepest node that starts on line, twice:
+// as keys, where a list item is "[name]" (a container by name) or "[i]", and as JSON pointer
+// tokens, where it is its index.
+func pathAt(n *yaml.Node, line int) (keys, ptr []string) {
 	for depth := 0; depth < 64 && n != nil; depth++ {
 		var next *yaml.Node
 		switch n.Kind {
@@ -219,29 +219,27 @@ func keysAt(n *yaml.Node, line int) []string {
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
 				if k.Line-1 == line {
-					return append(out, k.Value)
+					return append(keys, k.Value), append(ptr, k.Value)
 				}
 				if spans(v, line) {
-					out = append(out, k.Value)
-					next = v
+					keys, ptr, next = append(keys, k.Value), append(ptr, k.Value), v
 					break
 				}
 			}
 		case yaml.SequenceNode:
 			for i, it := range n.Content {
 				if spans(it, line) {
-					out = append(out, itemKey(it, i))
-					next = it
+					keys, ptr, next = append(keys, itemKey(it, i)), append(ptr, strconv.Itoa(i)), it
 					break
 				}
 			}
 		}
 		if next == nil || next.Kind == yaml.ScalarNode {
-			return out
+			return keys, ptr
 		}
 		n = next
 	}
-	return out
+	return keys, ptr
 }
 
 // itemKey names a list item in a key path: "[name]" when it has a name, else "[i]".

@@ -93,7 +93,7 @@ func inspect(ctx context.Context, s *diagnostics.Snapshot, f *diagnostics.File) 
 			for _, fl := range fields(c) {
 				where := ""
 				line := fl.f.Key.Line - 1
-				keys, ptr := keysAt(w.Object.Node, line), pointerAt(w.Object.Node, line)
+				keys, ptr := pathAt(w.Object.Node, line)
 				for i := len(srcs) - 1; i >= 0; i-- {
 					if src, n, _ := srcs[i].find(keys, ptr); n != nil {
 						where = fmt.Sprintf("%s:%d", relPath(s, src.file), n.Line)

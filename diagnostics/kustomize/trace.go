@@ -59,7 +59,7 @@ func (b *Build) trace(fd diagnostics.Finding) Traced {
 		return t
 	}
 	t.Where = obj.Kind + " " + strconv.Quote(obj.Name)
-	keys, ptr := keysAt(obj.Node, line), pointerAt(obj.Node, line)
+	keys, ptr := pathAt(obj.Node, line)
 	t.Origin = b.OriginOf(obj)
 	srcs := b.sources(obj, t.Origin)
 	rule := s.Engine().RuleByID(fd.RuleID)
@@ -215,39 +215,6 @@ func lookupKey(n *yaml.Node, keys []string) (k, v *yaml.Node) {
 		k, v = yamlnode.Get(v, key)
 	}
 	return k, v
-}
-
-// pointerAt is the JSON pointer tokens of the deepest node on line (list items by index).
-func pointerAt(n *yaml.Node, line int) []string {
-	var out []string
-	for depth := 0; depth < 64 && n != nil; depth++ {
-		var next *yaml.Node
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				if k.Line-1 == line {
-					return append(out, k.Value)
-				}
-				if spans(v, line) {
-					out, next = append(out, k.Value), v
-					break
-				}
-			}
-		case yaml.SequenceNode:
-			for i, it := range n.Content {
-				if spans(it, line) {
-					out, next = append(out, strconv.Itoa(i)), it
-					break
-				}
-			}
-		}
-		if next == nil || next.Kind == yaml.ScalarNode {
-			return out
-		}
-		n = next
-	}
-	return out
 }
 
 // find returns the node src writes at keys (ptr: the same path as JSON pointer tokens), and
