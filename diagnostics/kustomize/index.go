@@ -2,6 +2,7 @@ package kustomize
 
 import (
 	"fmt"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -59,7 +60,7 @@ func For(s *diagnostics.Snapshot) *Index {
 // holds reports whether the index is still that of s after changed.
 func (x *Index) holds(s *diagnostics.Snapshot, changed []string) bool {
 	for _, p := range changed {
-		if x.Kusts[p] != nil || x.missing[p] || isKustName(p) {
+		if x.Kusts[p] != nil || x.missing[p] || isKustName(p) || filepath.Base(p) == diagnostics.ConfigFileName {
 			return false
 		}
 		if x.owners[p] != nil && !s.Exists(p) {
@@ -99,7 +100,7 @@ func build(s *diagnostics.Snapshot) *Index {
 	}
 	for _, p := range kusts {
 		x.findCycle(s, p)
-		if k := x.Kusts[p]; !used[p] && !k.Component && k.Doc != nil {
+		if k := x.Kusts[p]; (!used[p] || listedRoot(s, p)) && !k.Component && k.Doc != nil {
 			x.Roots = append(x.Roots, p)
 		}
 	}
@@ -107,6 +108,22 @@ func build(s *diagnostics.Snapshot) *Index {
 		x.walkRoot(s, root)
 	}
 	return x
+}
+
+// listedRoot reports whether the configuration names the folder of kustomization p in
+// kustomize.roots.
+func listedRoot(s *diagnostics.Snapshot, p string) bool {
+	c := s.ConfigFor(p)
+	if c.Kustomize == nil {
+		return false
+	}
+	dir := filepath.ToSlash(filepath.Dir(relPath(s, p)))
+	for _, r := range c.Kustomize.Roots {
+		if strings.TrimSuffix(path.Clean(filepath.ToSlash(r)), "/") == dir {
+			return true
+		}
+	}
+	return false
 }
 
 // load parses and resolves a kustomization (once).
