@@ -141,7 +141,7 @@ func (x *Index) load(s *diagnostics.Snapshot, p string) *Kustomization {
 	r := resolve(s, k)
 	x.res[p] = r
 	for _, ref := range slices.Concat(k.Resources, k.Components) {
-		if _, ok := r.refs[ref]; !ok && !ref.Remote {
+		if _, ok := r.refs[ref]; !ok && !r.remote[ref] {
 			x.missing[ref.Path] = true
 			for _, n := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
 				x.missing[filepath.Join(ref.Path, n)] = true

@@ -49,7 +49,7 @@ type Ref struct {
 	Value  string
 	Node   *yaml.Node
 	Path   string // absolute: a file, or a folder holding a kustomization
-	Remote bool
+	Remote bool   // a URL or git reference (one not in the workspace that names a host is too: see resolve)
 }
 
 // Patch is a strategic-merge or JSON 6902 patch of a kustomization.
@@ -129,6 +129,7 @@ func parse(f *diagnostics.File) *Kustomization {
 // resolved is what a kustomization's entries name in one snapshot.
 type resolved struct {
 	refs     map[*Ref]string // entry → the kustomization file of the folder it names ("" for a file)
+	remote   map[*Ref]bool   // entries that name a remote base (the model's, and those not in the workspace that name a host)
 	left     []Left          // entries left out (remote bases), with the model's own
 	problems []diagnostics.Problem
 	dropped  map[*yaml.Node]bool // entries the build request leaves out
@@ -137,12 +138,12 @@ type resolved struct {
 // resolve finds what k's entries name in s. An entry that is neither in the workspace nor
 // remote is reported and left out: kustomize would try git or HTTP for what it cannot find.
 func resolve(s *diagnostics.Snapshot, k *Kustomization) *resolved {
-	r := &resolved{refs: map[*Ref]string{}, left: slices.Clone(k.Left), problems: slices.Clone(k.Problems), dropped: map[*yaml.Node]bool{}}
+	r := &resolved{refs: map[*Ref]string{}, remote: map[*Ref]bool{}, left: slices.Clone(k.Left), problems: slices.Clone(k.Problems), dropped: map[*yaml.Node]bool{}}
 	for _, l := range k.Left {
 		r.dropped[l.Node] = true
 	}
 	remote := func(ref *Ref) {
-		ref.Remote = true
+		r.remote[ref] = true
 		r.left = append(r.left, Left{ref.Node, fmt.Sprintf("remote base %s is not fetched: the objects it holds are not judged", ref.Value)})
 		r.dropped[ref.Node] = true
 	}
