@@ -174,8 +174,14 @@ func (b *Build) wsRel(p string) string {
 	return filepath.ToSlash(r)
 }
 
-// Name is the build root's folder relative to its workspace root ("overlays/dev").
-func (b *Build) Name() string { return b.wsRel(b.Root.Dir) }
+// Name is the build root's folder relative to its workspace root ("overlays/dev"), or its
+// file's name when it is the workspace root's own.
+func (b *Build) Name() string {
+	if n := b.wsRel(b.Root.Dir); n != "." {
+		return n
+	}
+	return filepath.Base(b.Root.File.Path)
+}
 
 // OriginOf returns the source file (absolute) of a built object, from kustomize's origin
 // annotation; "" when it came from a generator or a remote base.
