@@ -3,6 +3,7 @@ package kustomize
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -59,9 +60,10 @@ func (d *fixData) PlanFix(_ context.Context, s *diagnostics.Snapshot, f diagnost
 	lines := file.Lines()
 	e := &codeactions.YAMLEditor{Lines: lines, Style: codeactions.DetectYAMLStyle(file.Text, nil)}
 	var edits []text.Edit
+	what := settingKeys(entries)
 	switch {
 	case d.set != nil:
-		edits = planSet(lines, e, tg, entries)
+		edits, what = planSet(lines, e, tg, entries)
 	default:
 		k, sc := yamlnode.Get(tg.node, "securityContext")
 		if sc != nil {
@@ -76,22 +78,36 @@ func (d *fixData) PlanFix(_ context.Context, s *diagnostics.Snapshot, f diagnost
 	if len(edits) == 0 {
 		return nil
 	}
-	title := fmt.Sprintf("Set %s in %s (the fix of %s)", entries[0].Key, relPath(s, tg.file), d.rule)
+	title := fmt.Sprintf("Set %s in %s (the fix of %s)", what, relPath(s, tg.file), d.rule)
 	return []diagnostics.Action{{Title: title, Preferred: true, Edits: []diagnostics.FileEdit{{Path: tg.file, Edits: edits}}}}
 }
 
 // planSet fixes a wrong value where it is set: in the securityContext mapping that holds it
 // (the settings merged in), or the scalar itself when a JSON 6902 operation writes just it.
-func planSet(lines *text.Lines, e *codeactions.YAMLEditor, tg *target, entries []diagnostics.Setting) []text.Edit {
+func planSet(lines *text.Lines, e *codeactions.YAMLEditor, tg *target, entries []diagnostics.Setting) ([]text.Edit, string) {
 	if tg.rest != nil && len(tg.rest) == 0 || tg.rest == nil && tg.node.Kind == yaml.ScalarNode && !hasSC(tg.keys) {
 		field := tg.keys[len(tg.keys)-1]
 		for _, en := range entries {
 			if en.Key == field && en.Scalar != "" && (en.ReplaceOnly == "" || en.ReplaceOnly == tg.node.Value) {
-				return []text.Edit{e.SetScalar(tg.node, en.Scalar)}
+				return []text.Edit{e.SetScalar(tg.node, en.Scalar)}, field + ": " + en.Scalar
 			}
 		}
-		return nil
+		return nil, ""
 	}
+	return planSetInContext(lines, tg, entries), settingKeys(entries)
+}
+
+// settingKeys names the settings a fix writes ("runAsNonRoot, runAsUser").
+func settingKeys(es []diagnostics.Setting) string {
+	keys := make([]string, 0, len(es))
+	for _, e := range es {
+		keys = append(keys, e.Key)
+	}
+	return strings.Join(keys, ", ")
+}
+
+// planSetInContext merges the settings into the securityContext that holds tg's value.
+func planSetInContext(lines *text.Lines, tg *target, entries []diagnostics.Setting) []text.Edit {
 	// The securityContext mapping above the value, in the source document.
 	keys := tg.keys
 	root := tg.doc
