@@ -45,7 +45,11 @@ func For(ctx context.Context, s *diagnostics.Snapshot, f diagnostics.Finding) (a
 			actions = nil
 		}
 	}()
-	actions = r.Fix(ctx, s, f)
+	if p, ok := f.Data.(diagnostics.FixPlanner); ok {
+		actions = p.PlanFix(ctx, s, f)
+	} else {
+		actions = r.Fix(ctx, s, f)
+	}
 	for i := range actions {
 		actions[i].Finding = f
 		if actions[i].Kind == "" {

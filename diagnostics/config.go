@@ -24,6 +24,8 @@ type Config struct {
 	Images []ImageLink `json:"images,omitempty" desc:"image reference to Dockerfile links"`
 	// Helm holds chart settings.
 	Helm *HelmConfig `json:"helm,omitempty" desc:"Helm chart settings"`
+	// Kustomize holds kustomization settings.
+	Kustomize *KustomizeConfig `json:"kustomize,omitempty" desc:"kustomize settings"`
 	// Ignore lists glob patterns (relative to the workspace root, ** allowed) of files not checked.
 	Ignore []string `json:"ignore,omitempty" desc:"globs of paths not checked"`
 	// Diagnostics says which files' problems the language server publishes.
@@ -77,6 +79,13 @@ type ImageLink struct {
 type HelmConfig struct {
 	// ValuesFiles are extra values files (relative to the chart) layered over values.yaml.
 	ValuesFiles []string `json:"valuesFiles,omitempty"`
+}
+
+// KustomizeConfig holds kustomization settings.
+type KustomizeConfig struct {
+	// Roots are kustomization folders (relative to the workspace root) built and judged on
+	// their own too, although another kustomization uses them (a base also applied directly).
+	Roots []string `json:"roots,omitempty"`
 }
 
 // Default identity for quick-fixes.
@@ -174,6 +183,9 @@ func (c Config) Merge(o *Config) Config {
 	}
 	if o.Helm != nil {
 		c.Helm = o.Helm
+	}
+	if o.Kustomize != nil {
+		c.Kustomize = o.Kustomize
 	}
 	if len(o.Ignore) > 0 {
 		c.Ignore = append(append([]string(nil), c.Ignore...), o.Ignore...)

@@ -13,6 +13,9 @@ import (
 type Problem struct {
 	Range   text.Range
 	Message string
+	// Severity, when set, replaces NR001's: what is left out of an analysis on purpose (a
+	// remote kustomize base that is not fetched) is information, not an error.
+	Severity Severity
 }
 
 // NR001 is the engine's own rule: the file cannot be analysed (syntax error, binary, too large).
@@ -43,7 +46,7 @@ var NR001 = &Rule{
 		}
 		for _, fn := range pass.Snapshot.eng.parse[f.Kind] {
 			for _, p := range fn(pass.Context(), pass.Snapshot, f) {
-				pass.Report(Finding{Range: p.Range, Message: p.Message})
+				pass.Report(Finding{Range: p.Range, Message: p.Message, Severity: p.Severity})
 			}
 		}
 	},
@@ -91,18 +94,20 @@ type diagnoseKey struct{ path string }
 // diagnose is Diagnose; it reports false when ctx stopped it before the last rule.
 func (s *Snapshot) diagnose(ctx context.Context, path string) ([]Finding, bool) {
 	f, err := s.File(path)
-	if err != nil || f.Kind == KindUnknown || s.Ignored(f.Path) {
+	if err != nil || s.Ignored(f.Path) || f.Kind == KindUnknown && len(s.eng.carried) == 0 {
 		return []Finding(nil), true
 	}
 	cfg := s.ConfigFor(f.Path)
 	profile := s.ProfileFor(f.Path)
 	var out []Finding
 	binary := f.Binary()
+	// A manifest that a build (kustomize) holds is judged as built: its findings are carried.
+	built := f.Kind == KindManifest && len(s.BuiltBy(f.Path)) > 0
 	for _, r := range s.eng.rules {
 		if !r.RunsOn(f.Kind) || !r.RunsIn(profile) {
 			continue
 		}
-		if binary && r != NR001 {
+		if binary && r != NR001 || built && r != NR001 {
 			continue
 		}
 		sev := cfg.SeverityOf(r, profile)
@@ -121,11 +126,14 @@ func (s *Snapshot) diagnose(ctx context.Context, path string) ([]Finding, bool) 
 		}
 		out = append(out, pass.findings...)
 	}
+	if !binary {
+		out = append(out, s.carriedFindings(ctx, f, &cfg, profile)...)
+	}
 	if ctx.Err() != nil {
 		return nil, false
 	}
 	// Every suppression comment has "ignore=": a file without it has none to read.
-	if len(out) > 0 && (f.Kind == KindDockerfile || isYAMLKind(f.Kind)) && strings.Contains(f.Text, "ignore=") {
+	if len(out) > 0 && (f.Kind == KindDockerfile || isYAMLKind(f.Kind) || f.Kind == KindUnknown) && strings.Contains(f.Text, "ignore=") {
 		sup := f.Memo(suppressKey{}, func() any { return parseSuppressions(f.Lines(), s.eng.rulesForHadolint) }).(*suppressions)
 		kept := out[:0]
 		for _, fd := range out {
@@ -140,6 +148,32 @@ func (s *Snapshot) diagnose(ctx context.Context, path string) ([]Finding, bool) 
 }
 
 type suppressKey struct{}
+
+// carriedFindings are the findings the groups trace to f for other rules, with the severity
+// the configuration gives those rules; a rule that is off or not in the profile drops them.
+func (s *Snapshot) carriedFindings(ctx context.Context, f *File, cfg *Config, profile Profile) (out []Finding) {
+	defer func() {
+		if v := recover(); v != nil {
+			msg := s.eng.recovered("carried findings of "+f.Path, v)
+			out = []Finding{{RuleID: NR001.ID, Severity: SeverityError, File: f.Path, Message: "internal error: " + msg + " (please report this with the file)"}}
+		}
+	}()
+	for _, fn := range s.eng.carried {
+		for _, fd := range fn(ctx, s, f) {
+			r := s.eng.byID[fd.RuleID]
+			if r == nil || !r.RunsIn(profile) {
+				continue
+			}
+			sev := cfg.SeverityOf(r, profile)
+			if sev == SeverityOff {
+				continue
+			}
+			fd.Severity, fd.File = sev, f.Path
+			out = append(out, fd)
+		}
+	}
+	return out
+}
 
 func isYAMLKind(k FileKind) bool {
 	switch k {

@@ -33,6 +33,8 @@ type Engine struct {
 
 	openShift   func(*File) bool
 	buildTarget func(*Snapshot, string) string
+	builtBy     func(*Snapshot, string) []string
+	carried     []func(context.Context, *Snapshot, *File) []Finding
 
 	states map[string]any // each group's per-engine state, by group name
 	models *modelCache
@@ -80,8 +82,18 @@ type Group struct {
 	// Facts one group provides to the others (at most one group provides each):
 	// OpenShift says whether a manifest holds OpenShift objects (it selects the profile);
 	// BuildTarget names the stage a Dockerfile's image is built from ("" for the last one).
+	// BuiltBy names the build roots (kustomizations) whose output holds the manifest at path:
+	// such a manifest is judged as built, not alone, so the manifest rules skip it (NR001 still
+	// runs).
 	OpenShift   func(*File) bool
 	BuildTarget func(s *Snapshot, dockerfile string) string
+	BuiltBy     func(s *Snapshot, manifest string) []string
+
+	// Carried are the findings of other rules that the group traces to f (a kustomize build's
+	// NR202 on the patch line that sets runAsUser: 0). Their RuleID names the rule, whose
+	// severity, profiles and suppressions apply as to its own findings; a payload that is a
+	// [FixPlanner] plans their fix.
+	Carried func(ctx context.Context, s *Snapshot, f *File) []Finding
 
 	// NewState makes the group's state for engine e (its caches, the services it was built
 	// with); the group reads it back with Snapshot.State(Name).
@@ -199,6 +211,15 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 				return nil, fmt.Errorf("diagnostics: two groups resolve build targets")
 			}
 			e.buildTarget = g.BuildTarget
+		}
+		if g.BuiltBy != nil {
+			if e.builtBy != nil {
+				return nil, fmt.Errorf("diagnostics: two groups name build roots")
+			}
+			e.builtBy = g.BuiltBy
+		}
+		if g.Carried != nil {
+			e.carried = append(e.carried, g.Carried)
 		}
 	}
 	return e, nil

@@ -84,6 +84,15 @@ func (s *Snapshot) BuildTarget(dockerfile string) string {
 	return s.eng.buildTarget(s, Clean(dockerfile))
 }
 
+// BuiltBy returns the build roots (kustomization files) whose output holds the manifest at
+// path, as the group that builds them says; none when the manifest is applied alone.
+func (s *Snapshot) BuiltBy(path string) []string {
+	if s.eng.builtBy == nil {
+		return nil
+	}
+	return s.eng.builtBy(s, Clean(path))
+}
+
 // Roots returns the workspace roots.
 func (s *Snapshot) Roots() []string { return s.roots }
 

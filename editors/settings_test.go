@@ -200,6 +200,7 @@ func TestSettingsParseStrictly(t *testing.T) {
 		"defaultUser": map[string]any{"uid": 1001, "gid": 0},
 		"images":      []any{map[string]any{"image": "ghcr.io/acme/api", "dockerfile": "api/Dockerfile", "target": "prod"}},
 		"helm":        map[string]any{"valuesFiles": []any{"values-prod.yaml"}},
+		"kustomize":   map[string]any{"roots": []any{"base"}},
 		"ignore":      []any{"vendor/**"},
 		"diagnostics": map[string]any{"scope": "openFiles"},
 	}
@@ -216,7 +217,7 @@ func TestSettingsParseStrictly(t *testing.T) {
 	if uid, gid := c.User(); uid != 1001 || gid != 0 {
 		t.Errorf("User() = %d:%d, want 1001:0", uid, gid)
 	}
-	if c.ProfileOrDefault() != diagnostics.ProfileOpenShift || len(c.Images) != 1 || c.Helm == nil || len(c.Helm.ValuesFiles) != 1 || !c.Ignored("vendor/x/Dockerfile") || c.DiagnosticsScope() != diagnostics.ScopeOpenFiles {
+	if c.ProfileOrDefault() != diagnostics.ProfileOpenShift || len(c.Images) != 1 || c.Helm == nil || len(c.Helm.ValuesFiles) != 1 || c.Kustomize == nil || len(c.Kustomize.Roots) != 1 || !c.Ignored("vendor/x/Dockerfile") || c.DiagnosticsScope() != diagnostics.ScopeOpenFiles {
 		t.Errorf("ParseConfig lost values: %+v", c)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm/helmrender"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kustomize/kbuild"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 	"github.com/nonroot-ls/nonroot-ls/server/lspclient"
 )
@@ -56,10 +57,10 @@ var testRule = &diagnostics.Rule{
 	},
 }
 
-// testEngine is the product's engine (charts rendered in-process) with testRule.
+// testEngine is the product's engine (charts rendered, kustomizations built in-process) with testRule.
 func testEngine(log func(string)) *diagnostics.Engine {
 	e, err := diagnostics.New(append(slices.Clone(all.Rules), testRule), diagnostics.Options{
-		Groups: all.Groups(all.Options{HelmRender: helmrender.Render}), Log: log,
+		Groups: all.Groups(all.Options{HelmRender: helmrender.Render, KustomizeBuild: kbuild.Build}), Log: log,
 	})
 	if err != nil {
 		panic(err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,16 +14,18 @@ import (
 	"time"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kustomize"
 )
 
-// helperName is the program that renders charts with Helm's engine (cmd/nonroot-ls-helm).
-// It is installed next to nonroot-ls (`go install …/cmd/...@latest`); keeping Helm and the
-// Kubernetes client types out of this binary halves its start-up time and memory.
+// helperName is the program that renders charts with Helm's engine and builds kustomizations
+// with kustomize's (cmd/nonroot-ls-helm). It is installed next to nonroot-ls (`go install
+// …/cmd/...@latest`); keeping Helm, kustomize and the Kubernetes client types out of this
+// binary halves its start-up time and memory.
 const helperName = "nonroot-ls-helm"
 
-// helper runs nonroot-ls-helm on demand and keeps it for later renders. Renders go one at a
-// time; a render that runs past its deadline gets the helper killed (it is started again for
-// the next one), so a template loop costs at most the render timeout and never this process.
+// helper runs nonroot-ls-helm on demand and keeps it for later requests. Requests go one at a
+// time; one that runs past its deadline gets the helper killed (it is started again for the
+// next one), so a template loop costs at most the render timeout and never this process.
 type helper struct {
 	path string // absolute; "" when not found (err says why)
 	err  error
@@ -51,60 +54,89 @@ func findHelper() *helper {
 	}
 	p := filepath.Join(filepath.Dir(exe), name)
 	if st, err := os.Stat(p); err != nil || st.IsDir() {
-		return &helper{err: fmt.Errorf("Helm charts are rendered by %s, which is not installed next to %s (install both: go install github.com/nonroot-ls/nonroot-ls/cmd/...@latest)", helperName, exe)}
+		return &helper{err: fmt.Errorf("Helm charts and kustomizations are built by %s, which is not installed next to %s (install both: go install github.com/nonroot-ls/nonroot-ls/cmd/...@latest)", helperName, exe)}
 	}
 	return &helper{path: p}
 }
 
 // Render implements [helm.RenderFunc] over the helper's pipe.
 func (h *helper) Render(ctx context.Context, req *helm.RenderRequest) (map[string]string, error) {
+	var resp helm.RenderResponse
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = helm.RenderTimeout
+	}
+	if err := h.call(ctx, req, &resp, timeout, "rendering the chart"); err != nil {
+		return nil, &helm.RenderError{Message: err.Error()}
+	}
+	return resp.Result()
+}
+
+// Build implements [kustomize.BuildFunc] over the helper's pipe.
+func (h *helper) Build(ctx context.Context, req *kustomize.BuildRequest) (string, error) {
+	var resp kustomize.BuildResponse
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = kustomize.BuildTimeout
+	}
+	if err := h.call(ctx, helperRequest{Kustomize: req}, &resp, timeout, "building the kustomization"); err != nil {
+		return "", err
+	}
+	if resp.Err != "" {
+		return "", errors.New(resp.Err)
+	}
+	return resp.YAML, nil
+}
+
+// helperRequest is a request of the helper protocol: a Helm render (the fields of
+// helm.RenderRequest) or, with Kustomize set, a kustomize build.
+type helperRequest struct {
+	*helm.RenderRequest
+	Kustomize *kustomize.BuildRequest `json:"kustomize,omitempty"`
+}
+
+// call sends one request and reads its answer into resp, within timeout (what the work is
+// allowed) plus a grace period; past it, or when ctx is done first, the helper is killed.
+func (h *helper) call(ctx context.Context, req, resp any, timeout time.Duration, what string) error {
 	if h.err != nil {
-		return nil, &helm.RenderError{Message: h.err.Error()}
+		return h.err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err := h.start(); err != nil {
-		return nil, &helm.RenderError{Message: fmt.Sprintf("starting %s: %v", helperName, err)}
+		return fmt.Errorf("starting %s: %v", helperName, err)
 	}
-	type answer struct {
-		resp helm.RenderResponse
-		err  error
-	}
-	ch := make(chan answer, 1)
+	ch := make(chan error, 1)
 	enc, dec := h.enc, h.dec
 	go func() {
-		var a answer
-		if a.err = enc.Encode(req); a.err == nil {
-			a.err = dec.Decode(&a.resp)
+		err := enc.Encode(req)
+		if err == nil {
+			err = dec.Decode(resp)
 		}
-		ch <- a
+		ch <- err
 	}()
-	// The helper stops a slow render itself; the grace period covers a render stuck
-	// between two of its checks.
-	timeout := req.Timeout + time.Second
-	if req.Timeout <= 0 {
-		timeout = helm.RenderTimeout + time.Second
-	}
-	timer := time.NewTimer(timeout)
+	// The helper stops a slow render itself; the grace period covers one stuck between two
+	// of its checks.
+	timer := time.NewTimer(timeout + time.Second)
 	defer timer.Stop()
 	select {
-	case a := <-ch:
-		if a.err != nil {
-			reason := a.err.Error()
+	case err := <-ch:
+		if err != nil {
+			reason := err.Error()
 			select {
 			case <-h.done: // it died: its exit status says more than the broken pipe
 				reason = h.cmd.ProcessState.String()
 			case <-time.After(100 * time.Millisecond):
 			}
 			h.stop()
-			return nil, &helm.RenderError{Message: fmt.Sprintf("%s failed: %s", helperName, reason)}
+			return fmt.Errorf("%s failed: %s", helperName, reason)
 		}
-		return a.resp.Result()
+		return nil
 	case <-timer.C:
 	case <-ctx.Done():
 	}
 	h.stop()
-	return nil, &helm.RenderError{Message: fmt.Sprintf("rendering the chart took longer than %s and was stopped (a template loop or recursion?)", timeout-time.Second)}
+	return fmt.Errorf("%s took longer than %s and was stopped (a loop or recursion?)", what, timeout)
 }
 
 // start runs the helper unless it is running.

@@ -137,3 +137,37 @@ func TestChartThroughHelperBinary(t *testing.T) {
 		t.Errorf("without the helper: want NR001 saying how to install it, got\n%s", out)
 	}
 }
+
+// TestKustomizeThroughHelperBinary runs the real binaries: nonroot-ls builds the overlays
+// through nonroot-ls-helm, reports the dev patch's runAsUser: 0 on its line, and inspect of
+// the dev kustomization says which file and line set each field.
+func TestKustomizeThroughHelperBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	dir, err := filepath.Abs(filepath.Join("..", "..", "testdata", "rules", "NR202", "kustomize-overlays"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "check", ".")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("check: %v\n%s", err, out)
+	}
+	if !strings.HasPrefix(string(out), "overlays/dev/security.yaml:11:9: error NR202: in overlays/dev: runAsUser: 0") || strings.Count(string(out), " NR") != 1 {
+		t.Errorf("check of the overlays through the helper:\n%s", out)
+	}
+	cmd = exec.Command(bin, "inspect", "--format", "json", "overlays/dev/kustomization.yaml")
+	cmd.Dir = dir
+	out, err = cmd.Output()
+	if err != nil {
+		t.Fatalf("inspect: %v\n%s", err, out)
+	}
+	for _, want := range []string{`"object": "Deployment \"dev-api\""`, `"from": "base/deployment.yaml"`, `"field": "runAsUser",`, `"from": "overlays/dev/security.yaml:11"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("inspect: no %s in\n%s", want, out)
+		}
+	}
+}

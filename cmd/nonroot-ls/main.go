@@ -59,14 +59,14 @@ Usage:
   nonroot-ls version                         print the version
 
 Paths default to the current directory. A directory is a workspace root; a file's own
-directory is its root. Exit codes: 0 clean, 1 findings at or above --fail-on (check) or
+directory is its root (for a kustomization.yaml, the current directory, so that its bases are read). Exit codes: 0 clean, 1 findings at or above --fail-on (check) or
 changes to make (fix --diff), 2 usage or I/O error.
 `
 
 func main() {
 	helper := findHelper()
 	newEngine := func(log func(string)) *diagnostics.Engine {
-		return all.New(all.Options{HelmRender: helper.Render, Log: log})
+		return all.New(all.Options{HelmRender: helper.Render, KustomizeBuild: helper.Build, Log: log})
 	}
 	os.Exit(run(newEngine, os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -48,7 +48,11 @@ func load(eng *diagnostics.Engine, paths []string, override diagnostics.Config) 
 		case st.IsDir():
 			roots, dirs = append(roots, abs), append(dirs, abs)
 		case st.Mode().IsRegular():
-			roots, files = append(roots, filepath.Dir(abs)), append(files, abs)
+			root := filepath.Dir(abs)
+			if isKustomization(abs) && strings.HasPrefix(abs, cwd+string(filepath.Separator)) {
+				root = cwd // its bases are usually beside its folder, not in it
+			}
+			roots, files = append(roots, root), append(files, abs)
 		default:
 			return nil, fmt.Errorf("%s: not a regular file or directory", p)
 		}
@@ -92,4 +96,13 @@ func (w *workspace) findings() []diagnostics.Finding {
 	}
 	diagnostics.SortFindings(out)
 	return out
+}
+
+// isKustomization reports whether path is a kustomization file.
+func isKustomization(path string) bool {
+	switch filepath.Base(path) {
+	case "kustomization.yaml", "kustomization.yml":
+		return true
+	}
+	return false
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kustomize"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/openshift"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/workspace"
 )
@@ -30,6 +31,9 @@ type Options struct {
 	// HelmRender renders charts (the nonroot-ls-helm helper for the server and the CLI,
 	// helmrender.Render in tests); nil leaves charts unrendered, reported on Chart.yaml.
 	HelmRender helm.RenderFunc
+	// KustomizeBuild builds kustomizations (the same helper, kbuild.Build in tests); nil
+	// leaves them unbuilt, reported on each build root.
+	KustomizeBuild kustomize.BuildFunc
 	// ModelCacheBudget and Log are diagnostics.Options'.
 	ModelCacheBudget int
 	Log              func(string)
@@ -41,6 +45,7 @@ func Groups(opts Options) []*diagnostics.Group {
 		dockerfile.Group,
 		helm.NewGroup(opts.HelmRender),
 		kube.Group,
+		kustomize.NewGroup(opts.KustomizeBuild),
 		openshift.Group,
 		workspace.Group,
 	}

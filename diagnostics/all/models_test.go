@@ -10,6 +10,7 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/all"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/helm/helmrender"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kustomize/kbuild"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
 
@@ -31,7 +32,7 @@ func TestModelCacheDropsChangeNoResult(t *testing.T) {
 	for _, dir := range dirs {
 		abs, _ := filepath.Abs(dir)
 		cached := results(t, alltest.Engine(), abs)
-		dropped := results(t, all.New(all.Options{HelmRender: helmrender.Render, ModelCacheBudget: -1}), abs)
+		dropped := results(t, all.New(all.Options{HelmRender: helmrender.Render, KustomizeBuild: kbuild.Build, ModelCacheBudget: -1}), abs)
 		if cached != dropped {
 			t.Errorf("%s: results differ when models are dropped\ncached:\n%s\ndropped:\n%s", dir, cached, dropped)
 		}

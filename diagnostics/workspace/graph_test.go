@@ -226,7 +226,7 @@ func TestDependentsAndInspect(t *testing.T) {
 	root := s.Roots()[0]
 	got := func(p string) string {
 		var out []string
-		for _, d := range s.Dependents(filepath.Join(root, p)) {
+		for _, d := range Dependents(s, filepath.Join(root, p)) {
 			out = append(out, relT(s, d))
 		}
 		return strings.Join(out, " ")

@@ -5,15 +5,13 @@
 //
 // Helm's engine links the Kubernetes client types, which cost the language server about
 // 30 MiB of memory and 30 ms of start-up; so the nonroot-ls binary does not link this
-// package: cmd/nonroot-ls-helm does, and nonroot-ls talks to it over a pipe ([Serve]).
+// package: cmd/nonroot-ls-helm does, and nonroot-ls talks to it over a pipe ([Answer]).
 // [Render] is the renderer; tests give it to the engine to render in-process.
 package helmrender
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"runtime/debug"
@@ -103,23 +101,10 @@ func Render(ctx context.Context, req *helm.RenderRequest) (map[string]string, er
 	return e.RenderWithContext(ctx, chrt, rv)
 }
 
-// Serve answers render requests read from r, one JSON [helm.RenderRequest] after another,
-// with one JSON [helm.RenderResponse] each on w, until r ends. A render that panics is
-// answered with the panic as its error.
-func Serve(r io.Reader, w io.Writer) error {
-	dec := json.NewDecoder(r)
-	enc := json.NewEncoder(w)
-	for {
-		var req helm.RenderRequest
-		if err := dec.Decode(&req); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("reading a render request: %w", err)
-		}
-		if err := enc.Encode(helm.NewRenderResponse(serveOne(&req))); err != nil {
-			return err
-		}
-	}
+// Answer renders one request of the helper protocol (cmd/nonroot-ls-helm) within its
+// timeout. A render that panics is answered with the panic as its error.
+func Answer(req *helm.RenderRequest) *helm.RenderResponse {
+	return helm.NewRenderResponse(serveOne(req))
 }
 
 func serveOne(req *helm.RenderRequest) (m map[string]string, err error) {

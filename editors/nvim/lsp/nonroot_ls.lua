@@ -13,7 +13,7 @@ return {
   filetypes = { 'dockerfile', 'yaml', 'yaml.docker-compose', 'yaml.helm-values', 'helm', 'json' },
   root_markers = { '.nonroot-ls.yaml', '.git' },
   -- Answered to workspace/configuration (section "nonroot") and sent as initializationOptions.
-  -- Keys: profile, rules, defaultUser = { uid, gid }, images, helm = { valuesFiles }, ignore.
+  -- Keys: profile, rules, defaultUser = { uid, gid }, images, helm = { valuesFiles }, kustomize = { roots }, ignore.
   -- A .nonroot-ls.yaml at the workspace root overrides them key by key.
   settings = {
     nonroot = vim.empty_dict(),

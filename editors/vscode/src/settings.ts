@@ -14,7 +14,7 @@ export const SECTION = "nonroot";
  * The Go test editors/settings_test.go checks this list, package.json and the server's
  * configuration struct against each other.
  */
-export const SERVER_KEYS = ["profile", "rules", "defaultUser", "images", "helm", "ignore", "diagnostics"] as const;
+export const SERVER_KEYS = ["profile", "rules", "defaultUser", "images", "helm", "kustomize", "ignore", "diagnostics"] as const;
 
 /** Files the server understands, by VS Code language id and by file name. */
 export const DOCKERFILE_PATTERN = "**/{Dockerfile,Containerfile,*.Dockerfile,*.dockerfile,Dockerfile.*,Containerfile.*}";
