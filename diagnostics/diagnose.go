@@ -2,6 +2,7 @@ package diagnostics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -91,6 +92,13 @@ type diagnoseKey struct{ path string }
 // diagnose is Diagnose; it reports false when ctx stopped it before the last rule.
 func (s *Snapshot) diagnose(ctx context.Context, path string) ([]Finding, bool) {
 	f, err := s.File(path)
+	var ue *UnreadableError
+	if errors.As(err, &ue) && ue.Kind != KindUnknown && !s.Ignored(ue.Path) {
+		if cfg := s.ConfigFor(ue.Path); cfg.SeverityOf(NR001, s.ProfileFor(ue.Path)) != SeverityOff {
+			sev := cfg.SeverityOf(NR001, s.ProfileFor(ue.Path))
+			return []Finding{{RuleID: NR001.ID, Severity: sev, File: ue.Path, Message: ue.Reason}}, true
+		}
+	}
 	if err != nil || f.Kind == KindUnknown || s.Ignored(f.Path) {
 		return []Finding(nil), true
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,6 +68,19 @@ func load(eng *diagnostics.Engine, paths []string, override diagnostics.Config) 
 	slices.Sort(files)
 	w.files = slices.Compact(files)
 	return w, nil
+}
+
+// unanalysed says which of the files could not be analysed (too large, unreadable) and
+// where the walk stopped at its limit.
+func (w *workspace) unanalysed() []string {
+	var out []string
+	for _, p := range w.files {
+		var ue *diagnostics.UnreadableError
+		if _, err := w.snap.File(p); errors.As(err, &ue) {
+			out = append(out, fmt.Sprintf("%s: could not be analysed (NR001)", w.rel(p)))
+		}
+	}
+	return append(out, w.snap.WalkTruncated()...)
 }
 
 // rel returns path relative to the working directory (slash-separated), or path itself.
