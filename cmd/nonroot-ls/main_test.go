@@ -193,6 +193,32 @@ func TestCheckWalkLimit(t *testing.T) {
 	}
 }
 
+// TestCheckSymlinkArguments: a path named on the command line obeys the walk's rule: a link
+// that leads out of the working directory, or a file link that leads out of its folder, is
+// refused (exit 2) and what it leads to is not read.
+func TestCheckSymlinkArguments(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "Dockerfile"), []byte("FROM alpine\nUSER root\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := tree(t, map[string]string{"app/Dockerfile": "FROM alpine\nUSER 10001:0\n"})
+	for name, to := range map[string]string{"link/Dockerfile": filepath.Join(outside, "Dockerfile"), "out": outside} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.Symlink(to, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, arg := range []string{"link/Dockerfile", "out", "out/Dockerfile", filepath.Join(dir, "out")} {
+		out, errs, code := runCmd(t, "check", arg)
+		if code != 2 || strings.Contains(out, "NR102") || !strings.Contains(errs, "symlink leads outside") {
+			t.Errorf("check %s: exit %d\n%s%s", arg, code, out, errs)
+		}
+	}
+	if out, _, code := runCmd(t, "check", "app"); code != 0 {
+		t.Errorf("check app: exit %d\n%s", code, out)
+	}
+}
+
 func TestCheckJSON(t *testing.T) {
 	tree(t, map[string]string{"Dockerfile": "FROM alpine\nUSER 10001:0\nRUN echo " + marker + "\n"})
 	out, _, code := runCmd(t, "check", "--format", "json")

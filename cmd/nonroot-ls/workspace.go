@@ -21,6 +21,9 @@ type workspace struct {
 }
 
 // load builds the workspace of paths (default "."). A missing path is an error (exit 2).
+// A file or directory named is read where it is, not where a symlink leads: a path inside
+// the working directory may not lead out of it through a link, and a file that is a link
+// leading out of its folder is refused (as the directory walk refuses such links).
 func load(eng *diagnostics.Engine, paths []string, override diagnostics.Config) (*workspace, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -38,18 +41,30 @@ func load(eng *diagnostics.Engine, paths []string, override diagnostics.Config) 
 		if err != nil {
 			return nil, err
 		}
-		abs, err := filepath.Abs(p)
+		abs := filepath.Clean(p)
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(cwd, abs)
+		}
+		dir, base := abs, ""
+		if !st.IsDir() {
+			dir, base = filepath.Dir(abs), filepath.Base(abs)
+		}
+		real, err := filepath.EvalSymlinks(dir)
 		if err != nil {
 			return nil, err
 		}
-		if real, err := filepath.EvalSymlinks(abs); err == nil {
-			abs = real
+		if inside(cwd, abs) && !inside(cwd, real) {
+			return nil, fmt.Errorf("%s: a symlink leads outside the working directory (to %s)", p, real)
 		}
 		switch {
 		case st.IsDir():
-			roots, dirs = append(roots, abs), append(dirs, abs)
+			roots, dirs = append(roots, real), append(dirs, real)
 		case st.Mode().IsRegular():
-			roots, files = append(roots, filepath.Dir(abs)), append(files, abs)
+			f := filepath.Join(real, base)
+			if to, err := filepath.EvalSymlinks(f); err == nil && !inside(real, to) {
+				return nil, fmt.Errorf("%s: the symlink leads outside its folder (to %s)", p, to)
+			}
+			roots, files = append(roots, real), append(files, f)
 		default:
 			return nil, fmt.Errorf("%s: not a regular file or directory", p)
 		}
@@ -81,6 +96,12 @@ func (w *workspace) unanalysed() []string {
 		}
 	}
 	return append(out, w.snap.WalkTruncated()...)
+}
+
+// inside reports whether path is dir or below it.
+func inside(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // rel returns path relative to the working directory (slash-separated), or path itself.
