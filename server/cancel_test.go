@@ -17,8 +17,8 @@ import (
 
 // TestCancelCodeActions: 60 code-action requests on a real document, each cancelled right
 // after it is sent, are all answered RequestCancelled (-32800), never with an internal error.
-// The document's "# SLOW" line makes every diagnosis of a fixed version take 300 ms, so the
-// fix-all of each request is still running when its cancellation is read.
+// The document's "# SLOW" line makes every diagnosis last until its request is cancelled, so
+// the fix-all of each request is still running when its cancellation is read.
 func TestCancelCodeActions(t *testing.T) {
 	c := startRaw(t)
 	c.initialize()

@@ -21,7 +21,7 @@ type Client struct {
 	conn jsonrpc2.Conn
 
 	mu       sync.Mutex
-	changed  chan struct{} // closed and replaced whenever a publication arrives
+	changed  chan struct{} // closed and replaced whenever a message from the server is recorded
 	latest   map[uri.URI]*protocol.PublishDiagnosticsParams
 	count    map[uri.URI]int
 	order    []uri.URI // URIs in the order of their publications
@@ -46,6 +46,7 @@ func (c *Client) SetSettings(v json.RawMessage) {
 }
 
 func (c *Client) handle(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	defer c.signal()
 	c.mu.Lock()
 	c.received = append(c.received, Received{Method: strings.Clone(req.Method()), Params: append(json.RawMessage(nil), req.Params()...)})
 	c.mu.Unlock()
@@ -61,8 +62,6 @@ func (c *Client) handle(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		c.latest[p.URI] = &p
 		c.count[p.URI]++
 		c.order = append(c.order, p.URI)
-		close(c.changed)
-		c.changed = make(chan struct{})
 		c.mu.Unlock()
 		return nil, nil
 	case protocol.MethodWindowLogMessage:
@@ -94,6 +93,33 @@ func (c *Client) handle(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		return nil, jsonrpc2.NewError(jsonrpc2.MethodNotFound, req.Method())
 	}
 	return nil, nil
+}
+
+// signal wakes the waiters (WaitFor, Diagnostics, Published): a message was recorded.
+func (c *Client) signal() {
+	c.mu.Lock()
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// WaitFor waits until ok holds, checking it now and after each message the server sends
+// (what ok reads — Latest, Logs, Received — changes only then). It fails when ctx ends
+// first, saying what was awaited.
+func (c *Client) WaitFor(ctx context.Context, what string, ok func() bool) error {
+	for {
+		c.mu.Lock()
+		ch := c.changed
+		c.mu.Unlock()
+		if ok() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+		case <-ch:
+		}
+	}
 }
 
 // Received is a request or notification the server sent.
