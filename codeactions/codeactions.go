@@ -93,42 +93,63 @@ func (r FixReport) Notes(name func(path string) string) []string {
 // FixAll applies the preferred single-file fix of every finding in path, one at a time
 // (re-diagnosing after each, so fixes never conflict). The snapshot is not changed.
 //
-// It converges: a finding is known by its rule and subject (the text it points at and its
-// message without numbers), not by its position, which an earlier fix moves. A fix is kept
-// only when it lowers the number of findings of that identity; otherwise it is undone,
-// reported in NotFixed and not tried again. A fix that changes nothing, or that brings back
-// a text an earlier round had, ends that finding's attempts too, so the rounds end when no
-// fix changes anything.
+// It converges, and a second FixAll of its result changes nothing. A finding is known by its
+// rule and subject (the text it points at and its message without numbers), not by its
+// position, which an earlier fix moves. A fix is kept only when it lowers the number of
+// findings of that identity; otherwise it is undone, reported in NotFixed and not tried
+// again. A fix that brings back the text of an earlier round undoes the fixes applied since
+// (two rules that want opposite things): those are undone too and reported with it. The
+// rounds end when no fix is left to try.
 func FixAll(ctx context.Context, s *diagnostics.Snapshot, path string) (FixReport, error) {
 	f, err := s.File(path)
 	if err != nil {
 		return FixReport{}, err
 	}
 	rep := FixReport{Text: f.Text}
-	findings := s.Diagnose(ctx, path)
+	// The rounds' states, the first the file as it is; each later one records the fix that
+	// made it, so that it can be undone.
+	type round struct {
+		s        *diagnostics.Snapshot
+		f        *diagnostics.File
+		findings []diagnostics.Finding
+		by       diagnostics.Finding // the finding whose fix made this state
+		id       string
+	}
 	seed := maphash.MakeSeed()
-	seen := map[uint64]bool{maphash.String(seed, f.Text): true} // the texts the rounds had
+	states := []round{{s: s, f: f, findings: s.Diagnose(ctx, path)}}
+	seen := map[uint64]int{maphash.String(seed, f.Text): 0} // a text → its state
 	// The identities whose fix was tried and did not clear them.
 	done := map[string]bool{}
-	for round := 0; round < maxFixRounds; round++ {
+	for range maxFixRounds {
 		if err := ctx.Err(); err != nil {
 			return FixReport{}, err
 		}
-		a, id, ok := nextFix(ctx, s, f, findings, done)
+		cur := states[len(states)-1]
+		a, id, ok := nextFix(ctx, cur.s, cur.f, cur.findings, done)
 		if !ok {
 			break
 		}
-		next, err := text.Apply(rep.Text, a.Edits[0].Edits)
+		next, err := text.Apply(cur.f.Text, a.Edits[0].Edits)
 		if err != nil {
 			return FixReport{}, fmt.Errorf("%s: %s: %v", path, a.Title, err)
 		}
 		done[id] = true
 		h := maphash.String(seed, next)
-		if seen[h] { // the fix changes nothing, or undoes an earlier one
-			rep.NotFixed = append(rep.NotFixed, a.Finding)
+		if k, ok := seen[h]; ok {
+			// Nothing changes (the fix did not clear its finding), or this fix undoes the
+			// fixes since state k, which are undone and reported instead: back to k.
+			if k == len(states)-1 {
+				rep.NotFixed = append(rep.NotFixed, a.Finding)
+			}
+			for _, st := range states[k+1:] {
+				done[st.id] = true
+				rep.NotFixed = append(rep.NotFixed, st.by)
+				delete(seen, maphash.String(seed, st.f.Text))
+			}
+			states = states[:k+1]
 			continue
 		}
-		ns := s.WithFile(f.Path, f.Version, f.LanguageID, next)
+		ns := cur.s.WithFile(f.Path, f.Version, f.LanguageID, next)
 		nf, err := ns.File(path)
 		if err != nil {
 			return FixReport{}, err
@@ -137,14 +158,18 @@ func FixAll(ctx context.Context, s *diagnostics.Snapshot, path string) (FixRepor
 		if err := ctx.Err(); err != nil {
 			return FixReport{}, err
 		}
-		if count(nf, after, id) >= count(f, findings, id) {
+		if count(nf, after, id) >= count(cur.f, cur.findings, id) {
 			rep.NotFixed = append(rep.NotFixed, a.Finding)
 			continue
 		}
 		delete(done, id) // the finding is gone: another of the same identity is another finding
-		seen[h] = true
-		s, f, findings, rep.Text = ns, nf, after, next
-		rep.Fixed = append(rep.Fixed, a.Finding.RuleID)
+		seen[h] = len(states)
+		states = append(states, round{s: ns, f: nf, findings: after, by: a.Finding, id: id})
+	}
+	last := states[len(states)-1]
+	rep.Text = last.f.Text
+	for _, st := range states[1:] {
+		rep.Fixed = append(rep.Fixed, st.by.RuleID)
 	}
 	return rep, nil
 }
@@ -153,7 +178,7 @@ func FixAll(ctx context.Context, s *diagnostics.Snapshot, path string) (FixRepor
 // the file.
 func nextFix(ctx context.Context, s *diagnostics.Snapshot, f *diagnostics.File, findings []diagnostics.Finding, done map[string]bool) (Action, string, bool) {
 	for _, fd := range findings {
-		id := identity(f, fd)
+		id := FindingID(f, fd)
 		if fd.File != f.Path || done[id] {
 			continue
 		}
@@ -166,9 +191,9 @@ func nextFix(ctx context.Context, s *diagnostics.Snapshot, f *diagnostics.File, 
 	return Action{}, "", false
 }
 
-// identity names a finding by its rule and subject: the text its range covers and its
-// message with the numbers (line numbers, uids) left out.
-func identity(f *diagnostics.File, fd diagnostics.Finding) string {
+// FindingID names a finding of file f as FixAll knows it, by its rule and subject: the text
+// its range covers and its message with the numbers (line numbers, uids) left out.
+func FindingID(f *diagnostics.File, fd diagnostics.Finding) string {
 	l := f.Lines()
 	subject := f.Text[l.Offset(fd.Range.Start):max(l.Offset(fd.Range.Start), l.Offset(fd.Range.End))]
 	msg := strings.Map(func(r rune) rune {
@@ -184,7 +209,7 @@ func identity(f *diagnostics.File, fd diagnostics.Finding) string {
 func count(f *diagnostics.File, findings []diagnostics.Finding, id string) int {
 	n := 0
 	for _, fd := range findings {
-		if fd.File == f.Path && identity(f, fd) == id {
+		if fd.File == f.Path && FindingID(f, fd) == id {
 			n++
 		}
 	}

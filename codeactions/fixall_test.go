@@ -97,3 +97,46 @@ func TestFixAllRedis(t *testing.T) {
 		t.Errorf("a second fix changed the text:\n%s\nto\n%s", rep.Text, again.Text)
 	}
 }
+
+// swapRule reports the comment "# from" and its fix rewrites it to "# to".
+func swapRule(id, from, to string) *diagnostics.Rule {
+	return &diagnostics.Rule{
+		ID: id, Title: "test: " + from + " → " + to, Severity: diagnostics.SeverityWarning,
+		Kinds: []diagnostics.FileKind{diagnostics.KindDockerfile}, FixTitle: "Swap",
+		Fix: func(_ context.Context, _ *diagnostics.Snapshot, f diagnostics.Finding) []diagnostics.Action {
+			return diagnostics.Single("Swap", f.File, true, text.Edit{Range: f.Range, NewText: to})
+		},
+		Run: func(pass *diagnostics.Pass) {
+			l := pass.File.Lines()
+			for n := 0; n < l.Count(); n++ {
+				if l.Line(n) == "# "+from {
+					pass.Reportf(text.Range{Start: text.Pos{Line: n, Col: 2}, End: text.Pos{Line: n, Col: 2 + len(from)}}, "%s wanted", to)
+				}
+			}
+		},
+	}
+}
+
+// TestFixAllConflictingRules: two rules whose fixes undo each other end where they started,
+// the undone fix reported, and a second fix-all changes nothing.
+func TestFixAllConflictingRules(t *testing.T) {
+	e, err := diagnostics.New(append(slices.Clone(all.Rules), swapRule("NR991", "alpha", "omega"), swapRule("NR992", "omega", "alpha")), diagnostics.Options{
+		Groups: all.Groups(all.Options{HelmRender: helmrender.Render}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Dockerfile")
+	src := "FROM alpine:3.21\n# alpha\nUSER 10001:0\n"
+	s := e.NewSnapshot([]string{dir}, diagnostics.Config{})
+	for i := range 2 {
+		rep, err := codeactions.FixAll(context.Background(), s.WithFile(path, int32(i+1), "dockerfile", src), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Text != src || len(rep.Fixed) != 0 || len(rep.NotFixed) != 1 || rep.NotFixed[0].RuleID != "NR991" {
+			t.Errorf("run %d: fixed %v, not fixed %v, text\n%s", i+1, rep.Fixed, rep.NotFixed, rep.Text)
+		}
+	}
+}
