@@ -15,6 +15,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube/kubetest"
 )
 
@@ -349,6 +350,7 @@ func FuzzChunkedParse(f *testing.F) {
 	}
 	path := filepath.Join(f.TempDir(), "m.yaml")
 	f.Fuzz(func(t *testing.T, src, before string) {
+		defer diagtest.FuzzGuard()()
 		_, table := parse(path, before, nil, parseCached, nil)
 		c, _ := parse(path, src, nil, parseCached, table)
 		cached := settle(c)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/diagtest"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube/kubetest"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
@@ -33,6 +34,7 @@ func FuzzManifest(f *testing.F) {
 	base := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 	path := filepath.Join(dir, "m.yaml")
 	f.Fuzz(func(t *testing.T, src string) {
+		defer diagtest.FuzzGuard()()
 		if !diagnostics.LooksLikeManifest([]byte(src)) {
 			src = "apiVersion: v1\nkind: Pod\n" + src
 		}
