@@ -37,15 +37,22 @@ var movingRule = &diagnostics.Rule{
 	},
 }
 
-// TestFixAllConverges: a fix whose finding survives (only moved) is applied once, undone
-// and reported, not repeated until the round limit.
-func TestFixAllConverges(t *testing.T) {
-	e, err := diagnostics.New(append(slices.Clone(all.Rules), movingRule), diagnostics.Options{
+// engineWith is the product's engine with test rules added.
+func engineWith(t *testing.T, rules ...*diagnostics.Rule) *diagnostics.Engine {
+	t.Helper()
+	e, err := diagnostics.New(append(slices.Clone(all.Rules), rules...), diagnostics.Options{
 		Groups: all.Groups(all.Options{HelmRender: helmrender.Render}),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e
+}
+
+// TestFixAllConverges: a fix whose finding survives (only moved) is applied once, undone
+// and reported, not repeated until the round limit.
+func TestFixAllConverges(t *testing.T) {
+	e := engineWith(t, movingRule)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "Dockerfile")
 	src := "FROM alpine:3.21\n# moving\nUSER 10001:0\n"
@@ -120,12 +127,7 @@ func swapRule(id, from, to string) *diagnostics.Rule {
 // TestFixAllConflictingRules: two rules whose fixes undo each other end where they started,
 // the undone fix reported, and a second fix-all changes nothing.
 func TestFixAllConflictingRules(t *testing.T) {
-	e, err := diagnostics.New(append(slices.Clone(all.Rules), swapRule("NR991", "alpha", "omega"), swapRule("NR992", "omega", "alpha")), diagnostics.Options{
-		Groups: all.Groups(all.Options{HelmRender: helmrender.Render}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineWith(t, swapRule("NR991", "alpha", "omega"), swapRule("NR992", "omega", "alpha"))
 	dir := t.TempDir()
 	path := filepath.Join(dir, "Dockerfile")
 	src := "FROM alpine:3.21\n# alpha\nUSER 10001:0\n"
