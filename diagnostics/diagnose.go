@@ -94,8 +94,9 @@ func (s *Snapshot) diagnose(ctx context.Context, path string) ([]Finding, bool) 
 	f, err := s.File(path)
 	var ue *UnreadableError
 	if errors.As(err, &ue) && ue.Kind != KindUnknown && !s.Ignored(ue.Path) {
-		if cfg := s.ConfigFor(ue.Path); cfg.SeverityOf(NR001, s.ProfileFor(ue.Path)) != SeverityOff {
-			sev := cfg.SeverityOf(NR001, s.ProfileFor(ue.Path))
+		// Too large or unreadable: NR001 with the reason is all there is to say.
+		cfg := s.ConfigFor(ue.Path)
+		if sev := cfg.SeverityOf(NR001, s.ProfileFor(ue.Path)); sev != SeverityOff {
 			return []Finding{{RuleID: NR001.ID, Severity: sev, File: ue.Path, Message: ue.Reason}}, true
 		}
 	}

@@ -325,8 +325,14 @@ func (s *Snapshot) walkQualifies(p string) bool {
 	if err != nil || !st.Mode().IsRegular() {
 		return false
 	}
-	f, err := s.File(p)
-	return err == nil && f.Kind != KindUnknown
+	return listed(s.File(p))
+}
+
+// listed reports whether the walk lists a file that read as f, err: one of a known kind, or
+// one that could not be read whose name or first bytes say a known kind (Diagnose reports it).
+func listed(f *File, err error) bool {
+	var ue *UnreadableError
+	return err == nil && f.Kind != KindUnknown || errors.As(err, &ue) && ue.Kind != KindUnknown
 }
 
 func (s *Snapshot) walkFull() []string {
@@ -353,9 +359,7 @@ func (s *Snapshot) walkFull() []string {
 		}
 		parallel(context.Background(), len(cands), func(i int) {
 			if s.overlays[cands[i]] == nil {
-				f, err := s.file(cands[i], dirs[s.Root(cands[i])])
-				var ue *UnreadableError
-				known[i] = err == nil && f.Kind != KindUnknown || errors.As(err, &ue) && ue.Kind != KindUnknown
+				known[i] = listed(s.file(cands[i], dirs[s.Root(cands[i])]))
 			}
 		})
 		for i, p := range cands {
