@@ -141,7 +141,8 @@ func (e *YAMLEditor) Set(m *yaml.Node, path []string, v YAMLValue) ([]text.Edit,
 	if k == nil {
 		return []text.Edit{e.Insert(m, path[0], nest(path[1:], v))}, nil
 	}
-	if val == nil || val.Kind == yaml.AliasNode {
+	if val == nil || val.Kind == yaml.AliasNode || val.Kind == yaml.ScalarNode && val.Anchor != "" {
+		// An alias, or an anchored scalar that aliases elsewhere share: not edited here.
 		return nil, ErrYAMLShape
 	}
 	if isNullNode(val) {

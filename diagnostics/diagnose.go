@@ -2,6 +2,7 @@ package diagnostics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -94,6 +95,14 @@ type diagnoseKey struct{ path string }
 // diagnose is Diagnose; it reports false when ctx stopped it before the last rule.
 func (s *Snapshot) diagnose(ctx context.Context, path string) ([]Finding, bool) {
 	f, err := s.File(path)
+	var ue *UnreadableError
+	if errors.As(err, &ue) && ue.Kind != KindUnknown && !s.Ignored(ue.Path) {
+		// Too large or unreadable: NR001 with the reason is all there is to say.
+		cfg := s.ConfigFor(ue.Path)
+		if sev := cfg.SeverityOf(NR001, s.ProfileFor(ue.Path)); sev != SeverityOff {
+			return []Finding{{RuleID: NR001.ID, Severity: sev, File: ue.Path, Message: ue.Reason}}, true
+		}
+	}
 	if err != nil || s.Ignored(f.Path) || f.Kind == KindUnknown && len(s.eng.carried) == 0 {
 		return []Finding(nil), true
 	}

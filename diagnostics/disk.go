@@ -2,8 +2,10 @@ package diagnostics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,8 +18,23 @@ import (
 // MaxFileSize bounds what the engine reads from disk; larger files get an NR001 finding.
 const MaxFileSize = 16 << 20
 
-// maxWalkFiles bounds a workspace walk.
+// maxWalkFiles bounds a workspace walk; [Snapshot.WalkTruncated] says where it stopped.
 const maxWalkFiles = 50000
+
+// UnreadableError is why a file of the workspace could not be analysed: it is over
+// [MaxFileSize], or reading it failed (no permission, an I/O error). Kind is what its name
+// (and, for a large file, its first bytes) say it is: Diagnose reports such a file as NR001
+// and the walk lists it.
+type UnreadableError struct {
+	Path   string
+	Kind   FileKind
+	Reason string
+}
+
+func (e *UnreadableError) Error() string { return e.Path + ": " + e.Reason }
+
+// kindPrefix is how much of a file over the size limit is read to tell its kind.
+const kindPrefix = 64 << 10
 
 type diskCache struct {
 	mu    sync.Mutex
@@ -31,6 +48,7 @@ type diskWalk struct {
 	fingerprint string
 	paths       []string
 	set         map[string]bool
+	truncated   []string // the roots whose walk stopped at maxWalkFiles
 }
 
 type diskEntry struct {
@@ -86,24 +104,49 @@ func (s *Snapshot) readDisk(path string, dirs *dirMemo) (*File, error) {
 	if s.Root(real) == "" {
 		return nil, fmt.Errorf("%s: symlink leads %w", path, ErrOutsideWorkspace)
 	}
+	unreadable := func(reason string, prefix []byte) error {
+		return &UnreadableError{Path: path, Kind: DetectKind(path, "", prefix, dirs.chartRoot(s, path)), Reason: reason}
+	}
 	if st == nil {
 		if st, err = os.Stat(real); err != nil {
-			return nil, err
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, err
+			}
+			return nil, unreadable("cannot read the file: "+errReason(err), nil)
 		}
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
 	if st.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s: %d bytes is more than the %d-byte limit", path, st.Size(), MaxFileSize)
+		var prefix []byte
+		if fh, err := os.Open(real); err == nil {
+			prefix = make([]byte, kindPrefix)
+			n, _ := io.ReadFull(fh, prefix)
+			prefix = prefix[:n]
+			fh.Close()
+		}
+		return nil, unreadable(fmt.Sprintf("the file is %d bytes, over the %d MiB limit: it is not analysed", st.Size(), MaxFileSize>>20), prefix)
 	}
 	data, err := os.ReadFile(real)
 	if err != nil {
-		return nil, err
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, unreadable("cannot read the file: "+errReason(err), nil)
 	}
 	f := &File{Path: path, Text: string(data), eng: s.eng}
 	f.Kind = DetectKind(path, "", data, dirs.chartRoot(s, path))
 	return f, nil
+}
+
+// errReason is an error without the path a *fs.PathError repeats.
+func errReason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // dirMemo remembers, for one walk, the real path and the chart root of each folder (nil:
@@ -282,8 +325,14 @@ func (s *Snapshot) walkQualifies(p string) bool {
 	if err != nil || !st.Mode().IsRegular() {
 		return false
 	}
-	f, err := s.File(p)
-	return err == nil && f.Kind != KindUnknown
+	return listed(s.File(p))
+}
+
+// listed reports whether the walk lists a file that read as f, err: one of a known kind, or
+// one that could not be read whose name or first bytes say a known kind (Diagnose reports it).
+func listed(f *File, err error) bool {
+	var ue *UnreadableError
+	return err == nil && f.Kind != KindUnknown || errors.As(err, &ue) && ue.Kind != KindUnknown
 }
 
 func (s *Snapshot) walkFull() []string {
@@ -310,8 +359,7 @@ func (s *Snapshot) walkFull() []string {
 		}
 		parallel(context.Background(), len(cands), func(i int) {
 			if s.overlays[cands[i]] == nil {
-				f, err := s.file(cands[i], dirs[s.Root(cands[i])])
-				known[i] = err == nil && f.Kind != KindUnknown
+				known[i] = listed(s.file(cands[i], dirs[s.Root(cands[i])]))
 			}
 		})
 		for i, p := range cands {
@@ -365,6 +413,10 @@ func (s *Snapshot) diskCandidates() []string {
 	{
 		n := 0
 		for _, root := range s.roots {
+			if n > maxWalkFiles {
+				w.truncated = append(w.truncated, root)
+				continue
+			}
 			var ignores []*gitignore // the .gitignore files of p's ancestors, root first
 			filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 				if err != nil {
@@ -387,6 +439,7 @@ func (s *Snapshot) diskCandidates() []string {
 					return nil
 				}
 				if n++; n > maxWalkFiles {
+					w.truncated = append(w.truncated, root)
 					return filepath.SkipAll
 				}
 				if !d.Type().IsRegular() || !candidateName(d.Name()) || s.Ignored(p) || gitignored(ignores, p, false) {
@@ -404,6 +457,20 @@ func (s *Snapshot) diskCandidates() []string {
 }
 
 type walkKey struct{}
+
+// WalkTruncated returns the roots whose walk stopped at the 50,000-file limit (their files
+// past it are not listed by [Snapshot.Walk]), with a sentence for each saying so.
+func (s *Snapshot) WalkTruncated() []string {
+	s.diskCandidates()
+	s.disk.mu.Lock()
+	w := s.disk.walk
+	s.disk.mu.Unlock()
+	var out []string
+	for _, r := range w.truncated {
+		out = append(out, fmt.Sprintf("%s: the walk stopped after %d files: the files past them are not checked (narrow the folder, or ignore some in %s)", r, maxWalkFiles, ConfigFileName))
+	}
+	return out
+}
 
 func candidateName(base string) bool {
 	if IsDockerfileName(base) || strings.EqualFold(base, "Tiltfile") {

@@ -78,13 +78,16 @@ func (s *Server) fixAll(ctx context.Context, st *state, path string) *protocol.C
 	if err != nil {
 		return nil
 	}
-	after, fixed, err := codeactions.FixAll(ctx, st.snap, path)
+	rep, err := codeactions.FixAll(ctx, st.snap, path)
 	if err != nil {
 		s.logf(protocol.MessageTypeWarning, "fix all %s: %v", path, err)
 		return nil
 	}
-	edits := text.Diff(f.Text, after)
-	if len(fixed) == 0 || len(edits) == 0 {
+	for _, n := range rep.Notes(func(p string) string { return p }) {
+		s.logf(protocol.MessageTypeWarning, "fix all: %s", n)
+	}
+	edits := text.Diff(f.Text, rep.Text)
+	if len(rep.Fixed) == 0 || len(edits) == 0 {
 		return nil
 	}
 	kind := protocol.CodeActionKind(codeactions.KindFixAll)

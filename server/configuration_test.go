@@ -3,7 +3,6 @@ package server
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
@@ -65,14 +64,7 @@ func TestWorkspaceConfigurationPull(t *testing.T) {
 	})
 	// Bad settings are reported with window/logMessage, not by closing the connection.
 	h.c.Notify(h.ctx, protocol.MethodWorkspaceDidChangeConfiguration, &protocol.DidChangeConfigurationParams{Settings: protocol.LSPAny(`{"nonroot": {"profile": "nope"}}`)})
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if logged(h, "unknown profile") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no log message about the bad profile: %q", h.c.Logs())
-		}
-	}
+	h.waitFor("a log message about the bad profile", func() bool { return logged(h, "unknown profile") })
 	if hv := hoverAt(h, u, 0, 6); hv == nil {
 		t.Fatal("server stopped answering after bad settings")
 	}
@@ -89,13 +81,7 @@ func logged(h *harness, s string) bool {
 
 func waitFor(t *testing.T, h *harness, u uri.URI, ok func([]protocol.Diagnostic) bool) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if p, _ := h.c.Latest(u); p != nil && ok(p.Diagnostics) {
-			return
-		}
-	}
-	p, _ := h.c.Latest(u)
-	t.Fatalf("diagnostics never matched; last: %+v", p)
+	waitPublished(h, u, "the diagnostics awaited", ok)
 }
 
 // TestInvalidConfigFile: the engine's NR001 on a broken .nonroot-ls.yaml reaches the client.

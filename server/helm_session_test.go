@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"go.lsp.dev/protocol"
 
@@ -15,9 +14,10 @@ import (
 // TestHelmSession: a chart through the server — values.yaml shows NR401/NR404 at the keys that
 // control the rendered securityContext, the NR404 fix applied to values.yaml clears it, and an
 // edit to an open template re-publishes values.yaml's findings without touching it.
+//
+// The chart is on disk before the server starts: a file written after initialize would race
+// the workspace scan unless the client reported it (see harness.write).
 func TestHelmSession(t *testing.T) {
-	h := start(t, "", protocol.ClientCapabilities{}, "")
-	h.write("chart/Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n")
 	tmpl := `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -37,9 +37,13 @@ spec:
           securityContext:
             {{- toYaml .Values.securityContext | nindent 12 }}
 `
-	h.write("chart/templates/deployment.yaml", tmpl)
 	values := "replicaCount: 1\n\npodSecurityContext: {}\n  # fsGroup: 2000\n\nsecurityContext: {}\n  # runAsNonRoot: true\n"
-	h.write("chart/values.yaml", values)
+	dir := tree(t, map[string]string{
+		"chart/Chart.yaml":                "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+		"chart/templates/deployment.yaml": tmpl,
+		"chart/values.yaml":               values,
+	})
+	h := start(t, dir, protocol.ClientCapabilities{}, "")
 
 	vu := h.uri("chart/values.yaml")
 	if err := h.c.Open(h.ctx, vu, "yaml", 1, values); err != nil {
@@ -98,15 +102,8 @@ spec:
 		t.Fatal(err)
 	}
 	h.diags(tu, 2)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	h.waitFor("values.yaml re-published with NR403 after the template edit", func() bool {
 		p, n := h.c.Latest(vu)
-		if n > before && slices.Contains(codes(p.Diagnostics), "NR403") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the template edit values.yaml was not re-published with NR403 (%d publications, last %v)", n-before, codes(p.Diagnostics))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return n > before && slices.Contains(codes(p.Diagnostics), "NR403")
+	})
 }

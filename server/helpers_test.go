@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,7 +49,15 @@ var testRule = &diagnostics.Rule{
 				panic("test rule: deliberate panic") // for TestRulePanicIsLoggedNR001
 			}
 			if line == "# SLOW" {
-				time.Sleep(300 * time.Millisecond) // for TestSlowDocumentDoesNotHoldUpOthers
+				// A diagnosis that lasts until its request is cancelled or the test releases it.
+				var release <-chan struct{}
+				if g := slowGate.Load(); g != nil {
+					release = *g
+				}
+				select {
+				case <-release:
+				case <-pass.Context().Done():
+				}
 			}
 			if i := strings.Index(line, "TODO"); i >= 0 {
 				pass.Reportf(text.Range{Start: text.Pos{Line: n, Col: i}, End: text.Pos{Line: n, Col: i + 4}}, "a TODO")
@@ -56,6 +65,9 @@ var testRule = &diagnostics.Rule{
 		}
 	},
 }
+
+// slowGate, when set, releases the diagnoses of "# SLOW" documents when it is closed.
+var slowGate atomic.Pointer[chan struct{}]
 
 // testEngine is the product's engine (charts rendered, kustomizations built in-process) with testRule.
 func testEngine(log func(string)) *diagnostics.Engine {
@@ -121,12 +133,46 @@ func start(t *testing.T, dir string, caps protocol.ClientCapabilities, initOpts 
 
 func (h *harness) uri(name string) uri.URI { return uri.File(filepath.Join(h.dir, name)) }
 
+// tree writes files into a new folder, for a workspace that exists before the server starts.
+func tree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// write writes a file of the workspace and tells the server, as an editor's file watcher
+// does (workspace/didChangeWatchedFiles): what the server reads next sees the new content.
 func (h *harness) write(name, content string) {
 	h.t.Helper()
 	p := filepath.Join(h.dir, name)
+	typ := protocol.FileChangeTypeChanged
+	if _, err := os.Stat(p); err != nil {
+		typ = protocol.FileChangeTypeCreated
+	}
 	os.MkdirAll(filepath.Dir(p), 0o755)
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		h.t.Fatal(err)
+	}
+	if h.c == nil {
+		return // before the session: the server walks the folder when it starts
+	}
+	if err := h.c.Notify(h.ctx, protocol.MethodWorkspaceDidChangeWatchedFiles, &protocol.DidChangeWatchedFilesParams{
+		Changes: []protocol.FileEvent{{URI: h.uri(name), Type: typ}}}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// waitFor waits, without polling, until ok holds (see lspclient.Client.Wait).
+func (h *harness) waitFor(what string, ok func() bool) {
+	h.t.Helper()
+	if err := h.c.Wait(h.ctx, what, ok); err != nil {
+		h.t.Fatalf("%v; logs %q", err, h.c.Logs())
 	}
 }
 

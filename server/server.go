@@ -171,7 +171,7 @@ func (s *Server) Run(ctx context.Context, rwc io.ReadWriteCloser) int {
 	defer stop()
 	stopWork := context.AfterFunc(ctx, s.stopWork)
 	defer stopWork()
-	s.conn = jsonrpc2.NewConn(jsonrpc2.NewStream(rwc), jsonrpc2.WithCodec(codec{}))
+	s.conn = jsonrpc2.NewConn(newLenientStream(rwc, s), jsonrpc2.WithCodec(codec{}))
 	go s.pub.run(s.ctx)
 	s.conn.Go(ctx, s.handle)
 	select {

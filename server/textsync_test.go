@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
@@ -147,15 +146,11 @@ func TestCloseClearsDiagnostics(t *testing.T) {
 		t.Fatalf("diagnostics: %v", ds)
 	}
 	h.c.Notify(h.ctx, protocol.MethodTextDocumentDidClose, &protocol.DidCloseTextDocumentParams{TextDocument: protocol.TextDocumentIdentifier{URI: u}})
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if p, _ := h.c.Latest(u); len(p.Diagnostics) == 0 {
-			if _, ok := p.Version.Get(); ok {
-				t.Errorf("the clearing publication has a version")
-			}
-			return
-		}
+	h.waitFor("diagnostics cleared on close", func() bool { p, _ := h.c.Latest(u); return len(p.Diagnostics) == 0 })
+	p, _ := h.c.Latest(u)
+	if _, ok := p.Version.Get(); ok {
+		t.Errorf("the clearing publication has a version")
 	}
-	t.Fatal("diagnostics not cleared on close")
 }
 
 func TestFileOutsideFoldersGetsItsDirAsRoot(t *testing.T) {

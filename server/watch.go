@@ -77,6 +77,9 @@ func (s *Server) scan(ctx context.Context) {
 		}
 	}
 	files := len(st.snap.Walk())
+	for _, n := range st.snap.WalkTruncated() {
+		s.logf(protocol.MessageTypeWarning, "%s", n)
+	}
 	pct := uint32(0)
 	msg := fmt.Sprintf("0/%d files", files)
 	progress(&protocol.WorkDoneProgressBegin{Kind: "begin", Title: "nonroot-ls: indexing the workspace", Message: &msg, Percentage: &pct})

@@ -3,7 +3,6 @@ package server
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"go.lsp.dev/protocol"
 )
@@ -11,17 +10,14 @@ import (
 // TestScanProgressAndWatcher: a client that supports work-done progress and dynamic watcher
 // registration gets the watcher registered and the workspace scan reported begin → end.
 func TestScanProgressAndWatcher(t *testing.T) {
-	dir := t.TempDir()
 	caps := protocol.ClientCapabilities{
 		Workspace: &protocol.WorkspaceClientCapabilities{DidChangeWatchedFiles: &protocol.DidChangeWatchedFilesClientCapabilities{DynamicRegistration: ptr(true)}},
 		Window:    &protocol.WindowClientCapabilities{WorkDoneProgress: ptr(true)},
 	}
+	dir := tree(t, map[string]string{"a/Dockerfile": "FROM alpine\nUSER root\n", "b/pod.yaml": "apiVersion: v1\nkind: Pod\n"})
 	h := start(t, dir, caps, "")
-	h.write("a/Dockerfile", "FROM alpine\nUSER root\n")
-	h.write("b/pod.yaml", "apiVersion: v1\nkind: Pod\n")
-	deadline := time.Now().Add(10 * time.Second)
 	var seen string
-	for time.Now().Before(deadline) {
+	h.waitFor("register, create, begin, end", func() bool {
 		var b strings.Builder
 		for _, r := range h.c.Received() {
 			switch r.Method {
@@ -39,12 +35,9 @@ func TestScanProgressAndWatcher(t *testing.T) {
 				}
 			}
 		}
-		if seen = b.String(); seen == "register create begin end " {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("received %q, want register, create, begin, end; logs %q", seen, h.c.Logs())
+		seen = b.String()
+		return seen == "register create begin end "
+	})
 }
 
 // TestWithoutCapabilitiesNoWatcherNoProgress: nothing is asked of a client that did not offer it.
@@ -52,7 +45,12 @@ func TestWithoutCapabilitiesNoWatcherNoProgress(t *testing.T) {
 	h := start(t, "", ptrCaps(), "")
 	u := h.open("Dockerfile", "USER root\n")
 	h.diags(u, 1)
-	time.Sleep(50 * time.Millisecond)
+	// Everything the server sends (its background work included) is sent before it exits,
+	// and the client has handled it all when its connection ends.
+	if code := h.shutdown(); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	<-h.c.Done()
 	for _, r := range h.c.Received() {
 		if r.Method == protocol.MethodClientRegisterCapability || r.Method == protocol.MethodProgress || r.Method == protocol.MethodWindowWorkDoneProgressCreate {
 			t.Errorf("unexpected %s", r.Method)

@@ -1,12 +1,10 @@
 package server
 
 import (
-	"os"
-	"path/filepath"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
@@ -20,30 +18,22 @@ const (
 // wsFiles returns a workspace holding the Dockerfile and the manifest that runs its image
 // (written before the server starts: the server learns of later files from its watcher).
 func wsFiles(t *testing.T) string {
-	dir := t.TempDir()
-	for name, content := range map[string]string{"app/Dockerfile": wsDockerfile, "deploy/pod.yaml": wsManifest} {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return tree(t, map[string]string{"app/Dockerfile": wsDockerfile, "deploy/pod.yaml": wsManifest})
 }
 
 // waitPublished waits until the newest publication for u satisfies ok.
 func waitPublished(h *harness, u uri.URI, what string, ok func([]protocol.Diagnostic) bool) []protocol.Diagnostic {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if p, _ := h.c.Latest(u); p != nil && ok(p.Diagnostics) {
-			return p.Diagnostics
+	var ds []protocol.Diagnostic
+	h.waitFor(fmt.Sprintf("%s: %s", u, what), func() bool {
+		p, _ := h.c.Latest(u)
+		if p != nil && ok(p.Diagnostics) {
+			ds = p.Diagnostics
+			return true
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	p, _ := h.c.Latest(u)
-	h.t.Fatalf("%s: %s never published (latest %+v)", u, what, p)
-	return nil
+		return false
+	})
+	return ds
 }
 
 func hasCode(code string) func([]protocol.Diagnostic) bool {
@@ -155,10 +145,6 @@ func TestWatchedDockerfileChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitPublished(h, mu, "NR301", hasCode("NR301"))
-	h.write("app/Dockerfile", strings.Replace(wsDockerfile, "USER app", "USER 10001", 1))
-	if err := h.c.Notify(h.ctx, protocol.MethodWorkspaceDidChangeWatchedFiles, &protocol.DidChangeWatchedFilesParams{
-		Changes: []protocol.FileEvent{{URI: h.uri("app/Dockerfile"), Type: protocol.FileChangeTypeChanged}}}); err != nil {
-		t.Fatal(err)
-	}
+	h.write("app/Dockerfile", strings.Replace(wsDockerfile, "USER app", "USER 10001", 1)) // and tells the server
 	waitPublished(h, mu, "the manifest without NR301", lacksCode("NR301"))
 }

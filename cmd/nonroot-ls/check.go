@@ -55,6 +55,12 @@ func check(eng *diagnostics.Engine, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "nonroot-ls check: %v\n", err)
 		return 2
 	}
+	if notes := w.unanalysed(); len(notes) > 0 {
+		for _, n := range notes {
+			fmt.Fprintf(stderr, "nonroot-ls check: %s\n", n)
+		}
+		return 2
+	}
 	for _, f := range findings {
 		if f.Severity.AtLeast(threshold) {
 			return 1

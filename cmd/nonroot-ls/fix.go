@@ -33,12 +33,16 @@ func fix(eng *diagnostics.Engine, args []string, stdout, stderr io.Writer) int {
 			failed = true
 			continue
 		}
-		after, fixed, err := codeactions.FixAll(context.Background(), w.snap, path)
+		rep, err := codeactions.FixAll(context.Background(), w.snap, path)
 		if err != nil {
 			fmt.Fprintf(stderr, "nonroot-ls fix: %v\n", err)
 			failed = true
 			continue
 		}
+		for _, n := range rep.Notes(w.rel) {
+			fmt.Fprintf(stderr, "nonroot-ls fix: %s\n", n)
+		}
+		after := rep.Text
 		if after == f.Text {
 			continue
 		}
@@ -53,7 +57,7 @@ func fix(eng *diagnostics.Engine, args []string, stdout, stderr io.Writer) int {
 			failed = true
 			continue
 		}
-		fmt.Fprintf(stdout, "fixed %s: %s\n", rel, strings.Join(fixed, ", "))
+		fmt.Fprintf(stdout, "fixed %s: %s\n", rel, strings.Join(rep.Fixed, ", "))
 	}
 	switch {
 	case failed:

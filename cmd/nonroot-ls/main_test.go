@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -161,6 +162,62 @@ func TestCheckEngineErrors(t *testing.T) {
 	out, _, code := runCmd(t, "check", "--fail-on", "error")
 	if code != 1 || !strings.Contains(out, ".nonroot-ls.yaml:1:1: error NR001: invalid .nonroot-ls.yaml") || !strings.Contains(out, "bin/Dockerfile:1:1: error NR001: binary file") {
 		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+// TestCheckOversizeFile: a file over the size limit is NR001 with the limit, and check exits
+// 2 (a file could not be analysed), whether the walk found it or the user named it.
+func TestCheckOversizeFile(t *testing.T) {
+	big := "FROM alpine\n" + strings.Repeat("RUN true\n", (diagnostics.MaxFileSize/9)+1) + "USER root\n"
+	tree(t, map[string]string{"app/Dockerfile": big})
+	for _, arg := range []string{".", "app/Dockerfile"} {
+		out, errs, code := runCmd(t, "check", arg)
+		if code != 2 || !strings.Contains(out, "app/Dockerfile:1:1: error NR001: the file is") || !strings.Contains(out, "over the 16 MiB limit") {
+			t.Errorf("check %s: exit %d\n%s", arg, code, out)
+		}
+		if !strings.Contains(errs, "app/Dockerfile: could not be analysed") {
+			t.Errorf("check %s: stderr %q", arg, errs)
+		}
+	}
+}
+
+// TestCheckWalkLimit: a folder with more files than the walk reads says so and exits 2.
+func TestCheckWalkLimit(t *testing.T) {
+	dir := tree(t, map[string]string{"Dockerfile": "FROM alpine\nUSER 10001:0\n"})
+	for i := 0; i <= 50000; i++ {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%05d.txt", i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, errs, code := runCmd(t, "check", ".")
+	if code != 2 || !strings.Contains(errs, "the walk stopped after 50000 files") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestCheckSymlinkArguments: a path named on the command line obeys the walk's rule: a link
+// that leads out of the working directory, or a file link that leads out of its folder, is
+// refused (exit 2) and what it leads to is not read.
+func TestCheckSymlinkArguments(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "Dockerfile"), []byte("FROM alpine\nUSER root\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := tree(t, map[string]string{"app/Dockerfile": "FROM alpine\nUSER 10001:0\n"})
+	for name, to := range map[string]string{"link/Dockerfile": filepath.Join(outside, "Dockerfile"), "out": outside} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.Symlink(to, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, arg := range []string{"link/Dockerfile", "out", "out/Dockerfile", filepath.Join(dir, "out")} {
+		out, errs, code := runCmd(t, "check", arg)
+		if code != 2 || strings.Contains(out, "NR102") || !strings.Contains(errs, "symlink leads outside") {
+			t.Errorf("check %s: exit %d\n%s%s", arg, code, out, errs)
+		}
+	}
+	if out, _, code := runCmd(t, "check", "app"); code != 0 {
+		t.Errorf("check app: exit %d\n%s", code, out)
 	}
 }
 

@@ -256,16 +256,16 @@ func TestLSPSession(t *testing.T) {
 		}
 		e := tde.Edits[0].(*protocol.TextEdit)
 		path := filepath.Join(dir, "app", "Dockerfile")
-		want, _, err := codeactions.FixAll(context.Background(), alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(path, 51, "dockerfile", content), path)
+		rep, err := codeactions.FixAll(context.Background(), alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(path, 51, "dockerfile", content), path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		l := text.NewLines(content)
 		start, end := l.Offset(l.FromUTF16(int(e.Range.Start.Line), int(e.Range.Start.Character))), l.Offset(l.FromUTF16(int(e.Range.End.Line), int(e.Range.End.Character)))
-		if got := content[:start] + e.NewText + content[end:]; got != want {
-			t.Errorf("fix all gives\n%q\nwant\n%q", got, want)
+		if got := content[:start] + e.NewText + content[end:]; got != rep.Text {
+			t.Errorf("fix all gives\n%q\nwant\n%q", got, rep.Text)
 		}
-		content = want
+		content = rep.Text
 		c.Change(ctx, docURI, 52, e.Range, e.NewText)
 		mustDiags(t, ctx, c, docURI, 52)
 		if as := codeActions(t, ctx, c, docURI, whole, "source.fixAll.nonroot-ls"); len(as) != 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,6 +21,9 @@ type workspace struct {
 }
 
 // load builds the workspace of paths (default "."). A missing path is an error (exit 2).
+// A file or directory named is read where it is, not where a symlink leads: a path inside
+// the working directory may not lead out of it through a link, and a file that is a link
+// leading out of its folder is refused (as the directory walk refuses such links).
 func load(eng *diagnostics.Engine, paths []string, override diagnostics.Config) (*workspace, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -37,22 +41,34 @@ func load(eng *diagnostics.Engine, paths []string, override diagnostics.Config) 
 		if err != nil {
 			return nil, err
 		}
-		abs, err := filepath.Abs(p)
+		abs := filepath.Clean(p)
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(cwd, abs)
+		}
+		dir, base := abs, ""
+		if !st.IsDir() {
+			dir, base = filepath.Dir(abs), filepath.Base(abs)
+		}
+		real, err := filepath.EvalSymlinks(dir)
 		if err != nil {
 			return nil, err
 		}
-		if real, err := filepath.EvalSymlinks(abs); err == nil {
-			abs = real
+		if inside(cwd, abs) && !inside(cwd, real) {
+			return nil, fmt.Errorf("%s: a symlink leads outside the working directory (to %s)", p, real)
 		}
 		switch {
 		case st.IsDir():
-			roots, dirs = append(roots, abs), append(dirs, abs)
+			roots, dirs = append(roots, real), append(dirs, real)
 		case st.Mode().IsRegular():
-			root := filepath.Dir(abs)
-			if isKustomization(abs) && strings.HasPrefix(abs, cwd+string(filepath.Separator)) {
+			f := filepath.Join(real, base)
+			if to, err := filepath.EvalSymlinks(f); err == nil && !inside(real, to) {
+				return nil, fmt.Errorf("%s: the symlink leads outside its folder (to %s)", p, to)
+			}
+			root := real
+			if isKustomization(f) && inside(cwd, real) {
 				root = cwd // its bases are usually beside its folder, not in it
 			}
-			roots, files = append(roots, root), append(files, abs)
+			roots, files = append(roots, root), append(files, f)
 		default:
 			return nil, fmt.Errorf("%s: not a regular file or directory", p)
 		}
@@ -71,6 +87,25 @@ func load(eng *diagnostics.Engine, paths []string, override diagnostics.Config) 
 	slices.Sort(files)
 	w.files = slices.Compact(files)
 	return w, nil
+}
+
+// unanalysed says which of the files could not be analysed (too large, unreadable) and
+// where the walk stopped at its limit.
+func (w *workspace) unanalysed() []string {
+	var out []string
+	for _, p := range w.files {
+		var ue *diagnostics.UnreadableError
+		if _, err := w.snap.File(p); errors.As(err, &ue) {
+			out = append(out, fmt.Sprintf("%s: could not be analysed (NR001)", w.rel(p)))
+		}
+	}
+	return append(out, w.snap.WalkTruncated()...)
+}
+
+// inside reports whether path is dir or below it.
+func inside(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // rel returns path relative to the working directory (slash-separated), or path itself.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -98,4 +99,31 @@ func BenchmarkDiagnoseEdit2000(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkDiagnose50000 diagnoses lspbench's generated 50,000-line Dockerfile from nothing
+// (a new engine's snapshot each time: no model of an earlier version to start from). The
+// budget is 1 s and 200 MiB for such a file; live-MiB is the heap in use after the diagnosis
+// (the models and findings it keeps), alloc-MiB/op what it allocated on the way.
+func BenchmarkDiagnose50000(b *testing.B) {
+	src := dockerfiletest.Generate(50000)
+	dir := b.TempDir()
+	path := filepath.Join(dir, "Dockerfile")
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	var live uint64
+	for i := 0; i < b.N; i++ {
+		s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{}).WithFile(path, 1, "dockerfile", src)
+		s.Diagnose(context.Background(), path)
+		b.StopTimer()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		live = max(live, ms.HeapAlloc)
+		runtime.KeepAlive(s)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(live)/(1<<20), "live-MiB")
 }

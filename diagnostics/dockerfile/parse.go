@@ -359,6 +359,12 @@ func parseInstruction(node *parser.Node) (v any, err error) {
 	if err != nil {
 		return nil, err // BuildKit may return a typed nil command with its error
 	}
+	if rc, ok := v.(*instructions.RunCommand); ok {
+		// The model reads a RUN's command line and form only: BuildKit's flag parser and
+		// the --mount/--network/--security/--device states it keeps are a third of what
+		// the model of a large Dockerfile would hold.
+		return &instructions.RunCommand{ShellDependantCmdLine: rc.ShellDependantCmdLine, FlagsUsed: rc.FlagsUsed}, nil
+	}
 	return v, nil
 }
 

@@ -431,37 +431,11 @@ func (st *Stage) WriteAccess(u User, p string) (Access, *PathPerm) {
 	if u.Kind == KindRoot {
 		return AccessWritable, nil
 	}
-	var owner *User
-	var gid *int
-	var group string
-	bits := -1
-	var last *PathPerm
-	anc := st.Ancestry()
-	for i := len(anc) - 1; i >= 0; i-- {
-		for j := range anc[i].Paths {
-			q := &anc[i].Paths[j]
-			if q.Path != p && !(q.Recursive && under(p, q.Path)) {
-				continue
-			}
-			last = q
-			if q.Owner != "" {
-				owner = q.owner
-			}
-			if q.Group != "" || q.GID != nil {
-				gid, group = q.GID, q.Group
-			}
-			switch {
-			case q.bits >= 0:
-				bits = q.bits
-			case q.Mode != "":
-				base := bits
-				if base < 0 {
-					base = 0o755
-				}
-				bits = applySymbolic(base, q.Mode)
-			}
-		}
-	}
+	// The changes PermOf counts: a mkdir or WORKDIR of a path that already exists changes
+	// nothing (WORKDIR /data after chown app /data leaves it owned by app).
+	perm := st.PermOf(p)
+	last := perm.Last()
+	owner, gid, group, bits := perm.Owner, perm.GID, perm.Group, perm.Bits
 	if last == nil {
 		return AccessUnknown, nil
 	}

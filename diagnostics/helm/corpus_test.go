@@ -333,11 +333,12 @@ func TestCorpusHelmCreateFixAll(t *testing.T) {
 	dir := filepath.Join(corpus, "helm", "helm-create-default")
 	s := alltest.Engine().NewSnapshot([]string{dir}, diagnostics.Config{})
 	values := filepath.Join(dir, "values.yaml")
-	fixed, rules, err := codeactions.FixAll(context.Background(), s, values)
+	rep, err := codeactions.FixAll(context.Background(), s, values)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rules) == 0 {
+	fixed := rep.Text
+	if len(rep.Fixed) == 0 {
 		t.Fatal("nothing fixed")
 	}
 	s2 := s.WithFile(values, 2, "yaml", fixed)

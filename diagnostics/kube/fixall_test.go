@@ -44,10 +44,11 @@ spec:
 			if len(s.Diagnose(context.Background(), p)) == 0 {
 				t.Fatal("no findings before the fix")
 			}
-			out, fixed, err := codeactions.FixAll(context.Background(), s, p)
+			rep, err := codeactions.FixAll(context.Background(), s, p)
 			if err != nil {
 				t.Fatal(err)
 			}
+			out, fixed := rep.Text, rep.Fixed
 			after := s.WithFile(p, 2, "", out).Diagnose(context.Background(), p)
 			for _, f := range after {
 				switch f.RuleID {

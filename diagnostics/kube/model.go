@@ -12,7 +12,6 @@
 package kube
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -120,6 +119,26 @@ type SecurityContext struct {
 
 	Node *yaml.Node // the securityContext mapping (nil when absent)
 	Key  *yaml.Node // the securityContext key (nil when absent)
+}
+
+// named returns the field a rule judges, by the rule's Field name ("runAsNonRoot",
+// "seccompProfile": its type; nil when absent or not one scalar).
+func (sc SecurityContext) named(field string) *Field {
+	switch field {
+	case "runAsNonRoot":
+		return sc.RunAsNonRoot
+	case "runAsUser":
+		return sc.RunAsUser
+	case "fsGroup":
+		return sc.FSGroup
+	case "allowPrivilegeEscalation":
+		return sc.AllowPrivilegeEscalation
+	case "privileged":
+		return sc.Privileged
+	case "seccompProfile":
+		return sc.SeccompProfileType
+	}
+	return nil
 }
 
 // Workload is one pod template (or Pod) and its containers.
@@ -751,126 +770,4 @@ func (m *Manifest) typedOrReused(w *Workload) {
 	n := len(m.Problems)
 	m.typed(w)
 	w.typedOK = len(m.Problems) == n
-}
-
-// typed decodes the pod spec and template metadata into Kubernetes' own types, the way the
-// API server's JSON decoding would: a field of the wrong type is left zero and reported.
-func (m *Manifest) typed(w *Workload) {
-	w.PodSpec, w.PodMeta = &corev1.PodSpec{}, &metav1.ObjectMeta{}
-	inTemplate := w.Object.Parent != nil && w.Object.Parent.Kind == "Template"
-	decode := func(n *yaml.Node, dst any) {
-		if n == nil {
-			return
-		}
-		skip := map[*yaml.Node]bool{}
-		// A field of the wrong type is reported and left out (encoding/json would leave a
-		// pointer field allocated at its zero value: runAsUser "abc" must not read as 0).
-		for round := 0; round < 32; round++ {
-			v, err := toValue(n, &budget{skip: skip}, 0)
-			if err != nil {
-				m.problem(yamlnode.Range(m.Lines, n), "cannot read this object: "+err.Error())
-				return
-			}
-			data, err := json.Marshal(v)
-			if err != nil {
-				return
-			}
-			reset(dst)
-			err = json.Unmarshal(data, dst)
-			var te *json.UnmarshalTypeError
-			if err == nil || !errors.As(err, &te) {
-				return
-			}
-			at := locate(n, te.Field)
-			if at == nil || skip[at] {
-				return
-			}
-			skip[at] = true
-			if inTemplate && strings.Contains(yamlnode.Str(at), "${") {
-				continue // an OpenShift Template parameter, substituted at processing time
-			}
-			p := diagnostics.Problem{Range: yamlnode.Range(m.Lines, at), Message: fmt.Sprintf("%s: %s where Kubernetes expects %s: the API server rejects the object", fieldName(te.Field), article(te.Value), goTypeName(te.Type.String()))}
-			w.TypeErrors = append(w.TypeErrors, p)
-			m.Problems = append(m.Problems, p)
-		}
-	}
-	decode(w.Spec, w.PodSpec)
-	decode(yamlnode.Resolve(w.Metadata), w.PodMeta)
-}
-
-func reset(dst any) {
-	switch d := dst.(type) {
-	case *corev1.PodSpec:
-		*d = corev1.PodSpec{}
-	case *metav1.ObjectMeta:
-		*d = metav1.ObjectMeta{}
-	}
-}
-
-func article(v string) string {
-	switch {
-	case v == "":
-		return "a value"
-	case strings.HasPrefix(v, "object"), strings.HasPrefix(v, "array"):
-		return "an " + v
-	}
-	return "a " + v
-}
-
-func fieldName(f string) string {
-	if f == "" {
-		return "value"
-	}
-	return f
-}
-
-func goTypeName(t string) string {
-	switch {
-	case strings.Contains(t, "int"):
-		return "an integer"
-	case t == "bool" || strings.HasSuffix(t, "bool"):
-		return "true or false"
-	case t == "string" || strings.HasSuffix(t, "string"):
-		return "a string"
-	case strings.HasPrefix(t, "[]"):
-		return "a list"
-	}
-	return "a " + t
-}
-
-// locate follows a JSON field path ("containers.securityContext.runAsUser"; encoding/json names
-// struct fields only, so a sequence is searched element by element) to its node.
-func locate(n *yaml.Node, path string) *yaml.Node {
-	if path == "" {
-		return nil
-	}
-	return locateParts(yamlnode.Resolve(n), strings.Split(path, "."), 0)
-}
-
-func locateParts(n *yaml.Node, parts []string, depth int) *yaml.Node {
-	if n == nil || depth > maxDepth {
-		return nil
-	}
-	if len(parts) == 0 {
-		return n
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		_, v := yamlnode.Get(n, parts[0])
-		return locateParts(v, parts[1:], depth+1)
-	case yaml.SequenceNode:
-		var found *yaml.Node
-		for _, e := range yamlnode.Items(n) {
-			if r := locateParts(e, parts, depth+1); r != nil {
-				if r.Kind == yaml.ScalarNode && r.ShortTag() == "!!str" {
-					return r
-				}
-				if found == nil {
-					found = r
-				}
-			}
-		}
-		return found
-	}
-	return nil
 }

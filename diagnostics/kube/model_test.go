@@ -199,3 +199,30 @@ func TestScalarsAsKubernetesReadsThem(t *testing.T) {
 		}
 	}
 }
+
+// TestTypedLenient: a value its field cannot hold (an envsubst variable in a quantity or a
+// port) is reported and left out; the rest of the pod spec is still read.
+func TestTypedLenient(t *testing.T) {
+	src := "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsNonRoot: true\n      containers:\n      - name: app\n        image: app\n        ports:\n        - containerPort: \"${PORT}\"\n        resources:\n          limits:\n            memory: \"${MEMORY_LIMIT}\"\n        securityContext:\n          allowPrivilegeEscalation: false\n"
+	m := Parse("/d.yaml", src, nil)
+	if len(m.Workloads) != 1 {
+		t.Fatalf("%d workloads", len(m.Workloads))
+	}
+	ps := m.Workloads[0].PodSpec
+	if sc := ps.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+		t.Errorf("pod securityContext lost: %+v", sc)
+	}
+	if len(ps.Containers) != 1 || ps.Containers[0].SecurityContext == nil || ps.Containers[0].SecurityContext.AllowPrivilegeEscalation == nil {
+		t.Fatalf("container securityContext lost: %+v", ps.Containers)
+	}
+	var msgs []string
+	for _, p := range m.Problems {
+		msgs = append(msgs, p.Message)
+	}
+	got := strings.Join(msgs, "\n")
+	for _, want := range []string{"containers.ports.containerPort: a string where Kubernetes expects an integer", "containers.resources.limits.memory: quantities must match"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems %q lack %q", got, want)
+		}
+	}
+}

@@ -33,9 +33,13 @@ var NR201 = &diagnostics.Rule{
 					return // explicitly false: NR202
 				}
 			}
+			why := "runAsNonRoot is set at neither pod nor container level"
+			if f := c.Effective.RunAsNonRoot; f != nil && placeholder.MatchString(f.Value) {
+				why = "runAsNonRoot is not set to true"
+			}
 			out.add(c.Anchor(m.Lines), &data{Workload: w, Container: c, Check: CheckRunAsNonRoot},
-				"%s of %s may run as root: runAsNonRoot is set at neither pod nor container level, so the image's user decides; %s",
-				c.Label(), objLabel(w), Violation(CheckRunAsNonRoot, r))
+				"%s of %s may run as root: %s, so the image's user decides; %s",
+				c.Label(), objLabel(w), why, Violation(CheckRunAsNonRoot, r))
 		})
 	},
 }

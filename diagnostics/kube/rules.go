@@ -37,6 +37,7 @@ func eachWorkload(pass *diagnostics.Pass, fn func(m *Manifest, w *Workload, out 
 		for _, f := range w.found.get(pass.Rule.ID, func() findings {
 			var out findings
 			fn(m, w, &out)
+			notePlaceholders(out, w, pass.Rule.Field)
 			return out
 		}) {
 			if d, ok := f.Data.(*data); ok {
@@ -46,6 +47,32 @@ func eachWorkload(pass *diagnostics.Pass, fn func(m *Manifest, w *Workload, out 
 			}
 			pass.Report(f)
 		}
+	}
+}
+
+// notePlaceholders says, in the message of each finding whose field (a rule's Field) is a
+// template parameter or an envsubst variable, that its value is not known here.
+func notePlaceholders(out findings, w *Workload, field string) {
+	for i := range out {
+		d, _ := out[i].Data.(*data)
+		if d == nil || field == "" {
+			continue
+		}
+		sc := w.Pod
+		if d.Container != nil {
+			sc = d.Container.Effective
+		}
+		f := sc.named(field)
+		if f == nil || !placeholder.MatchString(f.Value) {
+			continue
+		}
+		note := "no default"
+		if p := w.Object.Parent; p != nil && p.Kind == "Template" {
+			if def, ok := templateParams(p.Node)[placeholder.FindStringSubmatch(f.Value)[1]]; ok {
+				note = fmt.Sprintf("default %q", def)
+			}
+		}
+		out[i].Message += fmt.Sprintf(" (%s is the parameter %s, %s: its value is known only when the manifest is processed)", field, f.Value, note)
 	}
 }
 

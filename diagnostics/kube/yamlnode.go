@@ -15,6 +15,8 @@ import (
 type budget struct {
 	nodes int
 	skip  map[*yaml.Node]bool // value nodes left out (fields of the wrong type)
+	// params are the defaults of the OpenShift Template parameters (nil outside a Template).
+	params map[string]string
 }
 
 const (
@@ -101,6 +103,9 @@ func toValue(n *yaml.Node, b *budget, depth int) (any, error) {
 		}
 		return out, nil
 	case yaml.ScalarNode:
+		if v, ok := substitute(n, b.params); ok {
+			return v, nil
+		}
 		return scalarValue(n), nil
 	}
 	return nil, nil

@@ -37,7 +37,9 @@ func NewGroup(build BuildFunc) *diagnostics.Group {
 		// diagnosis does not wait for it; builds run when a build root's files are diagnosed.
 		IndexWorkspace: func(s *diagnostics.Snapshot) { For(s) },
 		Kept:           []any{modelKey{}},
-		NewState:       func(*diagnostics.Engine) any { return &state{build: build, builds: diagnostics.NewCache(buildCacheSize)} },
+		NewState: func(*diagnostics.Engine) any {
+			return &state{build: build, builds: diagnostics.NewCache(buildCacheSize)}
+		},
 	}
 }
 

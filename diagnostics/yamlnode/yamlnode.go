@@ -75,9 +75,18 @@ func scalarTokenLen(rest string, n *yaml.Node) int {
 	case '|', '>':
 		return len(strings.TrimRight(StripComment(rest), " \t"))
 	}
-	// Anchors and tags precede the value on the same line.
+	// Anchors and tags precede the value on the same line: the token is the property and
+	// the value after it (the property alone for an empty value, `{a: &x}` in flow).
 	if rest[0] == '&' || rest[0] == '!' {
-		return len(strings.TrimRight(StripComment(rest), " \t"))
+		i := strings.IndexAny(rest, " \t,]}")
+		if i < 0 {
+			return len(rest)
+		}
+		j := i + len(rest[i:]) - len(strings.TrimLeft(rest[i:], " \t"))
+		if j == len(rest) || strings.IndexByte(",]}#", rest[j]) >= 0 {
+			return i
+		}
+		return j + scalarTokenLen(rest[j:], n)
 	}
 	if strings.HasPrefix(rest, n.Value) && n.Value != "" {
 		return len(n.Value)

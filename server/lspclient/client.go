@@ -46,6 +46,7 @@ func (c *Client) SetSettings(v json.RawMessage) {
 }
 
 func (c *Client) handle(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+	defer c.signal()
 	c.mu.Lock()
 	c.received = append(c.received, Received{Method: strings.Clone(req.Method()), Params: append(json.RawMessage(nil), req.Params()...)})
 	c.mu.Unlock()
