@@ -11,7 +11,6 @@
 package imagecatalog
 
 import (
-	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -20,7 +19,6 @@ import (
 	"path"
 	"regexp"
 	"strings"
-	"sync"
 )
 
 //go:embed catalog.json
@@ -366,96 +364,4 @@ func (u User) check() error {
 		return fmt.Errorf("negative id")
 	}
 	return nil
-}
-
-// Index is a catalog indexed by repository, for lookups.
-type Index struct {
-	cat   *Catalog
-	repos map[string]*repoIndex // by repository, and by namespace + "/*"
-	// patterns are the repository patterns by their first element, each with its entries.
-	patterns map[string][]*repoPattern
-}
-
-type repoPattern struct {
-	pattern string
-	ri      *repoIndex
-}
-
-type repoIndex struct {
-	byTag    map[string]*Entry
-	patterns []*Entry // in catalog order
-	def      *Entry
-	first    *Entry
-	// uniform is set when every entry of the repository has the same user.
-	uniform bool
-}
-
-// NewIndex indexes a catalog (checked with Validate) for lookups.
-func NewIndex(c *Catalog) *Index {
-	ix := &Index{cat: c, repos: map[string]*repoIndex{}, patterns: map[string][]*repoPattern{}}
-	byPattern := map[string]*repoIndex{}
-	get := func(key string, pattern bool) *repoIndex {
-		m := ix.repos
-		if pattern {
-			m = byPattern
-		}
-		ri := m[key]
-		if ri == nil {
-			ri = &repoIndex{byTag: map[string]*Entry{}}
-			m[key] = ri
-			if pattern {
-				first, _, _ := strings.Cut(key, "/")
-				ix.patterns[first] = append(ix.patterns[first], &repoPattern{key, ri})
-			}
-		}
-		return ri
-	}
-	add := func(ri *repoIndex, e *Entry) {
-		if ri.first == nil {
-			ri.first, ri.uniform = e, true
-		} else if !ri.first.User.Equal(e.User) {
-			ri.uniform = false
-		}
-		for _, t := range e.Tags {
-			if ri.byTag[t] == nil {
-				ri.byTag[t] = e
-			}
-		}
-		if len(e.TagPatterns) > 0 {
-			ri.patterns = append(ri.patterns, e)
-		}
-		if e.Default {
-			ri.def = e
-		}
-	}
-	for _, e := range c.Images {
-		for _, r := range e.Repositories {
-			add(get(r, false), e)
-		}
-		for _, n := range e.Namespaces {
-			add(get(n+"/*", false), e)
-		}
-		for _, p := range e.RepoPatterns {
-			add(get(p, true), e)
-		}
-	}
-	return ix
-}
-
-var load = sync.OnceValues(func() (*Index, error) {
-	c, err := Decode(bytes.NewReader(catalogJSON))
-	if err != nil {
-		return nil, fmt.Errorf("imagecatalog: catalog.json: %v", err)
-	}
-	return NewIndex(c), nil
-})
-
-// Load returns the embedded catalog, decoded and checked on first use. An error means the
-// embedded file is broken (the package's tests fail first); lookups then find nothing.
-func Load() (*Catalog, error) {
-	ix, err := load()
-	if err != nil {
-		return nil, err
-	}
-	return ix.cat, nil
 }

@@ -2,6 +2,7 @@ package imagecatalog
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -36,6 +37,26 @@ func TestCatalogWellFormed(t *testing.T) {
 				got = res.Entry.Example
 			}
 			t.Errorf("entry %d: example %q resolves to %s (%v)", i, e.Example, got, res.Match)
+		}
+	}
+	// The embedded catalog's lazy index answers as the index of the decoded catalog, for every
+	// example and every tag.
+	lazy, err := lazyIndex(catalogJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range c.Images {
+		refs := []string{e.Example}
+		for _, r := range e.Repositories {
+			for _, tag := range e.Tags {
+				refs = append(refs, r+":"+tag)
+			}
+		}
+		for _, ref := range refs {
+			want, got := ix.Lookup(ref), lazy.Lookup(ref)
+			if !reflect.DeepEqual(want, got) {
+				t.Errorf("%s: the lazy index answers %+v, the decoded catalog %+v", ref, got, want)
+			}
 		}
 	}
 	if len(repos) < 150 {
@@ -207,4 +228,35 @@ func FuzzNormalize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLazyIndexShapes: the lazy index reads the generator's lines, falls back to decoding a
+// line it does not recognise, and refuses text that is not a catalog, without a panic.
+func TestLazyIndexShapes(t *testing.T) {
+	entry := `{"repos":["acme/app"],"default":true,"example":"acme/app:1","user":{"config":"1001","uid":1001},"openshift":{"why":"x"},"why":"w","sources":[]}`
+	reordered := `{"example":"acme/b:1","repos":["acme/b"],"default":true,"user":{"config":"app","name":"app"},"openshift":{"why":"x"},"why":"w","sources":[]}`
+	ix, err := lazyIndex([]byte(catalogHeader + "\n" + entry + ",\r\n" + reordered + "\n]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ix.Lookup("acme/app:7"); r.Entry == nil || r.Entry.User.Config != "1001" || !r.TagUnknown() {
+		t.Errorf("acme/app: %+v", r)
+	}
+	if r := ix.Lookup("acme/b"); r.Entry == nil || r.Entry.User.Name != "app" {
+		t.Errorf("acme/b (keys not first): %+v", r)
+	}
+	for _, doc := range []string{"", "{}", catalogHeader, catalogHeader + "\n" + entry, catalogHeader + "\n{\"why\":\"no repository\"}\n]}",
+		catalogHeader + "\n{\"repos\":[\"a\\\"b\"\n]}", catalogHeader + "\nnot json\n]}"} {
+		if _, err := lazyIndex([]byte(doc)); err == nil {
+			t.Errorf("%q: indexed without error", doc)
+		}
+	}
+	// A line that is indexed but does not decode is no entry (never a panic).
+	ix, err = lazyIndex([]byte(catalogHeader + "\n" + `{"repos":["acme/c"],"user":{"uid":"x"}}` + "\n]}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ix.Lookup("acme/c:1"); r.Entry != nil {
+		t.Errorf("a broken line answered %+v", r)
+	}
 }
