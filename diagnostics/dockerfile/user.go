@@ -127,22 +127,7 @@ func (m *Model) initialUser(st *Stage) User {
 		z := 0
 		return User{Kind: KindRoot, UID: &z, Name: "root", Source: SourceDefault, Image: "scratch"}
 	case st.Base != nil:
-		u := parseUserString(st.Base.User)
-		if u.Kind == KindNamed || u.Kind == KindNumeric {
-			if st.Base.Name != "" && u.Name == "" {
-				u.Name = st.Base.Name
-			}
-			if u.UID == nil {
-				u.UID = st.Base.UID
-			}
-			if u.GID == nil {
-				u.GID = st.Base.GID
-			}
-		}
-		u.Source = SourceBase
-		u.Image = st.BaseName
-		u.Value = st.Base.User
-		return u
+		return st.Base.UserOf(st.BaseName)
 	}
 	img := st.BaseName
 	if st.BaseUnresolved {

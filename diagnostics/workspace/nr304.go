@@ -22,11 +22,11 @@ var NR304 = &diagnostics.Rule{
 		Good:    "# Dockerfile\nRUN install -d -o 999 -g 0 -m 775 /data\nUSER 999:0\nENTRYPOINT [\"/app\"]\n---\n# pod.yaml\nspec:\n  securityContext:\n    runAsUser: 999\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		for _, x := range linkedContainers(pass) {
+		for _, x := range judgedContainers(pass) {
 			if !x.c.RunsNonRoot() {
 				continue
 			}
-			drops := x.df.PrivilegeDrops(pass.Snapshot, x.st)
+			drops := x.im.drops(pass.Snapshot, envSets(x.c.Node))
 			if len(drops) == 0 {
 				continue
 			}
@@ -43,14 +43,17 @@ var NR304 = &diagnostics.Rule{
 			d := drops[0]
 			var related []diagnostics.Related
 			for _, dr := range drops {
-				related = append(related, diagnostics.Related{File: dr.File, Range: dr.Range,
-					Message: fmt.Sprintf("%s needs root: %s", dr.Tool, dr.Text)})
+				related = append(related, dr.rel)
+			}
+			optIn := ""
+			if d.env != "" {
+				optIn = fmt.Sprintf(" because the container sets %s", d.env)
 			}
 			pass.Report(diagnostics.Finding{
 				Range: rng,
-				Message: fmt.Sprintf("%s runs non-root (%s), but the entrypoint of image %s switches user at runtime (%s in %s line %d), which needs root: it fails at start with \"operation not permitted\" and the pod crash-loops",
-					x.c.Label(), how, x.c.Image, d.Tool, rel(pass.Snapshot, d.File), d.Line+1),
-				Related: append(related, linkRelated(pass.Snapshot, x.link)...),
+				Message: fmt.Sprintf("%s runs non-root (%s), but the entrypoint of image %s switches user at runtime%s (%s in %s), which needs root: it fails at start with \"operation not permitted\" and the pod crash-loops",
+					x.c.Label(), how, x.c.Image, optIn, d.tool, d.where),
+				Related: append(related, x.im.linkRelated(pass.Snapshot)...),
 				Data:    x.data(pass),
 			})
 		}

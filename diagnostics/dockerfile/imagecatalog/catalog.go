@@ -67,6 +67,9 @@ type Entry struct {
 	Paths []Path `json:"paths,omitempty"`
 	// Ports are the EXPOSEd ports ("5432/tcp").
 	Ports []string `json:"ports,omitempty"`
+	// NetBindService is set when the image gives a binary cap_net_bind_service (setcap): it
+	// binds ports below 1024 as a non-root user without the capability in the pod.
+	NetBindService bool `json:"netBindService,omitempty"`
 	// OpenShift says whether the image is prepared for OpenShift's arbitrary uid.
 	OpenShift OpenShift `json:"openshift"`
 
@@ -117,6 +120,10 @@ type StepDown struct {
 	// another uid, the entrypoint runs on as that uid. When false, the drop always runs and
 	// fails unless the container starts as root.
 	Conditional bool `json:"conditional,omitempty"`
+	// Env is set when the drop only happens when this environment variable is set (an opt-in
+	// of the operator, like minio's MINIO_USERNAME): without it the entrypoint runs on as
+	// whatever uid started it.
+	Env string `json:"env,omitempty"`
 	// User is the user it switches to (name or number as written; "" when not literal);
 	// UID and GID are its identity when the Dockerfile creates it with fixed ids.
 	User string `json:"user,omitempty"`
@@ -126,6 +133,10 @@ type StepDown struct {
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
 }
+
+// Mandatory reports whether the drop runs whoever starts the container, so that the
+// container must start as root.
+func (s *StepDown) Mandatory() bool { return s != nil && !s.Conditional && s.Env == "" }
 
 // Path is a path the image prepares for writing, or a VOLUME.
 type Path struct {
@@ -284,6 +295,9 @@ func (c *Catalog) Validate() error {
 		}
 		if s := e.StepDown; s != nil && s.Tool == "" {
 			return fmt.Errorf("%s: a step-down without a tool", name)
+		}
+		if s := e.StepDown; s != nil && s.Env != "" && (s.Conditional || strings.Trim(s.Env, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != "") {
+			return fmt.Errorf("%s: step-down env %q: a variable name, and not with conditional", name, s.Env)
 		}
 		for _, p := range e.Paths {
 			if !strings.HasPrefix(p.Path, "/") || path.Clean(p.Path) != p.Path {
