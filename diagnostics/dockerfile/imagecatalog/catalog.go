@@ -60,6 +60,10 @@ type Entry struct {
 
 	// User is the image config's user.
 	User User `json:"user"`
+	// Users are the users the image's build creates with a fixed uid (its own Dockerfile's and
+	// its bases'), as its /etc/passwd has them: a USER name of an image built FROM it
+	// resolves through them.
+	Users []Account `json:"users,omitempty"`
 	// StepDown is set when the entrypoint switches to another user at runtime.
 	StepDown *StepDown `json:"stepDown,omitempty"`
 	// Paths are the VOLUMEs and data directories the image prepares for writing, with the
@@ -109,6 +113,13 @@ func (u User) Root() bool {
 func (u User) Numeric() bool {
 	user, _, _ := strings.Cut(u.Config, ":")
 	return user != "" && strings.Trim(user, "0123456789") == ""
+}
+
+// Account is a user of the image's /etc/passwd.
+type Account struct {
+	Name string `json:"name"`
+	UID  int    `json:"uid"`
+	GID  *int   `json:"gid,omitempty"`
 }
 
 // StepDown is a privilege drop of the entrypoint: it starts as root and switches user.
@@ -292,6 +303,11 @@ func (c *Catalog) Validate() error {
 		}
 		if err := e.User.check(); err != nil {
 			return fmt.Errorf("%s: user: %v", name, err)
+		}
+		for _, a := range e.Users {
+			if a.Name == "" || a.UID < 0 || a.GID != nil && *a.GID < 0 {
+				return fmt.Errorf("%s: user %+v: a name and ids ≥ 0 are required", name, a)
+			}
 		}
 		if s := e.StepDown; s != nil && s.Tool == "" {
 			return fmt.Errorf("%s: a step-down without a tool", name)

@@ -144,6 +144,23 @@ func TestLookupFacts(t *testing.T) {
 			t.Errorf("%s: step-down %+v, want %s conditional=%v uid %d", ref, sd, w.stepDown, w.conditional, w.stepUID)
 		}
 	}
+	// The ingress-nginx controller is built FROM the project's nginx image, which creates its
+	// user: the uid comes from the base's users; its binaries have cap_net_bind_service.
+	if e := Lookup("registry.k8s.io/ingress-nginx/controller:v1.11.0").Entry; e == nil || e.User.Config != "www-data" || e.User.UID == nil || *e.User.UID != 101 || !e.NetBindService {
+		t.Errorf("ingress-nginx controller: %+v", e)
+	}
+	for _, ref := range []string{"registry.k8s.io/debian-base:bookworm-v1.0.4", "registry.k8s.io/build-image/debian-base:bookworm-v1.0.8", "registry.k8s.io/ingress-nginx/nginx:v2.2.8"} {
+		if e := Lookup(ref).Entry; e == nil || !e.User.Root() {
+			t.Errorf("%s: %+v, want root", ref, e)
+		}
+	}
+	// minio only switches user when MINIO_USERNAME is set: an opt-in, not a mandatory step-down.
+	if sd := Lookup("minio/minio:latest").Entry.StepDown; sd == nil || sd.Env != "MINIO_USERNAME" || sd.Conditional || sd.Mandatory() {
+		t.Errorf("minio step-down: %+v", sd)
+	}
+	if sd := Lookup("plone:5.2.14-python38").Entry.StepDown; !sd.Mandatory() {
+		t.Errorf("plone 5.2 step-down: %+v, want mandatory", sd)
+	}
 	// Per-family facts differ where the images do.
 	if a, b := Lookup("postgres:16").Entry, Lookup("postgres:16-alpine").Entry; a == b {
 		t.Error("postgres debian and alpine are one entry")
