@@ -33,6 +33,7 @@ type Engine struct {
 
 	openShift   func(*File) bool
 	buildTarget func(*Snapshot, string) string
+	image       func(*Snapshot, string, string) *ImageInfo
 
 	states map[string]any // each group's per-engine state, by group name
 	models *modelCache
@@ -79,9 +80,11 @@ type Group struct {
 
 	// Facts one group provides to the others (at most one group provides each):
 	// OpenShift says whether a manifest holds OpenShift objects (it selects the profile);
-	// BuildTarget names the stage a Dockerfile's image is built from ("" for the last one).
+	// BuildTarget names the stage a Dockerfile's image is built from ("" for the last one);
+	// Image says what is known of an image a file runs (see ImageInfo).
 	OpenShift   func(*File) bool
 	BuildTarget func(s *Snapshot, dockerfile string) string
+	Image       func(s *Snapshot, file, image string) *ImageInfo
 
 	// NewState makes the group's state for one engine (its caches, the services it was
 	// built with); the group reads it back with Snapshot.State(Name).
@@ -199,6 +202,12 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 				return nil, fmt.Errorf("diagnostics: two groups resolve build targets")
 			}
 			e.buildTarget = g.BuildTarget
+		}
+		if g.Image != nil {
+			if e.image != nil {
+				return nil, fmt.Errorf("diagnostics: two groups describe images")
+			}
+			e.image = g.Image
 		}
 	}
 	return e, nil

@@ -353,3 +353,31 @@ func envSets(container *yaml.Node) func(string) bool {
 		return false
 	}
 }
+
+// imageInfo says what is known of an image a file runs, for `inspect` (Snapshot.Image).
+func imageInfo(s *diagnostics.Snapshot, file, ref string) *diagnostics.ImageInfo {
+	out := &diagnostics.ImageInfo{Image: ref, Source: "unknown", Kind: string(dockerfile.KindUnknown)}
+	im := imageOf(s, file, ref, text.Range{})
+	if im == nil {
+		if l := For(s).LinkAt(file, ref); l != nil {
+			out.Source, out.Dockerfile, out.Target, out.Link = "workspace", rel(s, l.Dockerfile), l.Target, strings.ReplaceAll(evidenceWords(s, l), "`", "")
+			out.From = "the Dockerfile cannot be read or parsed, or builds a Windows image"
+		}
+		return out
+	}
+	u := im.user
+	out.Kind, out.User, out.UID, out.GID, out.From = string(u.Kind), u.Describe(), u.UID, u.GID, im.userFrom()
+	if im.linked() {
+		out.Source, out.Dockerfile, out.Target, out.Link = "workspace", rel(s, im.link.Dockerfile), im.link.Target, strings.ReplaceAll(evidenceWords(s, im.link), "`", "")
+		return out
+	}
+	e := im.cat.Entry
+	out.Source, out.TagUnknown = "catalog", im.cat.TagUnknown()
+	if e.StepDown != nil {
+		out.StepDown = e.StepDown.Describe()
+	}
+	for _, src := range e.Sources {
+		out.Provenance = append(out.Provenance, fmt.Sprintf("%s (%s)", src, src.Role))
+	}
+	return out
+}

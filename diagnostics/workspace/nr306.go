@@ -36,7 +36,7 @@ var NR306 = &diagnostics.Rule{
 	},
 	Run: func(pass *diagnostics.Pass) {
 		for _, x := range judgedContainers(pass) {
-			if !runsNonRoot(x.c, x.im.user) || hasCap(x.c, "NET_BIND_SERVICE") || x.im.bindsLowPorts() {
+			if !runsNonRoot(x.c, x.im.user) || hasCap(x.c, "NET_BIND_SERVICE") || x.im.bindsLowPorts() || refused(x) {
 				continue
 			}
 			low := x.im.lowPorts()

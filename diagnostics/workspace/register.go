@@ -43,6 +43,7 @@ var Group = &diagnostics.Group{
 	Dependents:       Dependents,
 	InspectWorkspace: func(s *diagnostics.Snapshot) any { return Inspect(s) },
 	BuildTarget:      func(s *diagnostics.Snapshot, path string) string { return For(s).TargetOf(path) },
+	Image:            imageInfo,
 }
 
 // indexFile builds what the graph reads of f: a manifest's image uses, a link source's

@@ -153,6 +153,13 @@ func runAsNonRootWithoutUser(c *kube.Container) bool {
 	return ok && v
 }
 
+// refused reports whether the kubelet refuses to start the container (NR301, NR302 say so):
+// runAsNonRoot without runAsUser and an image whose user is root or a name.
+func refused(x judged) bool {
+	k := x.im.user.Kind
+	return runAsNonRootWithoutUser(x.c) && (k == dockerfile.KindRoot || k == dockerfile.KindNamed)
+}
+
 // runtimeIdentity is who the container runs as: uid, primary gid and supplementary groups,
 // and a description for messages. ok is false when the uid is not known.
 type runtimeIdentity struct {
