@@ -89,7 +89,11 @@ func (im *image) userFrom() string {
 	}
 	why := im.cat.Entry.Why
 	if im.cat.TagUnknown() {
-		why += fmt.Sprintf("; the catalog does not list this tag of %s and uses its default family (%s)", im.cat.Ref.Repository, im.cat.Entry.Example)
+		what := "tag " + im.cat.Ref.Tag
+		if im.cat.Ref.Tag == "" {
+			what = "this digest"
+		}
+		why += fmt.Sprintf("; the catalog does not list %s of %s and uses its default family (%s)", what, im.cat.Ref.Repository, im.cat.Entry.Example)
 	}
 	return why
 }

@@ -27,7 +27,7 @@ var NR303 = &diagnostics.Rule{
 	Run: func(pass *diagnostics.Pass) {
 		for _, x := range judgedContainers(pass) {
 			uid := x.im.runUID()
-			if uid == 0 {
+			if uid == 0 || refused(x) {
 				continue
 			}
 			id, ok := identityOf(x.c, pass.Profile)

@@ -23,7 +23,7 @@ var NR304 = &diagnostics.Rule{
 	},
 	Run: func(pass *diagnostics.Pass) {
 		for _, x := range judgedContainers(pass) {
-			if !x.c.RunsNonRoot() {
+			if !x.c.RunsNonRoot() || refused(x) {
 				continue
 			}
 			drops := x.im.drops(pass.Snapshot, envSets(x.c.Node))

@@ -28,6 +28,9 @@ type data struct {
 	Note string
 }
 
+// FixUID is the uid the finding's fix writes (NR404 writes it into a chart's values too).
+func (d *data) FixUID() int { return d.UID }
+
 // OpenShiftUID stands for the arbitrary uid OpenShift's restricted-v2 SCC assigns: it is never
 // the image's uid, and its group is 0.
 const OpenShiftUID = 1000940000
@@ -154,7 +157,8 @@ func runAsNonRootWithoutUser(c *kube.Container) bool {
 }
 
 // refused reports whether the kubelet refuses to start the container (NR301, NR302 say so):
-// runAsNonRoot without runAsUser and an image whose user is root or a name.
+// runAsNonRoot without runAsUser and an image whose user is root or a name. What would go
+// wrong after the start (NR303, NR304, NR306) is not said of such a container.
 func refused(x judged) bool {
 	k := x.im.user.Kind
 	return runAsNonRootWithoutUser(x.c) && (k == dockerfile.KindRoot || k == dockerfile.KindNamed)
