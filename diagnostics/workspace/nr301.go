@@ -14,7 +14,7 @@ import (
 // NR301 — runAsNonRoot with an image whose user is a name.
 var NR301 = &diagnostics.Rule{
 	ID:       "NR301",
-	Title:    "runAsNonRoot cannot verify the linked image's named user",
+	Title:    "runAsNonRoot cannot verify the image's named user",
 	Severity: diagnostics.SeverityError,
 	Profiles: clusterProfiles,
 	Kinds:    manifestKinds,

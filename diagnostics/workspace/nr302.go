@@ -13,7 +13,7 @@ import (
 // NR302 — runAsNonRoot with an image that runs as root.
 var NR302 = &diagnostics.Rule{
 	ID:       "NR302",
-	Title:    "runAsNonRoot with a linked image that runs as root",
+	Title:    "runAsNonRoot with an image that runs as root",
 	Severity: diagnostics.SeverityError,
 	Profiles: clusterProfiles,
 	Kinds:    manifestKinds,

@@ -15,7 +15,7 @@ import (
 // NET_BIND_SERVICE.
 var NR306 = &diagnostics.Rule{
 	ID:         "NR306",
-	Title:      "Linked image listens below 1024 but the container runs non-root without NET_BIND_SERVICE",
+	Title:      "Image listens below 1024 but the container runs non-root without NET_BIND_SERVICE",
 	Severity:   diagnostics.SeverityInfo,
 	SeverityIn: map[diagnostics.Profile]diagnostics.Severity{diagnostics.ProfileOpenShift: diagnostics.SeverityWarning},
 	Profiles:   clusterProfiles,
