@@ -53,3 +53,24 @@ func TestFromCatalogImages(t *testing.T) {
 		}
 	}
 }
+
+// TestUserOfBaseImage: a USER name the Dockerfile does not create resolves through the
+// users the base image's build creates (the catalog's Users), and a uid gets their name.
+func TestUserOfBaseImage(t *testing.T) {
+	for src, want := range map[string]string{
+		"FROM postgres:16\nUSER postgres\n":                   "postgres (uid 999)",
+		"FROM redis:7.2\nUSER 999\n":                          "uid 999, gid 999",
+		"FROM jenkins/jenkins:lts\nUSER root\nUSER jenkins\n": "jenkins (uid 1000)",
+		"FROM alpine:3.20\nUSER postgres\n":                   "postgres",
+	} {
+		m := dockerfile.ParseWith("/ctx/Dockerfile", src, nil)
+		u := m.Built("").User()
+		if got := u.Describe(); got != want {
+			t.Errorf("%q: user %s, want %s", src, got, want)
+		}
+	}
+	m := dockerfile.ParseWith("/ctx/Dockerfile", "FROM redis:7.2\nUSER 999\n", nil)
+	if u := m.Built("").User(); u.Name != "redis" {
+		t.Errorf("USER 999 FROM redis: name %q, want redis", u.Name)
+	}
+}
