@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,8 +30,9 @@ type image struct {
 	link *Link
 	df   *dockerfile.Model
 	st   *dockerfile.Stage
-	// A catalog image: the lookup's answer (Entry nil for a linked image).
-	cat imagecatalog.Result
+	// A catalog image: the lookup's answer (Entry nil for a linked image) and its words.
+	cat   imagecatalog.Result
+	facts *catalogFacts
 
 	user dockerfile.User
 }
@@ -42,16 +44,63 @@ func imageOf(s *diagnostics.Snapshot, file, ref string, rng text.Range) *image {
 	if l := For(s).LinkAt(file, ref); l != nil {
 		return linkedImage(s, l, file, ref, rng)
 	}
-	if dockerfile.IsWindowsImage(ref) {
+	cf := catalogFactsOf(s, ref)
+	if cf == nil {
 		return nil
 	}
-	im := &image{ref: ref, use: diagnostics.Related{File: file, Range: rng}, cat: imagecatalog.Lookup(ref)}
-	b := dockerfile.BaseImageOf(im.cat)
-	if b == nil {
-		return nil
+	return &image{ref: ref, use: diagnostics.Related{File: file, Range: rng}, cat: cf.cat, facts: cf, user: cf.user}
+}
+
+const groupName = "workspace"
+
+// catalogCacheSize bounds the image references whose catalog facts an engine keeps.
+const catalogCacheSize = 4096
+
+// state is the workspace group's per-engine state.
+type state struct {
+	catalog *diagnostics.Cache // image reference → *catalogFacts (nil: not in the catalog)
+}
+
+// catalogFacts is what the catalog says of an image reference, with the words findings and
+// hovers use: the same for every container that runs it, so the engine keeps it by reference
+// and an edit does not look it up and phrase it again.
+type catalogFacts struct {
+	cat      imagecatalog.Result
+	user     dockerfile.User
+	origin   imagecatalog.Source // the source cited for the reference's tag
+	describe string              // cat.Describe()
+	userFrom string              // where the user comes from, in words
+}
+
+// catalogFactsOf returns the catalog's facts of ref (nil when the catalog does not know it,
+// or it is a Windows image), kept in the engine's state.
+func catalogFactsOf(s *diagnostics.Snapshot, ref string) *catalogFacts {
+	compute := func(context.Context) (any, bool) {
+		if dockerfile.IsWindowsImage(ref) {
+			return (*catalogFacts)(nil), true
+		}
+		res := imagecatalog.Lookup(ref)
+		b := dockerfile.BaseImageOf(res)
+		if b == nil {
+			return (*catalogFacts)(nil), true
+		}
+		cf := &catalogFacts{cat: res, user: b.UserOf(ref), origin: res.Entry.OriginFor(res.Ref.Tag), describe: res.Describe(), userFrom: res.Entry.Why}
+		if res.TagUnknown() {
+			what := "tag " + res.Ref.Tag
+			if res.Ref.Tag == "" {
+				what = "this digest"
+			}
+			cf.userFrom += fmt.Sprintf("; the catalog does not list %s of %s and uses its default family (%s)", what, res.Ref.Repository, res.Entry.Example)
+		}
+		return cf, true
 	}
-	im.user = b.UserOf(ref)
-	return im
+	st, _ := s.State(groupName).(*state)
+	if st == nil {
+		v, _ := compute(context.Background())
+		return v.(*catalogFacts)
+	}
+	v, _ := st.catalog.Get(context.Background(), ref, compute)
+	return v.(*catalogFacts)
 }
 
 // linkedImage is what the built stage of a link's Dockerfile says of the image (nil when it
@@ -80,22 +129,14 @@ func (im *image) origin(s *diagnostics.Snapshot) string {
 }
 
 // catalogSource is the catalog source that tells a catalog image's facts, for its tag.
-func (im *image) catalogSource() imagecatalog.Source { return im.cat.Entry.OriginFor(im.cat.Ref.Tag) }
+func (im *image) catalogSource() imagecatalog.Source { return im.facts.origin }
 
 // userFrom says where the image's user comes from, in words.
 func (im *image) userFrom() string {
 	if im.linked() {
 		return im.user.From()
 	}
-	why := im.cat.Entry.Why
-	if im.cat.TagUnknown() {
-		what := "tag " + im.cat.Ref.Tag
-		if im.cat.Ref.Tag == "" {
-			what = "this digest"
-		}
-		why += fmt.Sprintf("; the catalog does not list %s of %s and uses its default family (%s)", what, im.cat.Ref.Repository, im.cat.Entry.Example)
-	}
-	return why
+	return im.facts.userFrom
 }
 
 // catalogRelated is related information at the image's reference, stating a catalog fact.
@@ -109,7 +150,7 @@ func (im *image) catalogRelated(fact string) diagnostics.Related {
 // FROM, or (a catalog image) the catalog entry with its provenance, at the image reference.
 func (im *image) userRelated(s *diagnostics.Snapshot) diagnostics.Related {
 	if !im.linked() {
-		return im.catalogRelated(im.cat.Describe())
+		return im.catalogRelated(im.facts.describe)
 	}
 	return userRelated(s, im.link, im.st, im.user)
 }

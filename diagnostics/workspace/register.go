@@ -16,7 +16,7 @@ var Rules = []*diagnostics.Rule{NR301, NR302, NR303, NR304, NR305, NR306, NR307}
 // navigation on `image:`, references from Dockerfiles, the files that depend on a change,
 // and the links for `inspect`.
 var Group = &diagnostics.Group{
-	Name: "workspace",
+	Name: groupName,
 	Parse: map[diagnostics.FileKind]diagnostics.ParseFunc{
 		diagnostics.KindBake: func(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) []diagnostics.Problem {
 			return bakeDecls(f).problems
@@ -44,6 +44,7 @@ var Group = &diagnostics.Group{
 	InspectWorkspace: func(s *diagnostics.Snapshot) any { return Inspect(s) },
 	BuildTarget:      func(s *diagnostics.Snapshot, path string) string { return For(s).TargetOf(path) },
 	Image:            imageInfo,
+	NewState:         func() any { return &state{catalog: diagnostics.NewCache(catalogCacheSize)} },
 }
 
 // indexFile builds what the graph reads of f: a manifest's image uses, a link source's
