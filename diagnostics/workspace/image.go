@@ -188,6 +188,9 @@ func (im *image) fixUID(cfg *diagnostics.Config) (uid int, note string) {
 		return uid, ""
 	}
 	uid, _ = cfg.User()
+	if im.user.Kind == dockerfile.KindNamed {
+		return uid, fmt.Sprintf("the catalog does not know the uid of %s's user %s: %d is the configured default", im.cat.Ref.Repository, im.user.Name, uid)
+	}
 	if sd := im.cat.Entry.StepDown; sd.Mandatory() {
 		return uid, fmt.Sprintf("%s's entrypoint %s: it will not run as uid %d either", im.cat.Ref.Repository, sd.Describe(), uid)
 	}
