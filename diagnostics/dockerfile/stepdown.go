@@ -508,16 +508,7 @@ func (g *guardFinder) envTestExpr(e syntax.TestExpr) (int, string) {
 // envVar returns the name of the environment variable a word expands ("$V", "${V}",
 // "${V:-}"), when the script does not assign it; "" otherwise.
 func (g *guardFinder) envVar(w *syntax.Word) string {
-	parts := w.Parts
-	if len(parts) == 1 {
-		if q, ok := parts[0].(*syntax.DblQuoted); ok {
-			parts = q.Parts
-		}
-	}
-	if len(parts) != 1 {
-		return ""
-	}
-	x, ok := parts[0].(*syntax.ParamExp)
+	x, ok := solePart(w).(*syntax.ParamExp)
 	if !ok || x.Param == nil || x.Excl || x.Length || x.Index != nil || x.Slice != nil || x.Repl != nil {
 		return ""
 	}
@@ -662,16 +653,7 @@ func (g *guardFinder) compare(a *syntax.Word, op string, b *syntax.Word) int {
 // idExpr tells whether a word is the running uid ($(id -u), $EUID, $UID, a variable set
 // from `id -u`) or user name ($(id -un), $(whoami)).
 func (g *guardFinder) idExpr(w *syntax.Word) idKind {
-	parts := w.Parts
-	if len(parts) == 1 {
-		if q, ok := parts[0].(*syntax.DblQuoted); ok {
-			parts = q.Parts
-		}
-	}
-	if len(parts) != 1 {
-		return idNone
-	}
-	switch x := parts[0].(type) {
+	switch x := solePart(w).(type) {
 	case *syntax.CmdSubst:
 		if len(x.Stmts) != 1 {
 			return idNone
@@ -710,6 +692,21 @@ func (g *guardFinder) idExpr(w *syntax.Word) idKind {
 		}
 	}
 	return idNone
+}
+
+// solePart returns the one part of a word (inside double quotes: "$(id -u)"), nil when it
+// has several.
+func solePart(w *syntax.Word) syntax.WordPart {
+	parts := w.Parts
+	if len(parts) == 1 {
+		if q, ok := parts[0].(*syntax.DblQuoted); ok {
+			parts = q.Parts
+		}
+	}
+	if len(parts) != 1 {
+		return nil
+	}
+	return parts[0]
 }
 
 // literal returns a word's value when it has no expansion.
