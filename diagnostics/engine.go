@@ -35,6 +35,7 @@ type Engine struct {
 	buildTarget func(*Snapshot, string) string
 	builtBy     func(*Snapshot, string) []string
 	carried     []func(context.Context, *Snapshot, *File) []Finding
+	image       func(*Snapshot, string, string) *ImageInfo
 
 	states map[string]any // each group's per-engine state, by group name
 	models *modelCache
@@ -84,10 +85,11 @@ type Group struct {
 	// BuildTarget names the stage a Dockerfile's image is built from ("" for the last one).
 	// BuiltBy names the build roots (kustomizations) whose output holds the manifest at path:
 	// such a manifest is judged as built, not alone, so the manifest rules skip it (NR001 still
-	// runs).
+	// runs). Image says what is known of an image a file runs (see ImageInfo).
 	OpenShift   func(*File) bool
 	BuildTarget func(s *Snapshot, dockerfile string) string
 	BuiltBy     func(s *Snapshot, manifest string) []string
+	Image       func(s *Snapshot, file, image string) *ImageInfo
 
 	// Carried are the findings of other rules that the group traces to f (a kustomize build's
 	// NR202 on the patch line that sets runAsUser: 0). Their RuleID names the rule, whose
@@ -220,6 +222,12 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 		}
 		if g.Carried != nil {
 			e.carried = append(e.carried, g.Carried)
+		}
+		if g.Image != nil {
+			if e.image != nil {
+				return nil, fmt.Errorf("diagnostics: two groups describe images")
+			}
+			e.image = g.Image
 		}
 	}
 	return e, nil

@@ -34,6 +34,27 @@ func (b *BaseImage) NonRoot() bool {
 	return u.Kind != KindRoot && u.Kind != KindUnknown
 }
 
+// UserOf is the user a container of the image (named image, as written) runs as: what a
+// stage FROM it starts as.
+func (b *BaseImage) UserOf(image string) User {
+	u := parseUserString(b.User)
+	if u.Kind == KindNamed || u.Kind == KindNumeric {
+		if b.Name != "" && u.Name == "" {
+			u.Name = b.Name
+		}
+		if u.UID == nil {
+			u.UID = b.UID
+		}
+		if u.GID == nil {
+			u.GID = b.GID
+		}
+	}
+	u.Source = SourceBase
+	u.Image = image
+	u.Value = b.User
+	return u
+}
+
 // BaseLookup finds what is known about a base image reference (nil: unknown).
 type BaseLookup func(ref string) *BaseImage
 

@@ -22,7 +22,16 @@ type PrivilegeDrop struct {
 	Line  int          // 0-based line in File
 	Text  string       // the command as written (shortened)
 	Instr *Instruction // the ENTRYPOINT or CMD that leads to it
+	// Conditional is set when the script only runs it when started as root (see ScriptDrop):
+	// started as another uid, the entrypoint goes on without it.
+	Conditional bool
+	// Env is set when the script only runs it when this environment variable is set (an
+	// opt-in) and the image's ENV does not set it.
+	Env string
 }
+
+// Mandatory reports whether the drop runs whoever starts the container: it needs root.
+func (d PrivilegeDrop) Mandatory() bool { return !d.Conditional && d.Env == "" }
 
 // dropTool returns the privilege-drop tool a command is, or "".
 func dropTool(c *Command) string {
@@ -79,8 +88,9 @@ func commandWords(in *Instruction) ([]string, bool) {
 type scriptKey struct{}
 
 type scriptScan struct {
-	cmds []*Command
-	err  string
+	cmds   []*Command
+	err    string
+	guards []guard // computed when a command is a drop
 }
 
 // PrivilegeDrops returns the privilege drops of the stage's ENTRYPOINT and CMD: in the
@@ -132,11 +142,23 @@ func (m *Model) PrivilegeDrops(s *diagnostics.Snapshot, st *Stage) []PrivilegeDr
 			}
 			scan := f.Memo(scriptKey{}, func() any {
 				cmds, perr := ScanScript(f.Text)
-				return &scriptScan{cmds, perr}
+				sc := &scriptScan{cmds: cmds, err: perr}
+				for _, c := range cmds {
+					if dropTool(c) != "" {
+						sc.guards = scriptGuards(f.Text)
+						break
+					}
+				}
+				return sc
 			}).(*scriptScan)
 			for _, c := range scan.cmds {
 				if t := dropTool(c); t != "" {
-					out = append(out, PrivilegeDrop{Tool: t, File: f.Path, Range: c.Range(), Line: c.Line, Text: shorten(c.String()), Instr: in})
+					d := PrivilegeDrop{Tool: t, File: f.Path, Range: c.Range(), Line: c.Line, Text: shorten(c.String()), Instr: in}
+					d.Conditional, d.Env = guarded(scan.guards, c)
+					if v, ok := st.RuntimeEnv(d.Env); ok && v != "" {
+						d.Env = "" // the image sets the opt-in itself
+					}
+					out = append(out, d)
 				}
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/imagecatalog"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
@@ -48,6 +49,8 @@ func hover(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File, pos 
 			b.WriteString("An empty image: no shell, no /etc/passwd. Runs as root (uid 0) unless USER says otherwise, and USER must be numeric.")
 		case st.Windows:
 			b.WriteString("A Windows image: Linux rules do not apply.")
+		case st.Base != nil && st.Base.Entry != nil:
+			fmt.Fprintf(&b, "Known base image: runs as **%s**.\n\n%s", st.Initial.Describe(), imagecatalog.Lookup(st.BaseName).Markdown())
 		case st.Base != nil:
 			fmt.Fprintf(&b, "Known base image: runs as **%s**. %s.", st.Initial.Describe(), st.Base.Why)
 		default:

@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ func TestBaseImagesEveryEntry(t *testing.T) {
 	}
 	for i, e := range cat.Images {
 		got := LookupBaseImage(e.Example)
-		if got == nil || got.Entry != e {
+		if got == nil || !reflect.DeepEqual(got.Entry, e) {
 			t.Errorf("entry %d: example %q resolves to %+v", i, e.Example, got)
 			continue
 		}

@@ -58,6 +58,9 @@ exec "$@"
 		byTool := map[string][]PrivilegeDrop{}
 		var order []string
 		for _, d := range drops {
+			if !d.Mandatory() {
+				continue // only when started as root, or when the operator opts in: the image runs without it
+			}
 			if byTool[d.Tool] == nil {
 				order = append(order, d.Tool)
 			}

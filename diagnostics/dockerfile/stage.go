@@ -294,3 +294,17 @@ func (st *Stage) resolveOwner(owner string) User {
 	}
 	return u
 }
+
+// RuntimeEnv returns the value the stage's ENV (or its ancestry's) gives the environment
+// variable name when the container starts; ARGs are not part of it.
+func (st *Stage) RuntimeEnv(name string) (string, bool) {
+	if name == "" {
+		return "", false
+	}
+	for i := len(st.env) - 1; i >= 0; i-- {
+		if v := st.env[i]; v.Name == name && !v.Arg {
+			return v.Value, v.Set
+		}
+	}
+	return "", false
+}

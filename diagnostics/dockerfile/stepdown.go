@@ -26,16 +26,20 @@ type ScriptDrop struct {
 	// set from `id -u`, `id -un`/`whoami` against root) for 0, or after an early exit or exec
 	// taken when not root. When false, the drop runs whoever starts the script.
 	Conditional bool
-	Line        int    // 0-based line in the script
-	Text        string // the command, shortened
-	Command     *Command
+	// Env is set when the drop only runs when this environment variable is set and not
+	// empty (`if [ -n "$MINIO_USERNAME" ]; then … chroot --userspec …`): an opt-in the
+	// operator gives, unless the image's ENV sets it (the caller knows the image's ENV).
+	Env     string
+	Line    int    // 0-based line in the script
+	Text    string // the command, shortened
+	Command *Command
 }
 
 // ScriptDrops parses an entrypoint script and returns its privilege drops in order.
 func ScriptDrops(src string) []ScriptDrop {
 	cmds, _ := ScanScript(src)
 	var out []ScriptDrop
-	var guards []byteSpan
+	var guards []guard
 	parsed := false
 	for _, c := range cmds {
 		t := dropTool(c)
@@ -43,18 +47,29 @@ func ScriptDrops(src string) []ScriptDrop {
 			continue
 		}
 		if !parsed {
-			guards, parsed = rootGuards(src), true
+			guards, parsed = scriptGuards(src), true
 		}
 		d := ScriptDrop{Tool: t, User: dropUser(c, t), Line: c.Line, Text: shorten(c.String()), Command: c}
-		for _, g := range guards {
-			if g.start <= c.NameStart && c.NameStart < g.end {
-				d.Conditional = true
-				break
-			}
-		}
+		d.Conditional, d.Env = guarded(guards, c)
 		out = append(out, d)
 	}
 	return out
+}
+
+// guarded tells whether a command of a script only runs as root (asRoot), or only when an
+// environment variable is set (env), by the guards around it.
+func guarded(guards []guard, c *Command) (asRoot bool, env string) {
+	for _, g := range guards {
+		if g.start <= c.NameStart && c.NameStart < g.end {
+			if g.env == "" {
+				return true, ""
+			}
+			if env == "" {
+				env = g.env
+			}
+		}
+	}
+	return false, env
 }
 
 // EntrypointScripts returns the build-context paths (relative to the Dockerfile's folder,
@@ -179,20 +194,45 @@ func dropUser(c *Command, tool string) string {
 	return ""
 }
 
-type byteSpan struct{ start, end int }
+// guard is a byte range of a script that only runs as root (env ""), or only when the
+// environment variable env is set.
+type guard struct {
+	start, end int
+	env        string
+}
 
-// rootGuards returns the byte ranges of src that only run when the script runs as root.
-func rootGuards(src string) []byteSpan {
+// scriptGuards returns the byte ranges of src that only run when the script runs as root, or
+// only when an environment variable the script does not assign is set.
+func scriptGuards(src string) []guard {
 	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 	if f == nil || err != nil && len(f.Stmts) == 0 {
 		return nil
 	}
-	g := &guardFinder{}
-	// Variables set from `id -u`: user="$(id -u)", local uid; uid=$(id -u).
+	g := &guardFinder{assigned: map[string]bool{}}
+	// Variables set from `id -u`: user="$(id -u)", local uid; uid=$(id -u). Every variable
+	// the script assigns is not an opt-in of the environment.
 	syntax.Walk(f, func(n syntax.Node) bool {
-		if a, ok := n.(*syntax.Assign); ok && a.Name != nil && a.Value != nil {
-			if k := g.idExpr(a.Value); k != idNone {
-				g.varKind = append(g.varKind, varKind{a.Name.Value, k})
+		switch x := n.(type) {
+		case *syntax.Assign:
+			if x.Name == nil {
+				break
+			}
+			g.assigned[x.Name.Value] = true
+			if x.Value != nil {
+				if k := g.idExpr(x.Value); k != idNone {
+					g.varKind = append(g.varKind, varKind{x.Name.Value, k})
+				}
+			}
+		case *syntax.ParamExp:
+			if x.Param != nil && x.Exp != nil && (x.Exp.Op == syntax.AssignUnset || x.Exp.Op == syntax.AssignUnsetOrNull) {
+				g.assigned[x.Param.Value] = true
+			}
+		case *syntax.CallExpr:
+			// read VAR, getopts … VAR
+			if len(x.Args) > 1 && (x.Args[0].Lit() == "read" || x.Args[0].Lit() == "getopts") {
+				for _, a := range x.Args[1:] {
+					g.assigned[a.Lit()] = true
+				}
 			}
 		}
 		return true
@@ -202,9 +242,9 @@ func rootGuards(src string) []byteSpan {
 		case *syntax.IfClause:
 			g.ifClause(x)
 		case *syntax.BinaryCmd:
-			t := g.test(x.X)
+			t, env := g.cond(x.X)
 			if x.Op == syntax.AndStmt && t > 0 || x.Op == syntax.OrStmt && t < 0 {
-				g.add(x.Y.Pos(), x.Y.End())
+				g.add(x.Y.Pos(), x.Y.End(), env)
 			}
 		}
 		for _, list := range stmtLists(n) {
@@ -229,27 +269,39 @@ type varKind struct {
 }
 
 type guardFinder struct {
-	varKind []varKind
-	spans   []byteSpan
+	varKind  []varKind
+	assigned map[string]bool // variables the script assigns
+	spans    []guard
 }
 
-func (g *guardFinder) add(a, b syntax.Pos) {
+func (g *guardFinder) add(a, b syntax.Pos, env string) {
 	if a.IsValid() && b.IsValid() && a.Offset() < b.Offset() {
-		g.spans = append(g.spans, byteSpan{int(a.Offset()), int(b.Offset())})
+		g.spans = append(g.spans, guard{int(a.Offset()), int(b.Offset()), env})
 	}
 }
 
-// ifClause guards the then-branch of a root test, and the else-branch of a not-root test.
+// cond reads a condition as a root test (env "": +1 holds exactly when root, -1 exactly when
+// not) or else as a test that an environment variable is set (+1: only when env is set, -1:
+// only when it is not); 0 when it is neither.
+func (g *guardFinder) cond(s *syntax.Stmt) (int, string) {
+	if t := g.test(s); t != 0 {
+		return t, ""
+	}
+	return g.envTest(s)
+}
+
+// ifClause guards the then-branch of a root (or variable-set) test, and the else-branch of
+// a not-root (or variable-unset) test.
 func (g *guardFinder) ifClause(x *syntax.IfClause) {
 	if len(x.Cond) == 0 {
 		return
 	}
-	t := g.test(x.Cond[len(x.Cond)-1])
+	t, env := g.cond(x.Cond[len(x.Cond)-1])
 	if t > 0 && len(x.Then) > 0 {
-		g.add(x.Then[0].Pos(), x.Then[len(x.Then)-1].End())
+		g.add(x.Then[0].Pos(), x.Then[len(x.Then)-1].End(), env)
 	}
 	if t < 0 && x.Else != nil {
-		g.add(x.Else.Pos(), x.Else.End())
+		g.add(x.Else.Pos(), x.Else.End(), env)
 	}
 }
 
@@ -257,18 +309,21 @@ func (g *guardFinder) ifClause(x *syntax.IfClause) {
 // when it is not root: `if [ "$(id -u)" != 0 ]; then exec "$@"; fi`, `[ "$(id -u)" = 0 ] || exit 1`.
 func (g *guardFinder) earlyExits(list []*syntax.Stmt) {
 	for i, s := range list[:max(len(list)-1, 0)] {
-		leaves := false
+		leaves, env := false, ""
 		switch x := s.Cmd.(type) {
 		case *syntax.IfClause:
-			if x.Else == nil && len(x.Cond) > 0 && len(x.Then) > 0 && g.test(x.Cond[len(x.Cond)-1]) < 0 {
-				leaves = exits(x.Then[len(x.Then)-1])
+			if x.Else == nil && len(x.Cond) > 0 && len(x.Then) > 0 {
+				var t int
+				t, env = g.cond(x.Cond[len(x.Cond)-1])
+				leaves = t < 0 && exits(x.Then[len(x.Then)-1])
 			}
 		case *syntax.BinaryCmd:
-			t := g.test(x.X)
+			var t int
+			t, env = g.cond(x.X)
 			leaves = (x.Op == syntax.AndStmt && t < 0 || x.Op == syntax.OrStmt && t > 0) && exits(x.Y)
 		}
 		if leaves {
-			g.add(list[i+1].Pos(), list[len(list)-1].End())
+			g.add(list[i+1].Pos(), list[len(list)-1].End(), env)
 			return
 		}
 	}
@@ -330,6 +385,154 @@ func (g *guardFinder) test(s *syntax.Stmt) int {
 		t = -t
 	}
 	return t
+}
+
+// envTest tells whether a condition holds only when an environment variable is set and not
+// empty (+1: `[ -n "$V" ]`, `[ "$V" ]`, `[[ $V ]]`, joined with && or -a to anything), only
+// when it is not (-1: `[ -z "$V" ]`), or is no such test (0). V is a variable the script
+// does not assign; the first one of the condition is returned.
+func (g *guardFinder) envTest(s *syntax.Stmt) (int, string) {
+	if s == nil {
+		return 0, ""
+	}
+	t, v := 0, ""
+	switch x := s.Cmd.(type) {
+	case *syntax.CallExpr:
+		t, v = g.envBracket(x)
+	case *syntax.TestClause:
+		t, v = g.envTestExpr(x.X)
+	case *syntax.BinaryCmd:
+		a, va := g.envTest(x.X)
+		b, vb := g.envTest(x.Y)
+		if va == "" {
+			va = vb
+		}
+		if x.Op == syntax.AndStmt && (a > 0 || b > 0) || x.Op == syntax.OrStmt && (a < 0 || b < 0) {
+			t, v = 1, va
+			if x.Op == syntax.OrStmt {
+				t = -1
+			}
+		}
+	}
+	if s.Negated {
+		t = -t
+	}
+	return t, v
+}
+
+// envBracket reads `[ -n W ]`, `[ W ]`, `[ -z W ]` and `test …`, possibly joined with -a.
+func (g *guardFinder) envBracket(x *syntax.CallExpr) (int, string) {
+	if len(x.Args) == 0 {
+		return 0, ""
+	}
+	args := x.Args[1:]
+	switch x.Args[0].Lit() {
+	case "[":
+		if len(args) == 0 || args[len(args)-1].Lit() != "]" {
+			return 0, ""
+		}
+		args = args[:len(args)-1]
+	case "test":
+	default:
+		return 0, ""
+	}
+	var parts [][]*syntax.Word
+	start := 0
+	for i, a := range args {
+		switch a.Lit() {
+		case "-o":
+			return 0, ""
+		case "-a":
+			parts, start = append(parts, args[start:i]), i+1
+		}
+	}
+	parts = append(parts, args[start:])
+	for _, p := range parts {
+		switch {
+		case len(p) == 1:
+			if v := g.envVar(p[0]); v != "" {
+				return 1, v
+			}
+		case len(p) == 2 && p[0].Lit() == "-n":
+			if v := g.envVar(p[1]); v != "" {
+				return 1, v
+			}
+		case len(p) == 2 && p[0].Lit() == "-z" && len(parts) == 1:
+			if v := g.envVar(p[1]); v != "" {
+				return -1, v
+			}
+		}
+	}
+	return 0, ""
+}
+
+func (g *guardFinder) envTestExpr(e syntax.TestExpr) (int, string) {
+	switch x := e.(type) {
+	case *syntax.ParenTest:
+		return g.envTestExpr(x.X)
+	case *syntax.Word:
+		if v := g.envVar(x); v != "" {
+			return 1, v
+		}
+	case *syntax.UnaryTest:
+		switch x.Op {
+		case syntax.TsNot:
+			t, v := g.envTestExpr(x.X)
+			return -t, v
+		case syntax.TsNempStr, syntax.TsEmpStr:
+			if w, ok := x.X.(*syntax.Word); ok {
+				if v := g.envVar(w); v != "" {
+					if x.Op == syntax.TsEmpStr {
+						return -1, v
+					}
+					return 1, v
+				}
+			}
+		}
+	case *syntax.BinaryTest:
+		a, va := g.envTestExpr(x.X)
+		b, vb := g.envTestExpr(x.Y)
+		if va == "" {
+			va = vb
+		}
+		switch {
+		case x.Op == syntax.AndTest && (a > 0 || b > 0):
+			return 1, va
+		case x.Op == syntax.OrTest && (a < 0 || b < 0):
+			return -1, va
+		}
+	}
+	return 0, ""
+}
+
+// envVar returns the name of the environment variable a word expands ("$V", "${V}",
+// "${V:-}"), when the script does not assign it; "" otherwise.
+func (g *guardFinder) envVar(w *syntax.Word) string {
+	x, ok := solePart(w).(*syntax.ParamExp)
+	if !ok || x.Param == nil || x.Excl || x.Length || x.Index != nil || x.Slice != nil || x.Repl != nil {
+		return ""
+	}
+	if x.Exp != nil && !(x.Exp.Op == syntax.DefaultUnsetOrNull && (x.Exp.Word == nil || x.Exp.Word.Lit() == "")) {
+		return ""
+	}
+	name := x.Param.Value
+	if !validEnvName(name) || g.assigned[name] {
+		return ""
+	}
+	switch name {
+	case "UID", "EUID", "HOME", "PATH", "USER", "PWD", "HOSTNAME", "SHELL", "TERM", "IFS":
+		return ""
+	}
+	return name
+}
+
+func validEnvName(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // bracketTest reads `[ A op B ]` and `test A op B`, possibly joined with -a.
@@ -450,16 +653,7 @@ func (g *guardFinder) compare(a *syntax.Word, op string, b *syntax.Word) int {
 // idExpr tells whether a word is the running uid ($(id -u), $EUID, $UID, a variable set
 // from `id -u`) or user name ($(id -un), $(whoami)).
 func (g *guardFinder) idExpr(w *syntax.Word) idKind {
-	parts := w.Parts
-	if len(parts) == 1 {
-		if q, ok := parts[0].(*syntax.DblQuoted); ok {
-			parts = q.Parts
-		}
-	}
-	if len(parts) != 1 {
-		return idNone
-	}
-	switch x := parts[0].(type) {
+	switch x := solePart(w).(type) {
 	case *syntax.CmdSubst:
 		if len(x.Stmts) != 1 {
 			return idNone
@@ -498,6 +692,21 @@ func (g *guardFinder) idExpr(w *syntax.Word) idKind {
 		}
 	}
 	return idNone
+}
+
+// solePart returns the one part of a word (inside double quotes: "$(id -u)"), nil when it
+// has several.
+func solePart(w *syntax.Word) syntax.WordPart {
+	parts := w.Parts
+	if len(parts) == 1 {
+		if q, ok := parts[0].(*syntax.DblQuoted); ok {
+			parts = q.Parts
+		}
+	}
+	if len(parts) != 1 {
+		return nil
+	}
+	return parts[0]
 }
 
 // literal returns a word's value when it has no expansion.

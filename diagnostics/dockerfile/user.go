@@ -7,6 +7,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/imagecatalog"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
@@ -127,22 +128,7 @@ func (m *Model) initialUser(st *Stage) User {
 		z := 0
 		return User{Kind: KindRoot, UID: &z, Name: "root", Source: SourceDefault, Image: "scratch"}
 	case st.Base != nil:
-		u := parseUserString(st.Base.User)
-		if u.Kind == KindNamed || u.Kind == KindNumeric {
-			if st.Base.Name != "" && u.Name == "" {
-				u.Name = st.Base.Name
-			}
-			if u.UID == nil {
-				u.UID = st.Base.UID
-			}
-			if u.GID == nil {
-				u.GID = st.Base.GID
-			}
-		}
-		u.Source = SourceBase
-		u.Image = st.BaseName
-		u.Value = st.Base.User
-		return u
+		return st.Base.UserOf(st.BaseName)
 	}
 	img := st.BaseName
 	if st.BaseUnresolved {
@@ -259,6 +245,12 @@ func (st *Stage) userOf(in *Instruction) User {
 			if u.GID == nil && u.Group == "" {
 				u.GID = cu.GID
 			}
+		} else if a := st.baseAccount(func(a imagecatalog.Account) bool { return a.Name == u.Name }); a != nil {
+			uid := a.UID
+			u.UID = &uid
+			if u.GID == nil && u.Group == "" {
+				u.GID = a.GID
+			}
 		}
 	}
 	if u.GID == nil && u.Group != "" && !isDigits(u.Group) {
@@ -277,8 +269,32 @@ func (st *Stage) userOf(in *Instruction) User {
 				}
 			}
 		}
+		if u.Name == "" {
+			if a := st.baseAccount(func(a imagecatalog.Account) bool { return a.UID == *u.UID }); a != nil {
+				u.Name = a.Name
+				if u.Group == "" {
+					u.GID = a.GID
+				}
+			}
+		}
 	}
 	return u
+}
+
+// baseAccount finds a user of the base image's /etc/passwd (the catalog's Users of the
+// entry the root of the stage's ancestry is built FROM) that match accepts.
+func (st *Stage) baseAccount(match func(imagecatalog.Account) bool) *imagecatalog.Account {
+	anc := st.Ancestry()
+	root := anc[len(anc)-1]
+	if root.Base == nil || root.Base.Entry == nil {
+		return nil
+	}
+	for i, a := range root.Base.Entry.Users {
+		if match(a) {
+			return &root.Base.Entry.Users[i]
+		}
+	}
+	return nil
 }
 
 // findUser finds a user created in the stage (before in, when given) or its ancestry.

@@ -71,6 +71,9 @@ type nr404Data struct {
 	// SCPath is the security-context mapping's key path when Path is a field inside it.
 	SCPath []string
 	Pod    bool // the key is a pod-level security context
+	// UID is the uid the underlying finding's fix writes (the image's, for NR3xx), 0 for the
+	// configured default.
+	UID int
 }
 
 func runNR404(pass *diagnostics.Pass) {
@@ -115,6 +118,9 @@ func runNR404(pass *diagnostics.Pass) {
 			msg = fmt.Sprintf("%s in the rendered chart (%s): %s — written by this template line, not taken from values", cf.Underlying.RuleID, where, cf.Underlying.Message)
 		}
 		data := &nr404Data{Rule: cf.Underlying.RuleID, Field: ruleField(pass.Snapshot, cf.Underlying.RuleID)}
+		if u, ok := cf.Underlying.Data.(interface{ FixUID() int }); ok {
+			data.UID = u.FixUID()
+		}
 		if k := cf.Origin.Key; k != nil {
 			data.Path = k.Path
 			sc := k.Path
@@ -167,6 +173,9 @@ func planNR404(ctx context.Context, s *diagnostics.Snapshot, f diagnostics.Findi
 	}
 	cfg := s.ConfigFor(f.File)
 	uid, gid := cfg.User()
+	if d.UID > 0 {
+		uid = d.UID
+	}
 	r := s.Engine().RuleByID(d.Rule)
 	if r == nil || r.Settings == nil {
 		return nil

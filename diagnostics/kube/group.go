@@ -34,7 +34,13 @@ var Group = &diagnostics.Group{
 	},
 	Hover: map[diagnostics.FileKind]diagnostics.HoverFunc{diagnostics.KindManifest: hover},
 	Inspect: map[diagnostics.FileKind]diagnostics.InspectFunc{
-		diagnostics.KindManifest: func(_ context.Context, _ *diagnostics.Snapshot, f *diagnostics.File) any { return Inspect(ForFile(f)) },
+		diagnostics.KindManifest: func(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File) any {
+			out := Inspect(ForFile(f))
+			for i := range out {
+				out[i].ImageIdentity = s.Image(f.Path, out[i].Image)
+			}
+			return out
+		},
 	},
 	OpenShift: HasOpenShiftObjects,
 }

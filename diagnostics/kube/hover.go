@@ -228,6 +228,7 @@ type InspectContainer struct {
 	Ephemeral       bool                     `json:"ephemeral,omitempty"`
 	Line            int                      `json:"line"` // 1-based line of the container
 	Image           string                   `json:"image"`
+	ImageIdentity   *diagnostics.ImageInfo   `json:"imageIdentity,omitempty"` // who the image runs as: a workspace link or the catalog
 	RunsAs          string                   `json:"runsAs"`
 	SecurityContext map[string]*InspectField `json:"securityContext"`
 	Ports           []int64                  `json:"ports,omitempty"`

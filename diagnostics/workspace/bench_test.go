@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/workspace/workspacetest"
 )
 
@@ -201,4 +202,104 @@ func processCPU() time.Duration {
 	ut, _ := strconv.Atoi(f[11])
 	st, _ := strconv.Atoi(f[12])
 	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// BenchmarkManifestEditCatalog is what the catalog adds to a manifest edit: each iteration
+// edits two 10-Deployment manifests, one whose containers run public images the catalog knows
+// (their NR3xx findings come from catalog entries) and one whose images nothing knows,
+// alternately so that the machine's drift hits both, each diagnosed with every workspace,
+// Dockerfile and Kubernetes rule. Reports the p50/p95 of each kind of edit and their
+// difference (catalog-p95-added-ms).
+func BenchmarkManifestEditCatalog(b *testing.B) {
+	public := []string{"postgres:16", "redis:7.2", "nginx:1.27", "mysql:8.4", "mongo:7", "jenkins/jenkins:lts", "memcached:1.6",
+		"grafana/grafana:11.2.0", "bitnami/postgresql:16", "gcr.io/distroless/static-debian12:nonroot"}
+	var unknown []string
+	for i := range public {
+		unknown = append(unknown, fmt.Sprintf("registry.example.com/team/app%d:1.0", i))
+	}
+	manifest := func(images []string, edit int32) string {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "# edit %d\n", edit)
+		for i, img := range images {
+			fmt.Fprintf(&sb, "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d%d\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsNonRoot: true\n      containers:\n        - name: c%d\n          image: %s\n          volumeMounts:\n            - {name: conf, mountPath: /etc/app}\n      volumes:\n        - {name: conf, configMap: {name: app}}\n", i, i, img)
+		}
+		return sb.String()
+	}
+	dir := b.TempDir()
+	paths := []string{filepath.Join(dir, "k8s", "catalog.yaml"), filepath.Join(dir, "k8s", "unknown.yaml")}
+	sets := [][]string{public, unknown}
+	if err := os.MkdirAll(filepath.Join(dir, "k8s"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for i, p := range paths {
+		if err := os.WriteFile(p, []byte(manifest(sets[i], 0)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s := testEngine(b).NewSnapshot([]string{dir}, diagnostics.Config{})
+	for _, p := range paths {
+		s.Diagnose(context.Background(), p) // the catalog is loaded, the repositories' entries decoded
+	}
+	times := [2][]time.Duration{}
+	v := int32(1)
+	b.ResetTimer()
+	for b.Loop() {
+		v++
+		for i, p := range paths {
+			text := manifest(sets[i], v)
+			start := time.Now()
+			s = s.WithFile(p, v, "yaml", text)
+			fs := s.Diagnose(context.Background(), p)
+			times[i] = append(times[i], time.Since(start))
+			if i == 0 && len(fs) == 0 {
+				b.Fatal("no findings for the public images")
+			}
+		}
+	}
+	b.StopTimer()
+	q := func(ts []time.Duration, f float64) float64 {
+		ts = slices.Clone(ts)
+		slices.Sort(ts)
+		return float64(ts[int(f*float64(len(ts)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(q(times[0], 0.5), "catalog-p50-ms")
+	b.ReportMetric(q(times[0], 0.95), "catalog-p95-ms")
+	b.ReportMetric(q(times[1], 0.5), "unknown-p50-ms")
+	b.ReportMetric(q(times[1], 0.95), "unknown-p95-ms")
+	b.ReportMetric(q(times[0], 0.95)-q(times[1], 0.95), "catalog-p95-added-ms")
+}
+
+// BenchmarkImageFacts is the catalog's share of a manifest edit: the image facts the NR3xx
+// rules judge, made for each of 10 containers (imageOf: the workspace link, then the catalog
+// lookup and the facts of its entry), for public images the catalog knows and for images
+// nothing knows; the graph is the snapshot's (built once). Reports the p50/p95 of the
+// 10-container passes.
+func BenchmarkImageFacts(b *testing.B) {
+	sets := map[string][]string{
+		"catalog": {"postgres:16", "redis:7.2", "nginx:1.27", "mysql:8.4", "mongo:7", "jenkins/jenkins:lts", "memcached:1.6",
+			"grafana/grafana:11.2.0", "bitnami/postgresql:16", "gcr.io/distroless/static-debian12:nonroot"},
+	}
+	for i := range 10 {
+		sets["unknown"] = append(sets["unknown"], fmt.Sprintf("registry.example.com/team/app%d:1.0", i))
+	}
+	dir := b.TempDir()
+	s := testEngine(b).NewSnapshot([]string{dir}, diagnostics.Config{})
+	file := filepath.Join(dir, "k8s", "apps.yaml")
+	For(s)
+	for _, kind := range []string{"catalog", "unknown"} {
+		b.Run("images="+kind, func(b *testing.B) {
+			for _, img := range sets[kind] {
+				imageOf(s, file, img, text.Range{}) // entries decoded
+			}
+			var times []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				for _, img := range sets[kind] {
+					imageOf(s, file, img, text.Range{})
+				}
+				times = append(times, time.Since(start))
+			}
+			reportPercentiles(b, times)
+		})
+	}
 }

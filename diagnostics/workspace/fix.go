@@ -24,8 +24,8 @@ func wsData(s *diagnostics.Snapshot, f diagnostics.Finding) (*data, bool) {
 			return nil, false
 		}
 	}
-	if d.Model != nil {
-		if file, err := s.File(d.Model.Path); err != nil || file.Text != d.Model.Source() {
+	if d.Image != nil && d.Image.linked() {
+		if file, err := s.File(d.Image.df.Path); err != nil || file.Text != d.Image.df.Source() {
 			return nil, false
 		}
 	}
@@ -61,14 +61,14 @@ func dfName(s *diagnostics.Snapshot, p string) string {
 // setUserInDockerfile plans `USER <uid>:0` for the built stage: replacing its own USER
 // argument, else inserting a USER line before its ENTRYPOINT/CMD (or after its last line).
 func setUserInDockerfile(s *diagnostics.Snapshot, d *data, uid, gid int, preferred bool) []diagnostics.Action {
-	if d.Model == nil || d.Stage == nil {
+	if d.Image == nil || !d.Image.linked() {
 		return nil
 	}
-	m, st := d.Model, d.Stage
+	m, st, u := d.Image.df, d.Image.st, d.Image.user
 	id := codeactions.Identity(uid, gid)
 	title := fmt.Sprintf("Set USER %s in %s", id, dfName(s, m.Path))
-	if d.User.Instr != nil && d.User.Instr.Stage == st {
-		return []diagnostics.Action{{Title: title, Preferred: preferred, Edits: []diagnostics.FileEdit{{Path: m.Path, Edits: []text.Edit{{Range: d.User.Range(), NewText: id}}}}}}
+	if u.Instr != nil && u.Instr.Stage == st {
+		return []diagnostics.Action{{Title: title, Preferred: preferred, Edits: []diagnostics.FileEdit{{Path: m.Path, Edits: []text.Edit{{Range: u.Range(), NewText: id}}}}}}
 	}
 	var before *dockerfile.Instruction
 	for _, in := range []*dockerfile.Instruction{st.Entrypoint, st.Cmd} {

@@ -91,7 +91,7 @@ func hoverImage(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File,
 	if u.Link == nil {
 		amb := u.amb
 		if amb == nil {
-			return nil
+			return hoverCatalog(s, f, u)
 		}
 		switch amb.Why {
 		case WhyTags:
@@ -132,6 +132,21 @@ func hoverImage(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File,
 	fmt.Fprintf(&b, "\n**Image user:** %s, from %s\n", iu.Describe(), iu.From())
 	fmt.Fprintf(&b, "\n**Runs as:** %s\n", runsAs(s, f, u, iu))
 	return &diagnostics.Hover{Range: u.Range, Markdown: b.String()}
+}
+
+// hoverCatalog: on an image no Dockerfile of the workspace builds, its catalog entry (who it
+// runs as and why, its entrypoint, paths, ports, sources) and who the container will run as;
+// or that nothing is known of it.
+func hoverCatalog(s *diagnostics.Snapshot, f *diagnostics.File, u Use) *diagnostics.Hover {
+	if u.Image == "" {
+		return nil
+	}
+	im := imageOf(s, f.Path, u.Image, u.Range)
+	if im == nil || im.linked() {
+		return &diagnostics.Hover{Range: u.Range, Markdown: fmt.Sprintf("**nonroot-ls:** image `%s` is built by no Dockerfile of the workspace and is not in the image catalog: the user it runs as is unknown.", u.Image)}
+	}
+	md := im.cat.Markdown() + fmt.Sprintf("\n**Runs as:** %s\n", runsAs(s, f, u, im.user))
+	return &diagnostics.Hover{Range: u.Range, Markdown: md}
 }
 
 func evidenceWords(s *diagnostics.Snapshot, l *Link) string {

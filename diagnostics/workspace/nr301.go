@@ -14,7 +14,7 @@ import (
 // NR301 — runAsNonRoot with an image whose user is a name.
 var NR301 = &diagnostics.Rule{
 	ID:       "NR301",
-	Title:    "runAsNonRoot cannot verify the linked image's named user",
+	Title:    "runAsNonRoot cannot verify the image's named user",
 	Severity: diagnostics.SeverityError,
 	Profiles: clusterProfiles,
 	Kinds:    manifestKinds,
@@ -75,17 +75,18 @@ spec:
 `,
 	},
 	Run: func(pass *diagnostics.Pass) {
-		for _, x := range linkedContainers(pass) {
-			if !runAsNonRootWithoutUser(x.c) || x.user.Kind != dockerfile.KindNamed {
+		for _, x := range judgedContainers(pass) {
+			if !runAsNonRootWithoutUser(x.c) || x.im.user.Kind != dockerfile.KindNamed {
 				continue
 			}
-			related := append([]diagnostics.Related{userRelated(pass.Snapshot, x.link, x.st, x.user)},
+			name := x.im.user.Name
+			related := append([]diagnostics.Related{x.im.userRelated(pass.Snapshot)},
 				fieldRelated(x.m, x.c.Effective.RunAsNonRoot, "runAsNonRoot: true is set here, runAsUser nowhere")...)
 			pass.Report(diagnostics.Finding{
 				Range: x.imageRange(),
-				Message: fmt.Sprintf("%s will not start: runAsNonRoot is true, no runAsUser is set, and image %s (built by %s) runs as user %q, a name the kubelet cannot check: \"container has runAsNonRoot and image has non-numeric user (%s), cannot verify user is non-root\" (CreateContainerConfigError)",
-					x.c.Label(), x.c.Image, builtBy(pass.Snapshot, x.link), x.user.Name, x.user.Name),
-				Related: append(related, linkRelated(pass.Snapshot, x.link)...),
+				Message: fmt.Sprintf("%s will not start: runAsNonRoot is true, no runAsUser is set, and image %s (%s) runs as user %q, a name the kubelet cannot check: \"container has runAsNonRoot and image has non-numeric user (%s), cannot verify user is non-root\" (CreateContainerConfigError)",
+					x.c.Label(), x.c.Image, x.im.origin(pass.Snapshot), name, name),
+				Related: append(related, x.im.linkRelated(pass.Snapshot)...),
 				Data:    x.data(pass),
 			})
 		}
@@ -99,12 +100,22 @@ func planNR301(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding
 	if !ok {
 		return nil
 	}
-	out := containerSet(s, d, fmt.Sprintf("Add runAsUser: %d to %s", d.UID, d.Container.Label()), []string{"runAsUser"}, codeactions.Scalar(strconv.Itoa(d.UID)))
-	if u := d.User; u.Instr != nil && u.UID != nil && *u.UID > 0 {
+	out := containerSet(s, d, runAsUserTitle(d), []string{"runAsUser"}, codeactions.Scalar(strconv.Itoa(d.UID)))
+	if u := d.Image.user; d.Image.linked() && u.Instr != nil && u.UID != nil && *u.UID > 0 {
 		out = append(out, diagnostics.Action{
-			Title: fmt.Sprintf("Make USER numeric in %s: %s → %d", dfName(s, d.Model.Path), u.Name, *u.UID),
-			Edits: []diagnostics.FileEdit{{Path: d.Model.Path, Edits: []text.Edit{{Range: u.UserPartRange(), NewText: strconv.Itoa(*u.UID)}}}},
+			Title: fmt.Sprintf("Make USER numeric in %s: %s → %d", dfName(s, d.Image.df.Path), u.Name, *u.UID),
+			Edits: []diagnostics.FileEdit{{Path: d.Image.df.Path, Edits: []text.Edit{{Range: u.UserPartRange(), NewText: strconv.Itoa(*u.UID)}}}},
 		})
 	}
 	return out
+}
+
+// runAsUserTitle is the title of the fix that sets runAsUser to d.UID, with the note saying
+// why it is the configured default when the image has no uid of its own.
+func runAsUserTitle(d *data) string {
+	t := fmt.Sprintf("Add runAsUser: %d to %s", d.UID, d.Container.Label())
+	if d.Note != "" {
+		t += " (" + d.Note + ")"
+	}
+	return t
 }

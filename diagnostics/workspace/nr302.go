@@ -13,7 +13,7 @@ import (
 // NR302 — runAsNonRoot with an image that runs as root.
 var NR302 = &diagnostics.Rule{
 	ID:       "NR302",
-	Title:    "runAsNonRoot with a linked image that runs as root",
+	Title:    "runAsNonRoot with an image that runs as root",
 	Severity: diagnostics.SeverityError,
 	Profiles: clusterProfiles,
 	Kinds:    manifestKinds,
@@ -71,17 +71,17 @@ spec:
 `,
 	},
 	Run: func(pass *diagnostics.Pass) {
-		for _, x := range linkedContainers(pass) {
-			if !runAsNonRootWithoutUser(x.c) || x.user.Kind != dockerfile.KindRoot {
+		for _, x := range judgedContainers(pass) {
+			if !runAsNonRootWithoutUser(x.c) || x.im.user.Kind != dockerfile.KindRoot {
 				continue
 			}
-			related := append([]diagnostics.Related{userRelated(pass.Snapshot, x.link, x.st, x.user)},
+			related := append([]diagnostics.Related{x.im.userRelated(pass.Snapshot)},
 				fieldRelated(x.m, x.c.Effective.RunAsNonRoot, "runAsNonRoot: true is set here, runAsUser nowhere")...)
 			pass.Report(diagnostics.Finding{
 				Range: x.imageRange(),
-				Message: fmt.Sprintf("%s will not start: runAsNonRoot is true, no runAsUser is set, and image %s (built by %s) runs as root (%s): \"container has runAsNonRoot and image will run as root\" (CreateContainerConfigError)",
-					x.c.Label(), x.c.Image, builtBy(pass.Snapshot, x.link), x.user.From()),
-				Related: append(related, linkRelated(pass.Snapshot, x.link)...),
+				Message: fmt.Sprintf("%s will not start: runAsNonRoot is true, no runAsUser is set, and image %s (%s) runs as root (%s): \"container has runAsNonRoot and image will run as root\" (CreateContainerConfigError)",
+					x.c.Label(), x.c.Image, x.im.origin(pass.Snapshot), x.im.userFrom()),
+				Related: append(related, x.im.linkRelated(pass.Snapshot)...),
 				Data:    x.data(pass),
 			})
 		}
@@ -94,8 +94,11 @@ func planNR302(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding
 	if !ok {
 		return nil
 	}
-	out := containerSet(s, d, fmt.Sprintf("Add runAsUser: %d to %s", d.UID, d.Container.Label()), []string{"runAsUser"}, codeactions.Scalar(strconv.Itoa(d.UID)))
-	cfg := s.ConfigFor(d.Model.Path)
+	out := containerSet(s, d, runAsUserTitle(d), []string{"runAsUser"}, codeactions.Scalar(strconv.Itoa(d.UID)))
+	if !d.Image.linked() {
+		return out
+	}
+	cfg := s.ConfigFor(d.Image.df.Path)
 	_, gid := cfg.User()
 	return append(out, setUserInDockerfile(s, d, d.UID, gid, false)...)
 }

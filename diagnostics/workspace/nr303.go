@@ -69,39 +69,30 @@ spec:
 `,
 	},
 	Run: func(pass *diagnostics.Pass) {
-		for _, x := range linkedContainers(pass) {
-			if x.user.UID == nil || *x.user.UID == 0 {
+		for _, x := range judgedContainers(pass) {
+			uid := x.im.runUID()
+			if uid == 0 || refused(x) {
 				continue
 			}
-			id, ok := identityOf(x.c, x.user, pass.Profile)
-			if !ok || id.uid == *x.user.UID || id.uid == 0 {
+			id, ok := identityOf(x.c, pass.Profile)
+			if !ok || id.uid == uid || id.uid == 0 {
 				continue
 			}
-			for _, p := range writes(x.st, x.user) {
-				if p.Op == "VOLUME" || !ownedBy(p, x.user) {
-					continue
-				}
-				if canWrite(x.st, p.Path, id) {
+			for _, p := range x.im.writes() {
+				if p.Op == "VOLUME" || !ownedBy(p, x.im.user, uid) || x.im.canWrite(p.Path, id) {
 					continue
 				}
 				rng := x.imageRange()
 				if id.field != nil {
 					rng = id.field.Range
 				}
-				pp := p
-				d := x.data(pass)
-				d.Path = &pp
-				if p.GID != nil {
-					d.GID = *p.GID
-				}
 				pass.Report(diagnostics.Finding{
 					Range: rng,
-					Message: fmt.Sprintf("%s runs as %s (gid %d), not as the image's uid %d, and %s is owned by uid %d without write access for its groups: writes there fail with \"Permission denied\"",
-						x.c.Label(), id.what, id.gid, *x.user.UID, p.Path, *x.user.UID),
-					Related: append([]diagnostics.Related{{File: x.link.Dockerfile, Range: p.Range,
-						Message: fmt.Sprintf("%s gets owner %s, mode %s here", p.Path, ownerOf(p), modeOf(p))}},
-						userRelated(pass.Snapshot, x.link, x.st, x.user)),
-					Data: d,
+					Message: fmt.Sprintf("%s runs as %s (gid %d), not as the image's uid %d, and %s is owned by uid %d without write access for its groups (%s): writes there fail with \"Permission denied\"",
+						x.c.Label(), id.what, id.gid, uid, p.Path, uid, x.im.pathWhere(pass.Snapshot, p)),
+					Related: []diagnostics.Related{x.im.pathRelated(p, fmt.Sprintf("%s gets owner %s, mode %s here", p.Path, ownerOf(p), modeOf(p))),
+						x.im.userRelated(pass.Snapshot)},
+					Data: x.data(pass),
 				})
 				break
 			}
@@ -109,11 +100,12 @@ spec:
 	},
 }
 
-func ownedBy(p dockerfile.PathPerm, u dockerfile.User) bool {
-	if p.UID != nil && u.UID != nil {
-		return *p.UID == *u.UID
+// ownedBy reports whether the build leaves p owned by the image's user (uid its uid).
+func ownedBy(p dockerfile.PathPerm, u dockerfile.User, uid int) bool {
+	if p.UID != nil {
+		return *p.UID == uid
 	}
-	return p.Owner != "" && (p.Owner == u.Name || (u.UID != nil && p.Owner == strconv.Itoa(*u.UID)))
+	return p.Owner != "" && (p.Owner == u.Name || p.Owner == strconv.Itoa(uid))
 }
 
 func ownerOf(p dockerfile.PathPerm) string {
@@ -132,17 +124,4 @@ func modeOf(p dockerfile.PathPerm) string {
 		return "default"
 	}
 	return p.Mode
-}
-
-// canWrite reports whether the runtime identity can write path in the image (its primary or
-// any supplementary group counts).
-func canWrite(st *dockerfile.Stage, path string, id runtimeIdentity) bool {
-	for _, gid := range append([]int{id.gid}, id.groups...) {
-		uid, g := id.uid, gid
-		u := dockerfile.User{Kind: dockerfile.KindNumeric, UID: &uid, GID: &g, Value: strconv.Itoa(uid) + ":" + strconv.Itoa(g)}
-		if acc, _ := st.WriteAccess(u, path); acc != dockerfile.AccessDenied {
-			return true
-		}
-	}
-	return false
 }

@@ -79,11 +79,11 @@ spec:
 `,
 	},
 	Run: func(pass *diagnostics.Pass) {
-		for _, x := range linkedContainers(pass) {
-			if !x.c.RunsNonRoot() {
+		for _, x := range judgedContainers(pass) {
+			if !x.c.RunsNonRoot() || refused(x) {
 				continue
 			}
-			drops := x.df.PrivilegeDrops(pass.Snapshot, x.st)
+			drops := x.im.drops(pass.Snapshot, envSets(x.c.Node))
 			if len(drops) == 0 {
 				continue
 			}
@@ -100,14 +100,17 @@ spec:
 			d := drops[0]
 			var related []diagnostics.Related
 			for _, dr := range drops {
-				related = append(related, diagnostics.Related{File: dr.File, Range: dr.Range,
-					Message: fmt.Sprintf("%s needs root: %s", dr.Tool, dr.Text)})
+				related = append(related, dr.rel)
+			}
+			optIn := ""
+			if d.env != "" {
+				optIn = fmt.Sprintf(" because the container sets %s", d.env)
 			}
 			pass.Report(diagnostics.Finding{
 				Range: rng,
-				Message: fmt.Sprintf("%s runs non-root (%s), but the entrypoint of image %s switches user at runtime (%s in %s line %d), which needs root: it fails at start with \"operation not permitted\" and the pod crash-loops",
-					x.c.Label(), how, x.c.Image, d.Tool, rel(pass.Snapshot, d.File), d.Line+1),
-				Related: append(related, linkRelated(pass.Snapshot, x.link)...),
+				Message: fmt.Sprintf("%s runs non-root (%s), but the entrypoint of image %s switches user at runtime%s (%s in %s), which needs root: it fails at start with \"operation not permitted\" and the pod crash-loops",
+					x.c.Label(), how, x.c.Image, optIn, d.tool, d.where),
+				Related: append(related, x.im.linkRelated(pass.Snapshot)...),
 				Data:    x.data(pass),
 			})
 		}

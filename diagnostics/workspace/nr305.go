@@ -83,7 +83,7 @@ spec:
 `,
 	},
 	Run: func(pass *diagnostics.Pass) {
-		for _, x := range linkedContainers(pass) {
+		for _, x := range judgedContainers(pass) {
 			if len(x.c.Mounts) == 0 {
 				continue
 			}
@@ -91,7 +91,7 @@ spec:
 			for _, v := range x.c.Workload.Volumes {
 				vols[v.Name] = v
 			}
-			paths := writes(x.st, x.user)
+			paths := x.im.writes()
 			for _, mt := range x.c.Mounts {
 				v := vols[mt.Name]
 				if v == nil || mt.MountPathNode == nil || hasSubPath(mt.Node) {
@@ -107,25 +107,32 @@ spec:
 					if p.Path != mp && !strings.HasPrefix(p.Path, mp+"/") {
 						continue
 					}
-					pp := p
-					d := x.data(pass)
-					d.Path, d.Mount = &pp, mt
 					what := "writes"
-					if p.Op == "VOLUME" {
+					if p.Op == "VOLUME" || !x.im.linked() && isVolume(x.im, p.Path) {
 						what = "declares as a VOLUME"
 					}
 					pass.Report(diagnostics.Finding{
 						Range: yamlnode.Range(x.m.Lines, mt.MountPathNode),
-						Message: fmt.Sprintf("%s mounts %s volume %q over %s, which image %s %s (%s line %d): the mount is read-only and owned by root, so writes there fail with \"Read-only file system\"",
-							x.c.Label(), v.Type, v.Name, mt.MountPath, x.c.Image, what, rel(pass.Snapshot, x.link.Dockerfile), p.Range.Start.Line+1),
-						Related: []diagnostics.Related{{File: x.link.Dockerfile, Range: p.Range, Message: fmt.Sprintf("the image prepares %s for writing here", p.Path)}},
-						Data:    d,
+						Message: fmt.Sprintf("%s mounts %s volume %q over %s, which image %s %s (%s): the mount is read-only and owned by root, so writes there fail with \"Read-only file system\"",
+							x.c.Label(), v.Type, v.Name, mt.MountPath, x.c.Image, what, x.im.pathWhere(pass.Snapshot, p)),
+						Related: []diagnostics.Related{x.im.pathRelated(p, fmt.Sprintf("the image prepares %s for writing here", p.Path))},
+						Data:    x.data(pass),
 					})
 					break
 				}
 			}
 		}
 	},
+}
+
+// isVolume reports whether the catalog lists path as a VOLUME of the image.
+func isVolume(im *image, path string) bool {
+	for _, p := range im.cat.Entry.Paths {
+		if p.Path == path {
+			return p.Volume
+		}
+	}
+	return false
 }
 
 func hasSubPath(n *yaml.Node) bool {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
-	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 )
 
@@ -16,7 +15,7 @@ import (
 // NET_BIND_SERVICE.
 var NR306 = &diagnostics.Rule{
 	ID:         "NR306",
-	Title:      "Linked image listens below 1024 but the container runs non-root without NET_BIND_SERVICE",
+	Title:      "Image listens below 1024 but the container runs non-root without NET_BIND_SERVICE",
 	Severity:   diagnostics.SeverityInfo,
 	SeverityIn: map[diagnostics.Profile]diagnostics.Severity{diagnostics.ProfileOpenShift: diagnostics.SeverityWarning},
 	Profiles:   clusterProfiles,
@@ -80,26 +79,19 @@ spec:
 `,
 	},
 	Run: func(pass *diagnostics.Pass) {
-		for _, x := range linkedContainers(pass) {
-			if !runsNonRoot(x.c, x.user) || hasCap(x.c, "NET_BIND_SERVICE") || setcapBind(x.st) {
+		for _, x := range judgedContainers(pass) {
+			if !runsNonRoot(x.c, x.im.user) || hasCap(x.c, "NET_BIND_SERVICE") || x.im.bindsLowPorts() || refused(x) {
 				continue
 			}
-			var low []dockerfile.Port
-			for _, a := range x.st.Ancestry() {
-				for _, p := range a.Ports {
-					if p.Number > 0 && p.Number < 1024 {
-						low = append(low, p)
-					}
-				}
-			}
+			low := x.im.lowPorts()
 			if len(low) == 0 {
 				continue
 			}
 			var nums []string
 			var related []diagnostics.Related
 			for _, p := range low {
-				nums = append(nums, strconv.Itoa(p.Number))
-				related = append(related, diagnostics.Related{File: x.link.Dockerfile, Range: p.Range, Message: fmt.Sprintf("EXPOSE %s", p.Value)})
+				nums = append(nums, strconv.Itoa(p.number))
+				related = append(related, p.rel)
 			}
 			pass.Report(diagnostics.Finding{
 				Range: x.imageRange(),
@@ -117,17 +109,6 @@ func hasCap(c *kube.Container, name string) bool {
 		v := strings.ToUpper(strings.TrimPrefix(strings.ToUpper(f.Value), "CAP_"))
 		if v == name || v == "ALL" {
 			return true
-		}
-	}
-	return false
-}
-
-func setcapBind(st *dockerfile.Stage) bool {
-	for _, a := range st.Ancestry() {
-		for _, sc := range a.Setcaps {
-			if strings.Contains(strings.ToLower(sc.Caps), "net_bind_service") {
-				return true
-			}
 		}
 	}
 	return false

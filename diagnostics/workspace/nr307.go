@@ -89,44 +89,32 @@ CMD ["python", "app.py"]
 			case svc.ImageFile == pass.File.Path && svc.Image != "" && !svc.ImageInherited:
 				rng = svc.ImageRange
 			}
-			if link != nil {
-				df, err := dockerfile.For(pass.Snapshot, link.Dockerfile)
-				if err != nil || df.Fatal {
-					continue
-				}
-				st := df.Built(link.Target)
-				if st == nil || st.Windows || st.User().Windows || st.User().Kind != dockerfile.KindRoot {
-					continue
-				}
-				u := st.User()
-				d.Link, d.Model, d.Stage, d.User = link, df, st, u
-				uid, _ := dockerfile.FixUser(st, pass.Config)
-				d.UID = uid
-				pass.Report(diagnostics.Finding{Range: rng, Data: d,
-					Message: fmt.Sprintf("service %q sets no user: and its image, built by %s, runs as root (%s): the container runs as root",
-						svc.Name, builtBy(pass.Snapshot, link), u.From()),
-					Related: append([]diagnostics.Related{userRelated(pass.Snapshot, link, st, u)}, linkRelated(pass.Snapshot, link)...),
-				})
+			var im *image
+			switch {
+			case link != nil:
+				im = linkedImage(pass.Snapshot, link, pass.File.Path, svc.Image, rng)
+			case svc.Image != "":
+				im = imageOf(pass.Snapshot, pass.File.Path, svc.Image, rng)
+			}
+			if im == nil || im.user.Kind != dockerfile.KindRoot {
 				continue
 			}
-			if svc.Image == "" {
-				continue
+			d.Image = im
+			d.UID, d.Note = im.fixUID(pass.Config)
+			what := fmt.Sprintf("its image, %s,", im.origin(pass.Snapshot))
+			if !im.linked() {
+				what = fmt.Sprintf("image %s (%s)", svc.Image, im.origin(pass.Snapshot))
 			}
-			b := dockerfile.LookupBaseImage(svc.Image)
-			if b == nil || b.NonRoot() || !rootUser(b.User) {
-				continue
+			runs := "the container runs as root"
+			if sd := im.stepDown(); sd != nil {
+				runs = "the container starts as root and its entrypoint " + sd.Describe()
 			}
 			pass.Report(diagnostics.Finding{Range: rng, Data: d,
-				Message: fmt.Sprintf("service %q sets no user: and image %s runs as root (%s): the container runs as root", svc.Name, svc.Image, baseWhy(b))})
+				Message: fmt.Sprintf("service %q sets no user: and %s runs as root (%s): %s", svc.Name, what, im.userFrom(), runs),
+				Related: append([]diagnostics.Related{im.userRelated(pass.Snapshot)}, im.linkRelated(pass.Snapshot)...),
+			})
 		}
 	},
-}
-
-func baseWhy(b *dockerfile.BaseImage) string {
-	if b.Why != "" {
-		return b.Why
-	}
-	return "its default user is " + b.User
 }
 
 // NR307: user: "<uid>:0" on the compose service; or, for a service built by a Dockerfile of
@@ -144,6 +132,9 @@ func planNR307(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding
 	_, gid := cfg.User()
 	value := strconv.Quote(codeactions.Identity(d.UID, gid))
 	title := fmt.Sprintf("Set user: %s on service %q", value, d.Service.Name)
+	if d.Note != "" {
+		title += " (" + d.Note + ")"
+	}
 	var out []diagnostics.Action
 	if d.Service.HasUser && d.Service.UserFile == f.File {
 		out = append(out, diagnostics.Action{Title: title, Preferred: true, Edits: []diagnostics.FileEdit{{Path: f.File, Edits: []text.Edit{{Range: d.Service.UserRange, NewText: value}}}}})

@@ -24,7 +24,7 @@ var Rules = []*diagnostics.Rule{
 // navigation on `image:`, references from Dockerfiles, the files that depend on a change,
 // and the links for `inspect`.
 var Group = &diagnostics.Group{
-	Name: "workspace",
+	Name: groupName,
 	Parse: map[diagnostics.FileKind]diagnostics.ParseFunc{
 		diagnostics.KindBake:      declProblems,
 		diagnostics.KindSkaffold:  declProblems,
@@ -48,6 +48,8 @@ var Group = &diagnostics.Group{
 	Dependents:       Dependents,
 	InspectWorkspace: func(s *diagnostics.Snapshot) any { return Inspect(s) },
 	BuildTarget:      func(s *diagnostics.Snapshot, path string) string { return For(s).TargetOf(path) },
+	Image:            imageInfo,
+	NewState:         func(*diagnostics.Engine) any { return &state{catalog: diagnostics.NewCache(catalogCacheSize)} },
 }
 
 // declProblems are a link source's parse problems (its NR001).

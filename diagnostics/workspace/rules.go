@@ -16,22 +16,20 @@ import (
 
 // data is the payload of an NR3xx finding, for its quick-fixes.
 type data struct {
-	Link      *Link
-	Model     *dockerfile.Model
-	Stage     *dockerfile.Stage // the built stage
-	User      dockerfile.User   // the image's effective user
-	Manifest  *kube.Manifest    // NR301–NR306
+	Image     *image         // what is known of the image: its linked Dockerfile, or its catalog entry
+	Manifest  *kube.Manifest // NR301–NR306
 	Container *kube.Container
 	Compose   *Compose // NR307
 	Service   *Service
-	Path      *dockerfile.PathPerm // NR303, NR305
-	Mount     *kube.Mount          // NR305
-	// UID is the uid a fix writes: the uid the Dockerfile gives the image's user, else the
-	// one it creates or its base image's, else the configured default.
-	UID int
-	// GID is the gid a fix writes (NR303: the owning group).
-	GID int
+	// UID is the uid a fix writes: the uid the image runs as (the Dockerfile's user, the one
+	// it creates or its base image's; a catalog image's user or step-down user), else the
+	// configured default, with Note saying why the default.
+	UID  int
+	Note string
 }
+
+// FixUID is the uid the finding's fix writes (NR404 writes it into a chart's values too).
+func (d *data) FixUID() int { return d.UID }
 
 // OpenShiftUID stands for the arbitrary uid OpenShift's restricted-v2 SCC assigns: it is never
 // the image's uid, and its group is 0.
@@ -42,57 +40,41 @@ var clusterProfiles = []diagnostics.Profile{diagnostics.ProfileKubernetes, diagn
 
 const kubeletSource = "kubelet (pkg/kubelet/kuberuntime, verifyRunAsNonRoot): "
 
-// linked is a container whose image the workspace builds, with the built stage's model.
-type linked struct {
-	c    *kube.Container
-	m    *kube.Manifest
-	link *Link
-	df   *dockerfile.Model
-	st   *dockerfile.Stage
-	user dockerfile.User
+// judged is a container of the pass's manifest with what is known of its image.
+type judged struct {
+	c  *kube.Container
+	m  *kube.Manifest
+	im *image
 }
 
-// linkedContainers returns the containers of the pass's manifest whose image is linked to a
-// Dockerfile of the workspace that parses, with the stage that is built for the link's target.
-func linkedContainers(pass *diagnostics.Pass) []linked {
-	m := kube.ForFile(pass.File)
-	if len(m.Workloads) == 0 {
-		return nil
-	}
-	g := For(pass.Snapshot)
-	var out []linked
-	for _, w := range m.Workloads {
-		for _, c := range w.Containers {
-			if c.Image == "" || c.ImageNode == nil {
-				continue
+type judgedKey struct{ path string }
+
+// judgedContainers returns the containers of the pass's manifest whose image is known: linked
+// to a Dockerfile of the workspace that parses (with the stage built for the link's target),
+// or in the image catalog. Memoised on the snapshot: the NR3xx rules share it.
+func judgedContainers(pass *diagnostics.Pass) []judged {
+	return pass.Snapshot.Memo(judgedKey{pass.File.Path}, func() any {
+		m := kube.ForFile(pass.File)
+		var out []judged
+		for _, w := range m.Workloads {
+			for _, c := range w.Containers {
+				if c.Image == "" || c.ImageNode == nil {
+					continue
+				}
+				if im := imageOf(pass.Snapshot, pass.File.Path, c.Image, yamlnode.Range(m.Lines, c.ImageNode)); im != nil {
+					out = append(out, judged{c: c, m: m, im: im})
+				}
 			}
-			use, ok := g.UseAt(pass.File.Path, yamlnode.Pos(m.Lines, c.ImageNode))
-			l := use.Link
-			if !ok || l == nil {
-				continue
-			}
-			df, err := dockerfile.For(pass.Snapshot, l.Dockerfile)
-			if err != nil || df.Fatal {
-				continue
-			}
-			st := df.Built(l.Target)
-			if st == nil || st.Windows {
-				continue
-			}
-			u := st.User()
-			if u.Windows {
-				continue
-			}
-			out = append(out, linked{c: c, m: m, link: l, df: df, st: st, user: u})
 		}
-	}
-	return out
+		return out
+	}).([]judged)
 }
 
-func (x linked) imageRange() text.Range { return yamlnode.Range(x.m.Lines, x.c.ImageNode) }
+func (x judged) imageRange() text.Range { return x.im.use.Range }
 
-func (x linked) data(pass *diagnostics.Pass) *data {
-	return &data{Link: x.link, Model: x.df, Stage: x.st, User: x.user, Manifest: x.m, Container: x.c, UID: fixUID(x.st, x.user, pass.Config)}
+func (x judged) data(pass *diagnostics.Pass) *data {
+	uid, note := x.im.fixUID(pass.Config)
+	return &data{Image: x.im, Manifest: x.m, Container: x.c, UID: uid, Note: note}
 }
 
 // fixUID is the uid a fix writes for an image: its user's uid when the Dockerfile gives one,
@@ -174,6 +156,14 @@ func runAsNonRootWithoutUser(c *kube.Container) bool {
 	return ok && v
 }
 
+// refused reports whether the kubelet refuses to start the container (NR301, NR302 say so):
+// runAsNonRoot without runAsUser and an image whose user is root or a name. What would go
+// wrong after the start (NR303, NR304, NR306) is not said of such a container.
+func refused(x judged) bool {
+	k := x.im.user.Kind
+	return runAsNonRootWithoutUser(x.c) && (k == dockerfile.KindRoot || k == dockerfile.KindNamed)
+}
+
 // runtimeIdentity is who the container runs as: uid, primary gid and supplementary groups,
 // and a description for messages. ok is false when the uid is not known.
 type runtimeIdentity struct {
@@ -184,7 +174,7 @@ type runtimeIdentity struct {
 	field  *kube.Field // the field that sets the uid (nil: OpenShift's assignment)
 }
 
-func identityOf(c *kube.Container, u dockerfile.User, profile diagnostics.Profile) (runtimeIdentity, bool) {
+func identityOf(c *kube.Container, profile diagnostics.Profile) (runtimeIdentity, bool) {
 	var id runtimeIdentity
 	if uid, ok := c.Effective.RunAsUser.Int(); ok {
 		id.uid, id.field = int(uid), c.Effective.RunAsUser
@@ -220,28 +210,6 @@ func identityOf(c *kube.Container, u dockerfile.User, profile diagnostics.Profil
 		id.groups = append(id.groups, 0)
 	}
 	return id, true
-}
-
-// writes returns the paths the image prepares for its user to write: those the build
-// creates or changes and leaves writable for that user, and its VOLUMEs.
-func writes(st *dockerfile.Stage, u dockerfile.User) []dockerfile.PathPerm {
-	var out []dockerfile.PathPerm
-	seen := map[string]bool{}
-	for _, p := range st.WritablePaths() {
-		if acc, _ := st.WriteAccess(u, p.Path); acc == dockerfile.AccessWritable && !seen[p.Path] && p.Path != "/" {
-			seen[p.Path] = true
-			out = append(out, p)
-		}
-	}
-	for _, a := range st.Ancestry() {
-		for _, v := range a.Volumes {
-			if !seen[v.Value] {
-				seen[v.Value] = true
-				out = append(out, dockerfile.PathPerm{Path: v.Value, Op: "VOLUME", Range: v.Range, Instr: v.Instr})
-			}
-		}
-	}
-	return out
 }
 
 // runsNonRoot reports whether the container runs as a non-root uid: runAsUser > 0,

@@ -11,7 +11,6 @@
 package imagecatalog
 
 import (
-	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -20,7 +19,6 @@ import (
 	"path"
 	"regexp"
 	"strings"
-	"sync"
 )
 
 //go:embed catalog.json
@@ -62,6 +60,10 @@ type Entry struct {
 
 	// User is the image config's user.
 	User User `json:"user"`
+	// Users are the users the image's build creates with a fixed uid (its own Dockerfile's and
+	// its bases'), as its /etc/passwd has them: a USER name of an image built FROM it
+	// resolves through them.
+	Users []Account `json:"users,omitempty"`
 	// StepDown is set when the entrypoint switches to another user at runtime.
 	StepDown *StepDown `json:"stepDown,omitempty"`
 	// Paths are the VOLUMEs and data directories the image prepares for writing, with the
@@ -69,6 +71,9 @@ type Entry struct {
 	Paths []Path `json:"paths,omitempty"`
 	// Ports are the EXPOSEd ports ("5432/tcp").
 	Ports []string `json:"ports,omitempty"`
+	// NetBindService is set when the image gives a binary cap_net_bind_service (setcap): it
+	// binds ports below 1024 as a non-root user without the capability in the pod.
+	NetBindService bool `json:"netBindService,omitempty"`
 	// OpenShift says whether the image is prepared for OpenShift's arbitrary uid.
 	OpenShift OpenShift `json:"openshift"`
 
@@ -110,6 +115,13 @@ func (u User) Numeric() bool {
 	return user != "" && strings.Trim(user, "0123456789") == ""
 }
 
+// Account is a user of the image's /etc/passwd.
+type Account struct {
+	Name string `json:"name"`
+	UID  int    `json:"uid"`
+	GID  *int   `json:"gid,omitempty"`
+}
+
 // StepDown is a privilege drop of the entrypoint: it starts as root and switches user.
 type StepDown struct {
 	// Tool is gosu, su-exec, setpriv, runuser, su, chroot, s6-setuidgid…
@@ -119,6 +131,10 @@ type StepDown struct {
 	// another uid, the entrypoint runs on as that uid. When false, the drop always runs and
 	// fails unless the container starts as root.
 	Conditional bool `json:"conditional,omitempty"`
+	// Env is set when the drop only happens when this environment variable is set (an opt-in
+	// of the operator, like minio's MINIO_USERNAME): without it the entrypoint runs on as
+	// whatever uid started it.
+	Env string `json:"env,omitempty"`
 	// User is the user it switches to (name or number as written; "" when not literal);
 	// UID and GID are its identity when the Dockerfile creates it with fixed ids.
 	User string `json:"user,omitempty"`
@@ -128,6 +144,10 @@ type StepDown struct {
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
 }
+
+// Mandatory reports whether the drop runs whoever starts the container, so that the
+// container must start as root.
+func (s *StepDown) Mandatory() bool { return s != nil && !s.Conditional && s.Env == "" }
 
 // Path is a path the image prepares for writing, or a VOLUME.
 type Path struct {
@@ -284,8 +304,16 @@ func (c *Catalog) Validate() error {
 		if err := e.User.check(); err != nil {
 			return fmt.Errorf("%s: user: %v", name, err)
 		}
+		for _, a := range e.Users {
+			if a.Name == "" || a.UID < 0 || a.GID != nil && *a.GID < 0 {
+				return fmt.Errorf("%s: user %+v: a name and ids ≥ 0 are required", name, a)
+			}
+		}
 		if s := e.StepDown; s != nil && s.Tool == "" {
 			return fmt.Errorf("%s: a step-down without a tool", name)
+		}
+		if s := e.StepDown; s != nil && s.Env != "" && (s.Conditional || strings.Trim(s.Env, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != "") {
+			return fmt.Errorf("%s: step-down env %q: a variable name, and not with conditional", name, s.Env)
 		}
 		for _, p := range e.Paths {
 			if !strings.HasPrefix(p.Path, "/") || path.Clean(p.Path) != p.Path {
@@ -366,96 +394,4 @@ func (u User) check() error {
 		return fmt.Errorf("negative id")
 	}
 	return nil
-}
-
-// Index is a catalog indexed by repository, for lookups.
-type Index struct {
-	cat   *Catalog
-	repos map[string]*repoIndex // by repository, and by namespace + "/*"
-	// patterns are the repository patterns by their first element, each with its entries.
-	patterns map[string][]*repoPattern
-}
-
-type repoPattern struct {
-	pattern string
-	ri      *repoIndex
-}
-
-type repoIndex struct {
-	byTag    map[string]*Entry
-	patterns []*Entry // in catalog order
-	def      *Entry
-	first    *Entry
-	// uniform is set when every entry of the repository has the same user.
-	uniform bool
-}
-
-// NewIndex indexes a catalog (checked with Validate) for lookups.
-func NewIndex(c *Catalog) *Index {
-	ix := &Index{cat: c, repos: map[string]*repoIndex{}, patterns: map[string][]*repoPattern{}}
-	byPattern := map[string]*repoIndex{}
-	get := func(key string, pattern bool) *repoIndex {
-		m := ix.repos
-		if pattern {
-			m = byPattern
-		}
-		ri := m[key]
-		if ri == nil {
-			ri = &repoIndex{byTag: map[string]*Entry{}}
-			m[key] = ri
-			if pattern {
-				first, _, _ := strings.Cut(key, "/")
-				ix.patterns[first] = append(ix.patterns[first], &repoPattern{key, ri})
-			}
-		}
-		return ri
-	}
-	add := func(ri *repoIndex, e *Entry) {
-		if ri.first == nil {
-			ri.first, ri.uniform = e, true
-		} else if !ri.first.User.Equal(e.User) {
-			ri.uniform = false
-		}
-		for _, t := range e.Tags {
-			if ri.byTag[t] == nil {
-				ri.byTag[t] = e
-			}
-		}
-		if len(e.TagPatterns) > 0 {
-			ri.patterns = append(ri.patterns, e)
-		}
-		if e.Default {
-			ri.def = e
-		}
-	}
-	for _, e := range c.Images {
-		for _, r := range e.Repositories {
-			add(get(r, false), e)
-		}
-		for _, n := range e.Namespaces {
-			add(get(n+"/*", false), e)
-		}
-		for _, p := range e.RepoPatterns {
-			add(get(p, true), e)
-		}
-	}
-	return ix
-}
-
-var load = sync.OnceValues(func() (*Index, error) {
-	c, err := Decode(bytes.NewReader(catalogJSON))
-	if err != nil {
-		return nil, fmt.Errorf("imagecatalog: catalog.json: %v", err)
-	}
-	return NewIndex(c), nil
-})
-
-// Load returns the embedded catalog, decoded and checked on first use. An error means the
-// embedded file is broken (the package's tests fail first); lookups then find nothing.
-func Load() (*Catalog, error) {
-	ix, err := load()
-	if err != nil {
-		return nil, err
-	}
-	return ix.cat, nil
 }

@@ -2,6 +2,7 @@ package imagecatalog
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -36,6 +37,26 @@ func TestCatalogWellFormed(t *testing.T) {
 				got = res.Entry.Example
 			}
 			t.Errorf("entry %d: example %q resolves to %s (%v)", i, e.Example, got, res.Match)
+		}
+	}
+	// The embedded catalog's lazy index answers as the index of the decoded catalog, for every
+	// example and every tag.
+	lazy, err := lazyIndex(catalogJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range c.Images {
+		refs := []string{e.Example}
+		for _, r := range e.Repositories {
+			for _, tag := range e.Tags {
+				refs = append(refs, r+":"+tag)
+			}
+		}
+		for _, ref := range refs {
+			want, got := ix.Lookup(ref), lazy.Lookup(ref)
+			if !reflect.DeepEqual(want, got) {
+				t.Errorf("%s: the lazy index answers %+v, the decoded catalog %+v", ref, got, want)
+			}
 		}
 	}
 	if len(repos) < 150 {
@@ -123,6 +144,23 @@ func TestLookupFacts(t *testing.T) {
 			t.Errorf("%s: step-down %+v, want %s conditional=%v uid %d", ref, sd, w.stepDown, w.conditional, w.stepUID)
 		}
 	}
+	// The ingress-nginx controller is built FROM the project's nginx image, which creates its
+	// user: the uid comes from the base's users; its binaries have cap_net_bind_service.
+	if e := Lookup("registry.k8s.io/ingress-nginx/controller:v1.11.0").Entry; e == nil || e.User.Config != "www-data" || e.User.UID == nil || *e.User.UID != 101 || !e.NetBindService {
+		t.Errorf("ingress-nginx controller: %+v", e)
+	}
+	for _, ref := range []string{"registry.k8s.io/debian-base:bookworm-v1.0.4", "registry.k8s.io/build-image/debian-base:bookworm-v1.0.8", "registry.k8s.io/ingress-nginx/nginx:v2.2.8"} {
+		if e := Lookup(ref).Entry; e == nil || !e.User.Root() {
+			t.Errorf("%s: %+v, want root", ref, e)
+		}
+	}
+	// minio only switches user when MINIO_USERNAME is set: an opt-in, not a mandatory step-down.
+	if sd := Lookup("minio/minio:latest").Entry.StepDown; sd == nil || sd.Env != "MINIO_USERNAME" || sd.Conditional || sd.Mandatory() {
+		t.Errorf("minio step-down: %+v", sd)
+	}
+	if sd := Lookup("plone:5.2.14-python38").Entry.StepDown; !sd.Mandatory() {
+		t.Errorf("plone 5.2 step-down: %+v, want mandatory", sd)
+	}
 	// Per-family facts differ where the images do.
 	if a, b := Lookup("postgres:16").Entry, Lookup("postgres:16-alpine").Entry; a == b {
 		t.Error("postgres debian and alpine are one entry")
@@ -207,4 +245,35 @@ func FuzzNormalize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLazyIndexShapes: the lazy index reads the generator's lines, falls back to decoding a
+// line it does not recognise, and refuses text that is not a catalog, without a panic.
+func TestLazyIndexShapes(t *testing.T) {
+	entry := `{"repos":["acme/app"],"default":true,"example":"acme/app:1","user":{"config":"1001","uid":1001},"openshift":{"why":"x"},"why":"w","sources":[]}`
+	reordered := `{"example":"acme/b:1","repos":["acme/b"],"default":true,"user":{"config":"app","name":"app"},"openshift":{"why":"x"},"why":"w","sources":[]}`
+	ix, err := lazyIndex([]byte(catalogHeader + "\n" + entry + ",\r\n" + reordered + "\n]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ix.Lookup("acme/app:7"); r.Entry == nil || r.Entry.User.Config != "1001" || !r.TagUnknown() {
+		t.Errorf("acme/app: %+v", r)
+	}
+	if r := ix.Lookup("acme/b"); r.Entry == nil || r.Entry.User.Name != "app" {
+		t.Errorf("acme/b (keys not first): %+v", r)
+	}
+	for _, doc := range []string{"", "{}", catalogHeader, catalogHeader + "\n" + entry, catalogHeader + "\n{\"why\":\"no repository\"}\n]}",
+		catalogHeader + "\n{\"repos\":[\"a\\\"b\"\n]}", catalogHeader + "\nnot json\n]}"} {
+		if _, err := lazyIndex([]byte(doc)); err == nil {
+			t.Errorf("%q: indexed without error", doc)
+		}
+	}
+	// A line that is indexed but does not decode is no entry (never a panic).
+	ix, err = lazyIndex([]byte(catalogHeader + "\n" + `{"repos":["acme/c"],"user":{"uid":"x"}}` + "\n]}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ix.Lookup("acme/c:1"); r.Entry != nil {
+		t.Errorf("a broken line answered %+v", r)
+	}
 }

@@ -110,6 +110,7 @@ func (ix *Index) LookupRef(r Ref) Result {
 		}
 		res.Namespace = true
 	}
+	ri = ix.ready(ri)
 	res.UniformUser = ri.uniform
 	tag := r.Tag
 	if tag == "" && r.Digest == "" {

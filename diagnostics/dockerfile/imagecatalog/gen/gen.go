@@ -354,13 +354,15 @@ func mergeSources(a, b []imagecatalog.Source) []imagecatalog.Source {
 
 // facts are what one Dockerfile (or OCI image config) says.
 type facts struct {
-	User      imagecatalog.User
-	StepDown  *imagecatalog.StepDown
-	Paths     []imagecatalog.Path
-	Ports     []string
-	OpenShift imagecatalog.OpenShift
-	Why       string
-	sources   []imagecatalog.Source
+	User           imagecatalog.User
+	Users          []imagecatalog.Account
+	StepDown       *imagecatalog.StepDown
+	Paths          []imagecatalog.Path
+	Ports          []string
+	NetBindService bool
+	OpenShift      imagecatalog.OpenShift
+	Why            string
+	sources        []imagecatalog.Source
 }
 
 // key is what two rows must share to be one entry (the step-down's line may move).
@@ -372,19 +374,21 @@ func (f *facts) key() string {
 		c.StepDown = &sd
 	}
 	b, _ := json.Marshal(struct {
-		U imagecatalog.User
-		S *imagecatalog.StepDown
-		P []imagecatalog.Path
-		O []string
-		X imagecatalog.OpenShift
-		W string
-	}{c.User, c.StepDown, c.Paths, c.Ports, c.OpenShift, c.Why})
+		U  imagecatalog.User
+		A  []imagecatalog.Account
+		S  *imagecatalog.StepDown
+		P  []imagecatalog.Path
+		O  []string
+		NB bool
+		X  imagecatalog.OpenShift
+		W  string
+	}{c.User, c.Users, c.StepDown, c.Paths, c.Ports, c.NetBindService, c.OpenShift, c.Why})
 	return string(b)
 }
 
 func (f *facts) entry() *imagecatalog.Entry {
-	return &imagecatalog.Entry{User: f.User, StepDown: f.StepDown, Paths: f.Paths, Ports: f.Ports, OpenShift: f.OpenShift, Why: f.Why,
-		Sources: slices.Clone(f.sources)}
+	return &imagecatalog.Entry{User: f.User, Users: f.Users, StepDown: f.StepDown, Paths: f.Paths, Ports: f.Ports, NetBindService: f.NetBindService,
+		OpenShift: f.OpenShift, Why: f.Why, Sources: slices.Clone(f.sources)}
 }
 
 // errDeferred: the row's base image is planned and not generated yet.
@@ -473,16 +477,22 @@ func (g *generator) readDockerfile(r *row) (*facts, error) {
 	if root.Base != nil {
 		base = root.Base.Entry
 		if len(base.Sources) > 0 {
-			bs := base.Sources[0]
-			for _, s := range base.Sources {
-				if s.Role == "dockerfile" || s.Role == "overlay" {
-					bs = s
-					break
-				}
-			}
+			bs := base.OriginFor(baseRef.Tag)
 			bs.Role = "base"
 			f.sources = append(f.sources, bs)
 		}
+	}
+
+	// The users the build creates with a fixed uid, the base image's first.
+	if base != nil {
+		f.Users = slices.Clone(base.Users)
+	}
+	for _, c := range st.CreatedUsers() {
+		if c.UID == nil || c.Name == "" {
+			continue
+		}
+		f.Users = slices.DeleteFunc(f.Users, func(a imagecatalog.Account) bool { return a.Name == c.Name })
+		f.Users = append(f.Users, imagecatalog.Account{Name: c.Name, UID: *c.UID, GID: c.GID})
 	}
 
 	// The user.
@@ -510,10 +520,15 @@ func (g *generator) readDockerfile(r *row) (*facts, error) {
 			f.Why = fmt.Sprintf("%s, in stage %s", f.Why, u.Instr.Stage.Label())
 		}
 	}
-	if f.User.Name == "" && f.User.UID != nil {
-		for _, c := range st.CreatedUsers() {
-			if c.UID != nil && *c.UID == *f.User.UID {
-				f.User.Name = c.Name
+	for _, a := range f.Users {
+		switch {
+		case f.User.Name == "" && f.User.UID != nil && *f.User.UID == a.UID:
+			f.User.Name = a.Name
+		case f.User.UID == nil && f.User.Name == a.Name && !f.User.Root():
+			uid := a.UID
+			f.User.UID = &uid
+			if f.User.GID == nil {
+				f.User.GID = a.GID
 			}
 		}
 	}
@@ -540,18 +555,33 @@ func (g *generator) readDockerfile(r *row) (*facts, error) {
 			drops, dropFile = append(drops, d), append(dropFile, p)
 		}
 	}
+	// The drop cited: one that always runs, else an opt-in one, else one that only runs as root.
+	// An opt-in whose variable the image's ENV sets always runs.
+	rank := func(d dockerfile.ScriptDrop) int {
+		switch {
+		case d.Conditional:
+			return 2
+		case d.Env != "":
+			return 1
+		}
+		return 0
+	}
 	pick := -1
 	for i, d := range drops {
 		if d.Tool == "sudo" {
 			continue // raises privileges, does not step down
 		}
-		if pick < 0 || !d.Conditional && drops[pick].Conditional {
+		if v, ok := st.RuntimeEnv(d.Env); ok && v != "" {
+			drops[i].Env = ""
+			d.Env = ""
+		}
+		if pick < 0 || rank(d) < rank(drops[pick]) {
 			pick = i
 		}
 	}
 	if pick >= 0 {
 		d := drops[pick]
-		sd := &imagecatalog.StepDown{Tool: d.Tool, Conditional: d.Conditional, User: d.User, File: dropFile[pick], Line: d.Line + 1}
+		sd := &imagecatalog.StepDown{Tool: d.Tool, Conditional: d.Conditional, Env: d.Env, User: d.User, File: dropFile[pick], Line: d.Line + 1}
 		if sd.File == r.file && d.Command == nil {
 			sd.Line = d.Line + 1
 		}
@@ -560,9 +590,10 @@ func (g *generator) readDockerfile(r *row) (*facts, error) {
 			n, _ := strconv.Atoi(name)
 			sd.UID = &n
 		}
-		for _, c := range st.CreatedUsers() {
-			if name != "" && (c.Name == name || c.UID != nil && sd.UID != nil && *c.UID == *sd.UID) {
-				sd.UID, sd.GID = c.UID, c.GID
+		for _, a := range f.Users {
+			if name != "" && (a.Name == name || sd.UID != nil && a.UID == *sd.UID) {
+				uid := a.UID
+				sd.UID, sd.GID = &uid, a.GID
 			}
 		}
 		if isDigits(group) {
@@ -636,6 +667,13 @@ func (g *generator) readDockerfile(r *row) (*facts, error) {
 			if s := num + "/" + strings.ToLower(proto); !slices.Contains(f.Ports, s) {
 				f.Ports = append(f.Ports, s)
 			}
+		}
+	}
+	// cap_net_bind_service on a binary (the base image's binaries keep theirs).
+	f.NetBindService = base != nil && base.NetBindService
+	for _, a := range anc {
+		for _, sc := range a.Setcaps {
+			f.NetBindService = f.NetBindService || strings.Contains(strings.ToLower(sc.Caps), "net_bind_service")
 		}
 	}
 	f.OpenShift = openShift(f)
@@ -733,7 +771,7 @@ func userWords(u imagecatalog.User) string {
 
 // openShift judges readiness for a random uid with gid 0.
 func openShift(f *facts) imagecatalog.OpenShift {
-	if sd := f.StepDown; sd != nil && !sd.Conditional {
+	if sd := f.StepDown; sd.Mandatory() {
 		return imagecatalog.OpenShift{Why: fmt.Sprintf("the entrypoint always switches user with %s (%s line %d): started as a random uid it fails", sd.Tool, path.Base(sd.File), sd.Line)}
 	}
 	var good, bad []string
@@ -756,7 +794,10 @@ func openShift(f *facts) imagecatalog.OpenShift {
 		return imagecatalog.OpenShift{Why: "not writable by group 0: " + strings.Join(bad, ", ")}
 	case len(good) > 0:
 		why := strings.Join(good, ", ")
-		if f.StepDown != nil {
+		switch sd := f.StepDown; {
+		case sd != nil && sd.Env != "":
+			why += "; the step-down only runs when " + sd.Env + " is set"
+		case sd != nil:
 			why += "; the step-down only runs as root"
 		}
 		return imagecatalog.OpenShift{Ready: true, Why: why}

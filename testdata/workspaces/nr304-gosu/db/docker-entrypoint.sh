@@ -1,7 +1,5 @@
 #!/bin/sh
 set -e
-if [ "$(id -u)" = "0" ]; then
-  chown -R db /var/lib/db
-  exec gosu db "$@"
-fi
-exec "$@"
+# Always steps down: started as any other uid, chown and gosu fail.
+chown -R db /var/lib/db
+exec gosu db "$@"
