@@ -3,8 +3,6 @@ package dockerfile
 import (
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/imagecatalog"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
@@ -111,22 +109,8 @@ func BaseImageForFROM(res imagecatalog.Result) *BaseImage {
 	return BaseImageOf(res)
 }
 
-var (
-	lookupCache sync.Map // ref → *BaseImage (nil stored as (*BaseImage)(nil))
-	lookupCount atomic.Int64
-)
-
 // LookupBaseImage returns the catalog's knowledge about image ref, or nil when it is not known.
-func LookupBaseImage(ref string) *BaseImage {
-	if v, ok := lookupCache.Load(ref); ok {
-		return v.(*BaseImage)
-	}
-	b := BaseImageForFROM(imagecatalog.Lookup(ref))
-	if len(ref) < 512 && lookupCount.Add(1) < 65536 {
-		lookupCache.Store(ref, b)
-	}
-	return b
-}
+func LookupBaseImage(ref string) *BaseImage { return BaseImageForFROM(imagecatalog.Lookup(ref)) }
 
 // NormalizeImage splits an image reference into its repository (without docker.io/ and
 // library/; with the registry for other registries) and its tag ("" when none; a
