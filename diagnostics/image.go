@@ -27,6 +27,15 @@ type ImageInfo struct {
 	TagUnknown bool `json:"tagUnknown,omitempty"`
 	// Provenance lists the files the catalog's facts come from ("repo path@commit (role)").
 	Provenance []string `json:"provenance,omitempty"`
+
+	// FixUID is the uid a fix writes as runAsUser for this image: the non-root uid it runs as
+	// (its user's, the one its Dockerfile creates, the one its entrypoint steps down to), else
+	// the configured default; FixNote says why when it is not one the image is prepared for.
+	FixUID  int    `json:"-"`
+	FixNote string `json:"-"`
+	// NeedsRoot is set when the image's entrypoint must start as root (a step-down or a
+	// chown it always does): it fails when the container runs non-root.
+	NeedsRoot bool `json:"-"`
 }
 
 // Image returns what is known of the image ref that file runs, as the group that links

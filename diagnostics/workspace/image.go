@@ -417,6 +417,8 @@ func envSets(container *yaml.Node) func(string) bool {
 // imageInfo says what is known of an image a file runs, for `inspect` (Snapshot.Image).
 func imageInfo(s *diagnostics.Snapshot, file, ref string) *diagnostics.ImageInfo {
 	out := &diagnostics.ImageInfo{Image: ref, Source: "unknown", Kind: string(dockerfile.KindUnknown)}
+	cfg := s.ConfigFor(file)
+	out.FixUID, _ = cfg.User()
 	im := imageOf(s, file, ref, text.Range{})
 	if im == nil {
 		if l := linkAt(For(s), file, ref, text.Range{}); l != nil {
@@ -427,6 +429,8 @@ func imageInfo(s *diagnostics.Snapshot, file, ref string) *diagnostics.ImageInfo
 	}
 	u := im.user
 	out.Kind, out.User, out.UID, out.GID, out.From = string(u.Kind), u.Describe(), u.UID, u.GID, im.userFrom()
+	out.FixUID, out.FixNote = im.fixUID(&cfg)
+	out.NeedsRoot = len(im.drops(s, func(string) bool { return false })) > 0
 	if im.linked() {
 		out.Source, out.Dockerfile, out.Target, out.Link = "workspace", rel(s, im.link.Dockerfile), im.link.Target, strings.ReplaceAll(evidenceWords(s, im.link), "`", "")
 		return out
