@@ -243,7 +243,9 @@ func (p *publisher) send(ctx context.Context, params *protocol.PublishDiagnostic
 		p.buf = buf
 	}
 	if err := p.s.conn.Notify(ctx, protocol.MethodTextDocumentPublishDiagnostics, jsonrpc2.RawMessage(buf)); err != nil {
-		p.s.logf(protocol.MessageTypeLog, "publishDiagnostics %s: %v", params.URI, err)
+		if ctx.Err() == nil { // not the connection ending
+			p.s.logf(protocol.MessageTypeLog, "publishDiagnostics %s: %v", params.URI, err)
+		}
 		return false
 	}
 	return true

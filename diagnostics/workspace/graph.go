@@ -606,9 +606,9 @@ func (g *Graph) UsesIn(file string) []Use {
 
 // UseAt returns the use whose image (or compose service key) is at pos in file.
 func (g *Graph) UseAt(file string, pos text.Pos) (Use, bool) {
-	for _, u := range g.UsesIn(file) {
-		if u.Range.Contains(pos) {
-			return u, true
+	for _, i := range g.byFile[diagnostics.Clean(file)] {
+		if g.Uses[i].Range.Contains(pos) {
+			return g.Uses[i], true
 		}
 	}
 	return Use{}, false

@@ -54,9 +54,8 @@ func imageOf(s *diagnostics.Snapshot, file, ref string, rng text.Range) *image {
 // linkAt is the link of the graph's use of ref in file at rng (what check judges), or of the
 // first use of ref in file when rng is zero; nil when that use is not linked.
 func linkAt(g *Graph, file, ref string, rng text.Range) *Link {
-	uses := g.UsesIn(file)
-	for _, u := range uses {
-		if u.Image == ref && (rng.IsZero() || u.Range.Contains(rng.Start)) {
+	for _, i := range g.byFile[file] {
+		if u := &g.Uses[i]; u.Image == ref && (rng.IsZero() || u.Range.Contains(rng.Start)) {
 			return u.Link
 		}
 	}
