@@ -30,6 +30,10 @@ func hover(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File, pos 
 			fmt.Fprintf(&b, " → `%s`", u.Value)
 		}
 		fmt.Fprintf(&b, "\n\nFrom here on, stage `%s` runs as **%s** (%s).", st.Label(), u.Describe(), u.Kind)
+		if u.NonRoot() {
+			g := st.GroupOf(u)
+			fmt.Fprintf(&b, " Its group: **%s** (%s); OpenShift runs it in group 0 whatever USER says.", g.Describe(), g.From)
+		}
 		if u.Windows {
 			b.WriteString("\n\nThis is a Windows user: Linux rules do not apply.")
 		}
