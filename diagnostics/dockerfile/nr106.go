@@ -135,18 +135,7 @@ func planNR106(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding
 		if in.Stage != d.Run.Stage {
 			return nil
 		}
-		flags := m.Source()[in.FlagsAt:in.ArgsAt]
-		if i := strings.Index(flags, flag+"="); i >= 0 {
-			start := in.FlagsAt + i
-			end := start
-			for end < in.ArgsAt && m.Source()[end] != ' ' && m.Source()[end] != '\t' {
-				end++
-			}
-			edits = append(edits, text.Edit{Range: lines.RangeOf(start, end), NewText: flag + "=" + spec})
-		} else {
-			p := lines.PosAt(in.FlagsAt)
-			edits = append(edits, text.Edit{Range: text.Range{Start: p, End: p}, NewText: flag + "=" + spec + " "})
-		}
+		edits = append(edits, in.SetFlag(flag, spec))
 	}
 	switch {
 	case d.Run.Single && !d.Run.Instr.hasCommentLines():

@@ -93,8 +93,8 @@ func grantsWrite(mode string) bool {
 
 // WrittenPaths returns the built stage of the Dockerfile f and the paths its container
 // writes: VOLUMEs, WORKDIRs created for a non-root user, paths chowned/chgrp'ed to a
-// non-root user or group or chmod'ed writable, data directories the build creates, builder
-// directories COPY'd in with --from, and the literal paths the entrypoint writes (judged by
+// non-root user or group (by RUN, or by COPY/ADD --chown: builder directories among them)
+// or chmod'ed writable, data directories the build creates, and the literal paths the entrypoint writes (judged by
 // their nearest parent the build changes). Each comes with what the build leaves on it.
 func WrittenPaths(s *diagnostics.Snapshot, f *diagnostics.File) (*dockerfile.Stage, []WrittenPath) {
 	m, st := dockerfile.BuiltStage(s, f)
@@ -152,20 +152,15 @@ func WrittenPaths(s *diagnostics.Snapshot, f *diagnostics.File) (*dockerfile.Sta
 						}
 					}
 				}
-			case "COPY":
-				if c := copyOf(a, q.Instr); c != nil && c.From != "" && isNonRootOwner(q.Owner) {
-					if dep := m.Stage(c.From); dep != nil && len(c.Sources) == 1 {
-						src := c.Sources[0]
-						if !strings.HasPrefix(src, "/") {
-							src = "/" + src
-						}
-						for _, dq := range dep.Paths {
-							if (dq.Op == "mkdir" || dq.Op == "WORKDIR" || dq.Op == "install") && (dq.Path == src || strings.HasPrefix(dq.Path, strings.TrimSuffix(src, "/")+"/")) {
-								add(q.Path, reasonCopyFromBuilder, q.Range)
-								break
-							}
-						}
+			case "COPY", "ADD":
+				// --chown to a non-root user is a chown -R of the copy (NR106 turns `RUN chown`
+				// into it): the build prepares it for that user to write.
+				if q.Path != "/" && (isNonRootOwner(q.Owner) || isNonRootOwner(q.Group)) {
+					reason := reasonChown
+					if builderPrepared(m, copyOf(a, q.Instr)) {
+						reason = reasonCopyFromBuilder
 					}
+					add(q.Path, reason, q.Range)
 				}
 			}
 		}
@@ -238,6 +233,28 @@ func opaqueAfter(st *dockerfile.Stage, p string, last *dockerfile.PathPerm) bool
 					}
 				}
 			}
+		}
+	}
+	return false
+}
+
+// builderPrepared reports whether c copies from a builder stage a directory that stage
+// creates (mkdir, WORKDIR, install -d).
+func builderPrepared(m *dockerfile.Model, c *dockerfile.Copy) bool {
+	if c == nil || c.From == "" || len(c.Sources) != 1 {
+		return false
+	}
+	dep := m.Stage(c.From)
+	if dep == nil {
+		return false
+	}
+	src := c.Sources[0]
+	if !strings.HasPrefix(src, "/") {
+		src = "/" + src
+	}
+	for _, dq := range dep.Paths {
+		if (dq.Op == "mkdir" || dq.Op == "WORKDIR" || dq.Op == "install") && (dq.Path == src || strings.HasPrefix(dq.Path, strings.TrimSuffix(src, "/")+"/")) {
+			return true
 		}
 	}
 	return false
