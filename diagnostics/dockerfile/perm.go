@@ -290,10 +290,7 @@ func (m *Model) EntrypointWrites(s *diagnostics.Snapshot, st *Stage) []Write {
 			continue
 		}
 		if shellForm {
-			sc := &shellScanner{lines: m.lines, env: envView{in.Stage.env[:in.envLen]}.Get}
-			src := m.src[in.ArgsAt:max(in.ArgsAt, in.End)]
-			sc.scan(src, 0)
-			sc.finish(offsetMap{{shell: 0, file: in.ArgsAt, n: len(src)}})
+			sc := in.scanShellForm()
 			collect(sc, m.Path, m.lines, in)
 		}
 		if s == nil {

@@ -525,6 +525,17 @@ func (r *Run) analyse() {
 	}
 }
 
+// scanShellForm scans the shell form of an ENTRYPOINT or CMD as the container's shell runs
+// it: with the stage's ENVs, not its ARGs.
+func (in *Instruction) scanShellForm() *shellScanner {
+	m := in.Stage.model
+	sc := &shellScanner{lines: m.lines, env: in.runtimeEnv()}
+	src := m.src[in.ArgsAt:max(in.ArgsAt, in.End)]
+	sc.scan(src, 0)
+	sc.finish(offsetMap{{shell: 0, file: in.ArgsAt, n: len(src)}})
+	return sc
+}
+
 // shellText returns the RUN's shell program as BuildKit hands it to the shell (comment lines
 // and empty continuation lines removed; heredoc bodies kept) with its map to file offsets.
 func (r *Run) shellText() (string, offsetMap) {

@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -45,6 +46,9 @@ type User struct {
 	Image  string       // the base image it is inherited from (SourceBase)
 	// Unresolved names a variable without a value that the USER argument uses.
 	Unresolved string
+	// OutOfScope names the global ARGs (declared before the first FROM) that the USER
+	// argument uses and its stage does not declare: they expand to nothing there.
+	OutOfScope []string
 	Windows    bool
 }
 
@@ -166,14 +170,10 @@ func parseUserString(v string) User {
 	}
 	switch {
 	case user == "":
-		u.Kind = KindRoot // an empty user is root for the runtime
-		if v == "" {
-			z := 0
-			u.UID = &z
-			u.Name = "root"
-			return u
-		}
-		u.Kind = KindUnknown
+		// An empty user (USER "", ":0", or a variable that expands to nothing) is root for
+		// the runtime: the image config sets no user.
+		z := 0
+		u.Kind, u.UID, u.Name = KindRoot, &z, "root"
 	case isDigits(user):
 		n, err := strconv.Atoi(user)
 		if err != nil {
@@ -241,8 +241,17 @@ func (st *Stage) userOf(in *Instruction) User {
 			}
 		}
 	}
-	val, unresolved := expand(lex, raw, envView{st.env[:in.envLen]})
+	env := st.env[:in.envLen]
+	out := st.outOfScope(raw, env)
+	if len(out) > 0 {
+		env = slices.Clip(env) // BuildKit expands them to nothing: set them empty
+		for _, k := range out {
+			env = append(env, Var{Name: k, Set: true, Arg: true})
+		}
+	}
+	val, unresolved := expand(lex, raw, envView{env})
 	u := parseUserString(val)
+	u.OutOfScope = out
 	if unresolved != "" {
 		u = User{Kind: KindUnknown, Unresolved: unresolved, Value: val}
 	}
@@ -279,6 +288,23 @@ func (st *Stage) userOf(in *Instruction) User {
 		}
 	}
 	return u
+}
+
+// outOfScope returns the global ARGs that word uses (without a default) and env, the stage's
+// variables in scope, does not declare: an ARG before the first FROM is only in scope in FROM
+// lines, and in a stage that declares it again (`ARG NAME`).
+func (st *Stage) outOfScope(word string, env []Var) []string {
+	if !strings.Contains(word, "$") {
+		return nil
+	}
+	var out []string
+	for _, g := range st.model.MetaArgs {
+		if (envView{env}).has(g.Name) || slices.Contains(out, g.Name) || !usedWithoutDefault(word, g.Name) {
+			continue
+		}
+		out = append(out, g.Name)
+	}
+	return out
 }
 
 // findUser finds a user created in the stage (before in, when given) or its ancestry.
