@@ -3,6 +3,7 @@ package openshift
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -144,23 +145,22 @@ func WrittenPaths(s *diagnostics.Snapshot, f *diagnostics.File) (*dockerfile.Sta
 					add(q.Path, reasonWorkdir, q.Range)
 					continue
 				}
-				if q.Op == "mkdir" {
-					for _, d := range dockerfile.DataDirs {
-						if strings.HasPrefix(q.Path, d+"/") || q.Path == "/data" {
-							add(q.Path, reasonDataDir, q.Range)
-							break
-						}
-					}
+				if q.Op == "mkdir" && dataDir(q.Path) {
+					add(q.Path, reasonDataDir, q.Range)
 				}
 			case "COPY", "ADD":
-				// --chown to a non-root user is a chown -R of the copy (NR106 turns `RUN chown`
-				// into it): the build prepares it for that user to write.
-				if q.Path != "/" && (isNonRootOwner(q.Owner) || isNonRootOwner(q.Group)) {
-					reason := reasonChown
-					if builderPrepared(m, copyOf(a, q.Instr)) {
-						reason = reasonCopyFromBuilder
-					}
-					add(q.Path, reason, q.Range)
+				// A tree copied with --chown to a non-root user (a chown -R of the copy, which
+				// NR106 turns `RUN chown` into) is prepared for that user to write: a directory
+				// a builder stage prepares, a source written as a directory, or a data
+				// directory. A single file (a binary, a script) is not.
+				if q.Path == "/" || !isNonRootOwner(q.Owner) && !isNonRootOwner(q.Group) {
+					continue
+				}
+				switch c := copyOf(a, q.Instr); {
+				case builderPrepared(m, c):
+					add(q.Path, reasonCopyFromBuilder, q.Range)
+				case copiesTree(c) || dataDir(q.Path):
+					add(q.Path, reasonChown, q.Range)
 				}
 			}
 		}
@@ -238,8 +238,24 @@ func opaqueAfter(st *dockerfile.Stage, p string, last *dockerfile.PathPerm) bool
 	return false
 }
 
+// dataDir reports whether p is a directory below one of the data folders (/var/lib/app,
+// /srv/app), or /data.
+func dataDir(p string) bool {
+	for _, d := range dockerfile.DataDirs {
+		if strings.HasPrefix(p, d+"/") || p == "/data" {
+			return true
+		}
+	}
+	return false
+}
+
+// copiesTree reports whether c copies a source written as a directory ("." or "conf/").
+func copiesTree(c *dockerfile.Copy) bool {
+	return c != nil && slices.ContainsFunc(c.Sources, func(s string) bool { return s == "." || strings.HasSuffix(s, "/") })
+}
+
 // builderPrepared reports whether c copies from a builder stage a directory that stage
-// creates (mkdir, WORKDIR, install -d).
+// creates or prepares (mkdir, WORKDIR, install -d, chown, chgrp, chmod).
 func builderPrepared(m *dockerfile.Model, c *dockerfile.Copy) bool {
 	if c == nil || c.From == "" || len(c.Sources) != 1 {
 		return false
@@ -253,7 +269,7 @@ func builderPrepared(m *dockerfile.Model, c *dockerfile.Copy) bool {
 		src = "/" + src
 	}
 	for _, dq := range dep.Paths {
-		if (dq.Op == "mkdir" || dq.Op == "WORKDIR" || dq.Op == "install") && (dq.Path == src || strings.HasPrefix(dq.Path, strings.TrimSuffix(src, "/")+"/")) {
+		if dq.Op != "COPY" && dq.Op != "ADD" && (dq.Path == src || strings.HasPrefix(dq.Path, strings.TrimSuffix(src, "/")+"/")) {
 			return true
 		}
 	}
