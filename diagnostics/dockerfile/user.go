@@ -194,16 +194,18 @@ func parseUserString(v string) User {
 	default:
 		u.Kind = KindNamed
 		u.Name = user
-		if uid, ok := wellKnownUsers[user]; ok {
-			n := uid
+		if id, ok := wellKnownUsers[user]; ok {
+			n := id.uid
 			u.UID = &n
 		}
 	}
 	return u
 }
 
-// wellKnownUsers are names whose uid is the same on the common distributions.
-var wellKnownUsers = map[string]int{"nobody": 65534, "nonroot": 65532}
+// wellKnownUsers are names whose uid and primary gid are the same on the common
+// distributions (nobody:nogroup or nobody:nobody is 65534:65534; distroless's nonroot is
+// 65532:65532).
+var wellKnownUsers = map[string]struct{ uid, gid int }{"nobody": {65534, 65534}, "nonroot": {65532, 65532}}
 
 func isDigits(s string) bool {
 	if s == "" {
@@ -443,6 +445,10 @@ func (st *Stage) GroupOf(u User) RunGroup {
 		case b.Name == "" && u.Kind == KindNumeric:
 			return RunGroup{GID: &z, Known: true, From: fmt.Sprintf("uid %d has no passwd entry in the base image %s: it runs with gid 0", *u.UID, root.BaseName)}
 		}
+	}
+	if id, ok := wellKnownUsers[u.Name]; ok && u.Kind == KindNamed {
+		gid := id.gid
+		return RunGroup{GID: &gid, Known: true, From: fmt.Sprintf("the passwd entry of %s on the common distributions", u.Name)}
 	}
 	if u.Kind == KindNumeric {
 		return RunGroup{From: fmt.Sprintf("gid 0 unless the base image's /etc/passwd has an entry for uid %d, which nonroot-ls cannot see", *u.UID)}
