@@ -49,8 +49,29 @@ type Command struct {
 	// (both 0 when it is not in one).
 	RemoveStart, RemoveEnd int
 	Line                   int // 0-based line of the command in its file
+	// Env are the variables the command line sets for the command (`GOBIN=/x go install`,
+	// `env PREFIX=/x make install`).
+	Env []Assign
 
 	lines *text.Lines
+}
+
+// Assign is a variable assignment with its literal value (OK false when it is not literal).
+type Assign struct {
+	Name, Value string
+	OK          bool
+}
+
+// Getenv returns the value the command sees for variable k: its own assignment, else the
+// RUN's environment (the stage's ARGs and ENVs in scope); ok is false when it is unset or
+// not literal.
+func (c *Command) Getenv(r *Run, k string) (string, bool) {
+	for i := len(c.Env) - 1; i >= 0; i-- {
+		if c.Env[i].Name == k {
+			return c.Env[i].Value, c.Env[i].OK
+		}
+	}
+	return envView{r.Stage.env[:r.Instr.envLen]}.Get(k)
 }
 
 // Arg is a word with its literal value (OK false when it holds an expansion that cannot be known).
@@ -344,6 +365,15 @@ func (sc *shellScanner) call(x *syntax.CallExpr, base int, src string, rm [2]int
 		args[i] = Arg{Value: v, OK: ok, Start: base + int(w.Pos().Offset()), End: base + int(w.End().Offset())}
 	}
 	c := &Command{Start: args[0].Start, End: args[len(args)-1].End, lines: sc.lines}
+	for _, as := range x.Assigns {
+		if as.Name != nil && !as.Append && as.Array == nil && as.Index == nil {
+			v, ok := "", true
+			if as.Value != nil {
+				v, ok = sc.word(as.Value)
+			}
+			c.Env = append(c.Env, Assign{Name: as.Name.Value, Value: v, OK: ok})
+		}
+	}
 	if rm != [2]int{} {
 		c.RemoveStart, c.RemoveEnd = base+rm[0], base+rm[1]
 	}
@@ -376,6 +406,8 @@ func (sc *shellScanner) call(x *syntax.CallExpr, base int, src string, rm [2]int
 			for i < len(args) && (strings.HasPrefix(args[i].Value, "-") || strings.Contains(args[i].Value, "=")) {
 				if args[i].Value == "-u" {
 					i++
+				} else if k, v, ok := strings.Cut(args[i].Value, "="); ok && !strings.HasPrefix(k, "-") {
+					c.Env = append(c.Env, Assign{Name: k, Value: v, OK: args[i].OK})
 				}
 				i++
 			}
