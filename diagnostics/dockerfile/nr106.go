@@ -29,7 +29,7 @@ var NR106 = &diagnostics.Rule{
 	FixTitle: "Use COPY --chown/--chmod instead",
 	Fix:      planNR106,
 	Doc: diagnostics.Doc{
-		Why:     "Image layers are copies: changing the owner or mode of files that an earlier COPY/ADD added stores every such file a second time, in the RUN's layer.",
+		Why:     "Image layers are copies: changing the owner or mode of files that an earlier COPY/ADD added stores every such file a second time, in the RUN's layer. Only the built stage and the stages it is FROM are judged: a builder stage's layers do not reach the image.",
 		Runtime: "The image is larger (by the size of the files changed) and slower to pull; the running container is the same.",
 		Fix:     "Set the owner and mode in the COPY itself: `COPY --chown=10001:0 --chmod=0755 app /app`, and drop the RUN (or the path from it).",
 		Source:  "\"note that running `chown` or `chmod` will double the size of the `/usr/local/bin/app` if you run it in a different layer in the final image.\" (Docker without root)",
@@ -41,7 +41,9 @@ var NR106 = &diagnostics.Rule{
 		if st == nil {
 			return
 		}
-		for _, s := range buildSet(st) {
+		// Only the layers of the built stage and its FROM parents reach the image: a builder
+		// stage's layers are not stored in it, so nothing is stored twice there.
+		for _, s := range st.Ancestry() {
 			for _, r := range s.Runs {
 				for _, c := range r.Commands {
 					if c.Name != "chown" && c.Name != "chmod" {
