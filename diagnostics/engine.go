@@ -31,8 +31,8 @@ type Engine struct {
 	dependents []func(*Snapshot, string) []string
 	kept       map[any]bool // File.Memo keys that are summaries, kept for every file
 
-	openShift   func(*File) bool
-	buildTarget func(*Snapshot, string) string
+	openShift    func(*File) bool
+	buildTargets func(*Snapshot, string) []string
 
 	states map[string]any // each group's per-engine state, by group name
 	models *modelCache
@@ -79,9 +79,11 @@ type Group struct {
 
 	// Facts one group provides to the others (at most one group provides each):
 	// OpenShift says whether a manifest holds OpenShift objects (it selects the profile);
-	// BuildTarget names the stage a Dockerfile's image is built from ("" for the last one).
-	OpenShift   func(*File) bool
-	BuildTarget func(s *Snapshot, dockerfile string) string
+	// BuildTargets names the stages a Dockerfile's image is built from ("" for the last one):
+	// one per build the workspace makes of it (compose `target: dev`, a CI build of the
+	// default stage), the most trusted first; none when nothing names one.
+	OpenShift    func(*File) bool
+	BuildTargets func(s *Snapshot, dockerfile string) []string
 
 	// NewState makes the group's state for engine e (its caches, the services it was built
 	// with); the group reads it back with Snapshot.State(Name).
@@ -194,11 +196,11 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 			}
 			e.openShift = g.OpenShift
 		}
-		if g.BuildTarget != nil {
-			if e.buildTarget != nil {
+		if g.BuildTargets != nil {
+			if e.buildTargets != nil {
 				return nil, fmt.Errorf("diagnostics: two groups resolve build targets")
 			}
-			e.buildTarget = g.BuildTarget
+			e.buildTargets = g.BuildTargets
 		}
 	}
 	return e, nil

@@ -76,12 +76,19 @@ func (s *Snapshot) Engine() *Engine { return s.eng }
 func (s *Snapshot) State(group string) any { return s.eng.states[group] }
 
 // BuildTarget returns the stage a Dockerfile's image is built from, as the group that reads
-// build configurations says (compose, bake, skaffold targets); "" for the last stage.
-func (s *Snapshot) BuildTarget(dockerfile string) string {
-	if s.eng.buildTarget == nil {
-		return ""
+// build configurations says (compose, bake, skaffold targets); "" for the last stage. When the
+// workspace builds several, it is the most trusted one ([Snapshot.BuildTargets] has them all).
+func (s *Snapshot) BuildTarget(dockerfile string) string { return s.BuildTargets(dockerfile)[0] }
+
+// BuildTargets returns the stages the workspace builds a Dockerfile's image from, each once,
+// the most trusted first ("" for the last stage); [""] when nothing names one.
+func (s *Snapshot) BuildTargets(dockerfile string) []string {
+	if s.eng.buildTargets != nil {
+		if ts := s.eng.buildTargets(s, Clean(dockerfile)); len(ts) > 0 {
+			return ts
+		}
 	}
-	return s.eng.buildTarget(s, Clean(dockerfile))
+	return []string{""}
 }
 
 // Roots returns the workspace roots.

@@ -131,11 +131,14 @@ type Stage struct {
 	Volumes      []Port // VOLUME paths (Value) with ranges
 	Ports        []Port
 	Runs         []*Run
-	Copies       []*Copy
-	Setcaps      []Setcap
-	Entrypoint   *Instruction
-	Cmd          *Instruction
-	DependsOn    []*Stage // COPY --from stages
+	// Onbuild are the RUNs ONBUILD triggers: they run in the stages and images built FROM
+	// this one, as its final user, and change nothing in it.
+	Onbuild    []*Run
+	Copies     []*Copy
+	Setcaps    []Setcap
+	Entrypoint *Instruction
+	Cmd        *Instruction
+	DependsOn  []*Stage // COPY --from stages
 
 	model   *Model
 	env     []Var

@@ -31,11 +31,7 @@ var NR102 = &diagnostics.Rule{
 		Bad:     "FROM debian:bookworm-slim\nUSER root\nCMD [\"app\"]\n",
 		Good:    "FROM debian:bookworm-slim\nUSER 10001:0\nCMD [\"app\"]\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := BuiltStage(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: JudgeBuilt(func(pass *diagnostics.Pass, st *Stage) {
 		u := st.User()
 		if !userFromFile(u) || u.Kind != KindRoot {
 			return
@@ -50,7 +46,7 @@ var NR102 = &diagnostics.Rule{
 				u.Raw, u.Value, strings.Join(u.OutOfScope, ", "), u.Instr.Stage.Label(), strings.Join(u.OutOfScope, " "))
 		}
 		pass.Report(diagnostics.Finding{Range: u.Range(), Data: &userData{u, st}, Message: msg})
-	},
+	}),
 }
 
 // NR102, NR110: replace the USER argument (NR102) or its user part (NR110) with a non-root uid.

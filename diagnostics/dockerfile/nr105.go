@@ -29,16 +29,12 @@ var NR105 = &diagnostics.Rule{
 	Doc: diagnostics.Doc{
 		Why:     "Every RUN after a USER runs as that user. Package managers, useradd/groupadd, chown, setcap, update-ca-certificates, writes under /etc, /usr, /var/lib or /opt (`ln -s … /usr/local/bin`), and language installers writing system directories — `pip install` without `--user` or a virtualenv, `npm install -g`, `gem install` into a root-owned GEM_HOME, `go install` with GOBIN under /usr/local, `make install` to /usr/local — need root.",
 		Runtime: "The build fails: `E: Could not open lock file /var/lib/apt/lists/lock - open (13: Permission denied)`, `ERROR: Unable to lock database: Permission denied`, `chown: changing ownership: Operation not permitted`.",
-		Fix:     "Do the root steps first and put USER after them, just before ENTRYPOINT/CMD.",
+		Fix:     "Do the root steps first and put USER after them, just before ENTRYPOINT/CMD. An `ONBUILD RUN` runs in the images built FROM this one, as its final user wherever the USER is: do the step in those images before their USER, or not as a trigger.",
 		Source:  "\"You should have your `USER` instruction at the end since it will prevent you from running commands requiring `root` such as package manager instructions.\" (Docker without root)",
 		Bad:     "FROM debian:bookworm-slim\nUSER 10001\nRUN apt-get update && apt-get install -y curl\n",
 		Good:    "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nUSER 10001\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := BuiltStage(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: JudgeBuilt(func(pass *diagnostics.Pass, st *Stage) {
 		for _, s := range buildSet(st) {
 			if s.Windows {
 				continue
@@ -51,14 +47,16 @@ var NR105 = &diagnostics.Rule{
 			}
 			var hits []hit
 			lastFor := map[*Instruction]*Instruction{}
-			for _, r := range s.Runs {
+			for _, r := range s.RunsAndTriggers() {
 				if !r.User().NonRoot() || !userFromFile(r.User()) {
 					continue
 				}
 				for _, c := range r.Commands {
 					if reason := NeedsRoot(r, c); reason != "" {
 						hits = append(hits, hit{r, c, reason})
-						lastFor[r.User().Instr] = r.Instr
+						if !r.Onbuild {
+							lastFor[r.User().Instr] = r.Instr
+						}
 					}
 				}
 			}
@@ -68,11 +66,16 @@ var NR105 = &diagnostics.Rule{
 				if _, pip := pipArgs(h.c); pip {
 					outcome = "pip fails with \"Permission denied\", or with a writable home falls back to installing into the user's ~/.local"
 				}
-				pass.Report(diagnostics.Finding{Range: h.c.NameRange(), Data: &nr105Data{User: ui, Run: h.r.Instr, Last: lastFor[ui]},
-					Message: fmt.Sprintf("%s, but this RUN runs as %s (USER on line %d): %s", h.reason, h.r.User().Describe(), ui.Line()+1, outcome)})
+				f := diagnostics.Finding{Range: h.c.NameRange(), Message: fmt.Sprintf("%s, but this RUN runs as %s (USER on line %d): %s", h.reason, h.r.User().Describe(), ui.Line()+1, outcome), Data: &nr105Data{User: ui, Run: h.r.Instr, Last: lastFor[ui]}}
+				if h.r.Onbuild {
+					// It runs as the final user wherever the USER is: moving it does not help.
+					f.Data = nil
+					f.Message = fmt.Sprintf("%s, but this ONBUILD RUN runs in every image built FROM stage %s, as its final user %s (USER on line %d): %s", h.reason, s.Label(), h.r.User().Describe(), ui.Line()+1, outcome)
+				}
+				pass.Report(f)
 			}
 		}
-	},
+	}),
 }
 
 var packageManagers = map[string][]string{

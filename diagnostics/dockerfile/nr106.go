@@ -36,11 +36,7 @@ var NR106 = &diagnostics.Rule{
 		Bad:     "FROM alpine:3.20\nCOPY app /app\nRUN chown -R 10001:0 /app\n",
 		Good:    "FROM alpine:3.20\nCOPY --chown=10001:0 app /app\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := BuiltStage(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: JudgeBuilt(func(pass *diagnostics.Pass, st *Stage) {
 		// Only the layers of the built stage and its FROM parents reach the image: a builder
 		// stage's layers are not stored in it, so nothing is stored twice there.
 		for _, s := range st.Ancestry() {
@@ -99,7 +95,7 @@ var NR106 = &diagnostics.Rule{
 				}
 			}
 		}
-	},
+	}),
 }
 
 // NR106: put --chown/--chmod on the COPY and drop the command from the RUN.

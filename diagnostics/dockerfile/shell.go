@@ -24,6 +24,8 @@ type Run struct {
 	ParseError string
 	// Single is true when the program is exactly one command (no &&, ;, pipes or redirections).
 	Single bool
+	// Onbuild is set for the RUN an ONBUILD instruction triggers (Stage.Onbuild).
+	Onbuild bool
 
 	umask    int  // the shell's umask after a `umask` command (see perm.go)
 	umaskSet bool // a `umask` command set it
@@ -514,9 +516,7 @@ func (r *Run) analyse() {
 		same := dB == 0 && dL == 0 && m.lineStart(in.Node.StartLine) == o.Stage.model.lineStart(o.Instr.Node.StartLine)
 		r.Commands, r.Writes = a.moved(o.Commands, o.Writes, dB, dL, m, same)
 		r.ParseError, r.Single, r.lookups = o.ParseError, o.Single, o.lookups
-		for _, c := range r.Commands {
-			r.record(c)
-		}
+		r.recordAll()
 		return
 	}
 	if m.sh == nil {
@@ -552,6 +552,15 @@ func (r *Run) analyse() {
 	r.Commands = sc.cmds
 	r.Writes = sc.write
 	r.lookups = sc.lookups
+	r.recordAll()
+}
+
+// recordAll records what the RUN's commands create and change in its stage (nothing for an
+// ONBUILD trigger, which runs in another image).
+func (r *Run) recordAll() {
+	if r.Onbuild {
+		return
+	}
 	for _, c := range r.Commands {
 		r.record(c)
 	}

@@ -98,10 +98,16 @@ func grantsWrite(mode string) bool {
 // or chmod'ed writable, data directories the build creates, and the literal paths the entrypoint writes (judged by
 // their nearest parent the build changes). Each comes with what the build leaves on it.
 func WrittenPaths(s *diagnostics.Snapshot, f *diagnostics.File) (*dockerfile.Stage, []WrittenPath) {
-	m, st := dockerfile.BuiltStage(s, f)
+	_, st := dockerfile.BuiltStage(s, f)
 	if st == nil {
 		return nil, nil
 	}
+	return st, WrittenPathsOf(s, f, st)
+}
+
+// WrittenPathsOf is WrittenPaths for st, a built stage of the Dockerfile f.
+func WrittenPathsOf(s *diagnostics.Snapshot, f *diagnostics.File, st *dockerfile.Stage) []WrittenPath {
+	m := st.Model()
 	var out []WrittenPath
 	seen := map[string]bool{}
 	add := func(p, reason string, rg text.Range) {
@@ -192,7 +198,7 @@ func WrittenPaths(s *diagnostics.Snapshot, f *diagnostics.File) (*dockerfile.Sta
 		}
 		out = append(out, w)
 	}
-	return st, out
+	return out
 }
 
 // modeledOrInert are the commands whose effect on a path's owner and mode the permission model

@@ -34,11 +34,7 @@ var NR501 = &diagnostics.Rule{
 		Bad:     "FROM alpine:3.20\nRUN adduser -D -u 10001 app\nUSER 10001\n",
 		Good:    "FROM alpine:3.20\nRUN adduser -D -u 10001 app\nUSER 10001:0\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := dockerfile.BuiltStage(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: dockerfile.JudgeBuilt(func(pass *diagnostics.Pass, st *dockerfile.Stage) {
 		u := st.User()
 		if u.Instr == nil || (u.Source != dockerfile.SourceUSER && u.Source != dockerfile.SourceStage) || !u.NonRoot() {
 			return // root is NR101/NR102's business; an inherited base-image user is not this file's
@@ -55,7 +51,7 @@ var NR501 = &diagnostics.Rule{
 			msg = fmt.Sprintf("USER %s has no group: the process gets %s (%s), while OpenShift always runs it as an arbitrary uid in group 0; write USER %s:0 so every platform runs it the same way", u.Raw, g.Describe(), g.From, userPart(u))
 		}
 		pass.Report(diagnostics.Finding{Range: u.Range(), Message: msg, Data: &nr501Data{User: u, Stage: st}})
-	},
+	}),
 }
 
 func userPart(u dockerfile.User) string {

@@ -61,11 +61,8 @@ var NR502 = &diagnostics.Rule{
 		Bad:     "FROM alpine:3.20\nRUN mkdir -p /data && chown 10001:10001 /data\nVOLUME /data\nUSER 10001:0\n",
 		Good:    "FROM alpine:3.20\nRUN mkdir -p /data && chown 10001:0 /data && chmod g=u /data\nVOLUME /data\nUSER 10001:0\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		st, paths := WrittenPaths(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: dockerfile.JudgeBuilt(func(pass *diagnostics.Pass, st *dockerfile.Stage) {
+		paths := WrittenPathsOf(pass.Snapshot, pass.File, st)
 		anc := st.Ancestry()
 		root := anc[len(anc)-1]
 		opaque := runsScripts(anc)
@@ -101,7 +98,7 @@ var NR502 = &diagnostics.Rule{
 			}
 			pass.Report(diagnostics.Finding{Range: rg, Message: msg, Related: w.Related, Data: &nr502Data{Path: w, Stage: st, Scratch: st.Scratch}})
 		}
-	},
+	}),
 }
 
 // fixedBefore reports whether a change before the last one made the path writable (so the

@@ -50,7 +50,7 @@ var Group = &diagnostics.Group{
 	Kept:             []any{usesKey{}, declsKey{}},
 	Dependents:       Dependents,
 	InspectWorkspace: func(s *diagnostics.Snapshot) any { return Inspect(s) },
-	BuildTarget:      func(s *diagnostics.Snapshot, path string) string { return For(s).TargetOf(path) },
+	BuildTargets:     func(s *diagnostics.Snapshot, path string) []string { return For(s).TargetsOf(path) },
 }
 
 // indexFile builds what the graph reads of f: a manifest's image uses, a link source's
