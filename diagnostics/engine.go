@@ -33,6 +33,7 @@ type Engine struct {
 
 	openShift    func(*File) bool
 	buildTargets func(*Snapshot, string) []string
+	imageUser    func(*Snapshot, string, string) ImageUser
 
 	states map[string]any // each group's per-engine state, by group name
 	models *modelCache
@@ -84,6 +85,8 @@ type Group struct {
 	// default stage), the most trusted first; none when nothing names one.
 	OpenShift    func(*File) bool
 	BuildTargets func(s *Snapshot, dockerfile string) []string
+	// ImageUser says who an image that file runs (as written there) runs as.
+	ImageUser func(s *Snapshot, file, image string) ImageUser
 
 	// NewState makes the group's state for engine e (its caches, the services it was built
 	// with); the group reads it back with Snapshot.State(Name).
@@ -201,6 +204,12 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 				return nil, fmt.Errorf("diagnostics: two groups resolve build targets")
 			}
 			e.buildTargets = g.BuildTargets
+		}
+		if g.ImageUser != nil {
+			if e.imageUser != nil {
+				return nil, fmt.Errorf("diagnostics: two groups resolve image users")
+			}
+			e.imageUser = g.ImageUser
 		}
 	}
 	return e, nil

@@ -91,6 +91,24 @@ func (s *Snapshot) BuildTargets(dockerfile string) []string {
 	return []string{""}
 }
 
+// ImageUser is what the workspace knows of the user an image runs as.
+type ImageUser struct {
+	Known   bool   // the user is known
+	NonRoot bool   // and it is not root
+	UID     *int   // its uid, when known
+	Name    string // its name, when it is a name
+	From    string // where it comes from, in words ("USER on line 4 of app/Dockerfile")
+}
+
+// ImageUser says who image, as file runs it, runs as (the zero ImageUser when not known), as
+// the group that links images to the Dockerfiles that build them says.
+func (s *Snapshot) ImageUser(file, image string) ImageUser {
+	if s.eng.imageUser == nil || image == "" {
+		return ImageUser{}
+	}
+	return s.eng.imageUser(s, Clean(file), image)
+}
+
 // Roots returns the workspace roots.
 func (s *Snapshot) Roots() []string { return s.roots }
 

@@ -137,6 +137,17 @@ func (w *Workload) computeVerdicts() *Verdicts {
 	return v
 }
 
+// containerVerdict is the result of check for container c of w (allowed when c is not one).
+func (w *Workload) containerVerdict(c *Container, check string) policy.CheckResult {
+	v := w.Verdicts()
+	for i, x := range w.Containers {
+		if x == c {
+			return v.Containers[i][check]
+		}
+	}
+	return policy.CheckResult{Allowed: true}
+}
+
 // unnamed stands for an unnamed container's name in the checks (see computeVerdicts).
 const unnamed = "<unnamed>"
 

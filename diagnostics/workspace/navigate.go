@@ -37,6 +37,28 @@ func (g *Graph) TargetsOf(dockerfile string) []string {
 	return out
 }
 
+// ImageUserOf says who image, as file runs it, runs as: the effective user of the built stage
+// of the Dockerfile the workspace links it to (not known without a link).
+func ImageUserOf(s *diagnostics.Snapshot, file, image string) diagnostics.ImageUser {
+	l := For(s).LinkAt(file, image)
+	if l == nil {
+		return diagnostics.ImageUser{}
+	}
+	_, st := built(s, l)
+	if st == nil || st.Windows {
+		return diagnostics.ImageUser{}
+	}
+	u := st.User()
+	if u.Kind == dockerfile.KindUnknown || u.Windows {
+		return diagnostics.ImageUser{}
+	}
+	iu := diagnostics.ImageUser{Known: true, NonRoot: u.NonRoot(), UID: u.UID, From: fmt.Sprintf("%s of %s", u.From(), rel(s, l.Dockerfile))}
+	if u.Kind == dockerfile.KindNamed {
+		iu.Name = u.Name
+	}
+	return iu
+}
+
 // built returns the built stage of a link's Dockerfile (nil when it does not parse).
 func built(s *diagnostics.Snapshot, l *Link) (*dockerfile.Model, *dockerfile.Stage) {
 	m, err := dockerfile.For(s, l.Dockerfile)

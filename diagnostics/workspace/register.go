@@ -51,6 +51,7 @@ var Group = &diagnostics.Group{
 	Dependents:       Dependents,
 	InspectWorkspace: func(s *diagnostics.Snapshot) any { return Inspect(s) },
 	BuildTargets:     func(s *diagnostics.Snapshot, path string) []string { return For(s).TargetsOf(path) },
+	ImageUser:        ImageUserOf,
 }
 
 // indexFile builds what the graph reads of f: a manifest's image uses, a link source's
