@@ -78,17 +78,21 @@ func (s *Snapshot) State(group string) any { return s.eng.states[group] }
 // BuildTarget returns the stage a Dockerfile's image is built from, as the group that reads
 // build configurations says (compose, bake, skaffold targets); "" for the last stage. When the
 // workspace builds several, it is the most trusted one ([Snapshot.BuildTargets] has them all).
-func (s *Snapshot) BuildTarget(dockerfile string) string { return s.BuildTargets(dockerfile)[0] }
+func (s *Snapshot) BuildTarget(dockerfile string) string {
+	if ts := s.BuildTargets(dockerfile); len(ts) > 0 {
+		return ts[0]
+	}
+	return ""
+}
 
 // BuildTargets returns the stages the workspace builds a Dockerfile's image from, each once,
-// the most trusted first ("" for the last stage); [""] when nothing names one.
+// the most trusted first ("" for the last stage); none when nothing names one (the last stage
+// is built).
 func (s *Snapshot) BuildTargets(dockerfile string) []string {
-	if s.eng.buildTargets != nil {
-		if ts := s.eng.buildTargets(s, Clean(dockerfile)); len(ts) > 0 {
-			return ts
-		}
+	if s.eng.buildTargets == nil {
+		return nil
 	}
-	return []string{""}
+	return s.eng.buildTargets(s, Clean(dockerfile))
 }
 
 // ImageUser is what the workspace knows of the user an image runs as.

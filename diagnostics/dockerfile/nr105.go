@@ -203,6 +203,8 @@ func installNeedsRoot(r *Run, c *Command) string {
 	name, args := c.Name, c.Args
 	if a, ok := pipArgs(c); ok {
 		name, args = "pip", a
+	} else if !slices.Contains([]string{"npm", "gem", "go", "make", "gmake"}, name) {
+		return ""
 	}
 	_, pos := parseOpts(args, "")
 	sub := ""

@@ -25,13 +25,25 @@ func TargetFor(s *diagnostics.Snapshot, path string) string {
 
 // BuiltStage returns the model and the stage that is built for the Dockerfile f (the most
 // trusted build's, when the workspace builds several), or nil when the file cannot be judged
-// by Linux rules (it does not parse, has no stage, or builds a Windows image).
+// by Linux rules (it does not parse, has no stage, never runs or builds a Windows image).
 func BuiltStage(s *diagnostics.Snapshot, f *diagnostics.File) (*Model, *Stage) {
-	m, sts := BuiltStages(s, f)
-	if len(sts) == 0 {
+	return builtFor(f, TargetFor(s, f.Path))
+}
+
+// builtFor returns the model of f and the stage built for target, or nil (see BuiltStage).
+func builtFor(f *diagnostics.File, target string) (*Model, *Stage) {
+	if f.Binary() {
 		return nil, nil
 	}
-	return m, sts[0]
+	m := Of(f)
+	if m.Fatal {
+		return nil, nil
+	}
+	st := m.Built(target)
+	if st == nil || st.Windows || st.User().Windows || st.Export() {
+		return nil, nil
+	}
+	return m, st
 }
 
 // BuiltStages returns the model and the stages the workspace builds from the Dockerfile f,
@@ -40,22 +52,18 @@ func BuiltStage(s *diagnostics.Snapshot, f *diagnostics.File) (*Model, *Stage) {
 // Linux rules cannot judge (a Windows image) left out. None when the file does not parse or
 // has no stage.
 func BuiltStages(s *diagnostics.Snapshot, f *diagnostics.File) (*Model, []*Stage) {
-	if f.Binary() {
-		return nil, nil
-	}
-	m := Of(f)
-	if m.Fatal {
-		return nil, nil
-	}
 	targets := []string{""}
 	if s != nil {
-		targets = s.BuildTargets(f.Path)
+		if ts := s.BuildTargets(f.Path); len(ts) > 0 {
+			targets = ts
+		}
 	}
+	var m *Model
 	var out []*Stage
 	for _, t := range targets {
-		st := m.Built(t)
-		if st != nil && !st.Windows && !st.User().Windows && !st.Export() && !slices.Contains(out, st) {
-			out = append(out, st)
+		mt, st := builtFor(f, t)
+		if st != nil && !slices.Contains(out, st) {
+			m, out = mt, append(out, st)
 		}
 	}
 	return m, out
@@ -66,6 +74,12 @@ func BuiltStages(s *diagnostics.Snapshot, f *diagnostics.File) (*Model, []*Stage
 // once. When several are built, a finding says which of them it is about.
 func JudgeBuilt(judge func(pass *diagnostics.Pass, st *Stage)) func(*diagnostics.Pass) {
 	return func(pass *diagnostics.Pass) {
+		if ts := pass.Snapshot.BuildTargets(pass.File.Path); len(ts) <= 1 {
+			if _, st := BuiltStage(pass.Snapshot, pass.File); st != nil {
+				judge(pass, st)
+			}
+			return
+		}
 		_, sts := BuiltStages(pass.Snapshot, pass.File)
 		if len(sts) <= 1 {
 			for _, st := range sts {
