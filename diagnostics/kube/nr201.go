@@ -29,36 +29,37 @@ var NR201 = &diagnostics.Rule{
 		Good:    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n  - name: web\n    image: nginxinc/nginx-unprivileged\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		// What the workload alone says is kept with it (eachWorkload); what the image it runs
-		// is linked to says is looked up on every run: the Dockerfile may change.
-		for _, f := range pass.Collect(func(p *diagnostics.Pass) {
-			eachFailingContainer(p, CheckRunAsNonRoot, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings) {
-				if f := c.Own.RunAsNonRoot; f != nil {
-					if b, ok := f.Bool(); ok && !b {
-						return // explicitly false: NR202
-					}
+		// What the workload alone says is kept with it; what the Dockerfile its image is
+		// linked to says is looked up on every run (then): the Dockerfile may change.
+		then := func(f diagnostics.Finding) diagnostics.Finding {
+			d, ok := f.Data.(*data)
+			if !ok || d.Container == nil || d.Container.Effective.RunAsUser != nil {
+				return f
+			}
+			if iu := pass.Snapshot.ImageUser(pass.File.Path, d.Container.Image); iu.NonRoot {
+				who := iu.Name
+				if iu.UID != nil {
+					who = fmt.Sprintf("uid %d", *iu.UID)
 				}
-				d := &data{Workload: w, Container: c, Check: CheckRunAsNonRoot}
-				if uid, ok := c.Effective.RunAsUser.Int(); ok && uid > 0 {
-					out.add(c.Anchor(m.Lines), d, "%s", notEnforced(c, w, fmt.Sprintf("uid %d (runAsUser)", uid), r))
-					return
-				}
-				out.add(c.Anchor(m.Lines), d,
-					"%s of %s may run as root: runAsNonRoot is set at neither pod nor container level, so the image's user decides; %s",
-					c.Label(), objLabel(w), Violation(CheckRunAsNonRoot, r))
-			})
-		}) {
-			if d, ok := f.Data.(*data); ok && d.Container != nil && d.Container.Effective.RunAsUser == nil {
-				if iu := pass.Snapshot.ImageUser(pass.File.Path, d.Container.Image); iu.NonRoot {
-					who := iu.Name
-					if iu.UID != nil {
-						who = fmt.Sprintf("uid %d", *iu.UID)
-					}
-					f.Message = notEnforced(d.Container, d.Workload, fmt.Sprintf("%s (the image's user, %s)", who, iu.From), d.Workload.containerVerdict(d.Container, CheckRunAsNonRoot))
+				f.Message = notEnforced(d.Container, d.Workload, fmt.Sprintf("%s (the image's user, %s)", who, iu.From), d.Workload.containerVerdict(d.Container, CheckRunAsNonRoot))
+			}
+			return f
+		}
+		eachWorkloadThen(pass, failing(CheckRunAsNonRoot, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings) {
+			if f := c.Own.RunAsNonRoot; f != nil {
+				if b, ok := f.Bool(); ok && !b {
+					return // explicitly false: NR202
 				}
 			}
-			pass.Report(f)
-		}
+			d := &data{Workload: w, Container: c, Check: CheckRunAsNonRoot}
+			if uid, ok := c.Effective.RunAsUser.Int(); ok && uid > 0 {
+				out.add(c.Anchor(m.Lines), d, "%s", notEnforced(c, w, fmt.Sprintf("uid %d (runAsUser)", uid), r))
+				return
+			}
+			out.add(c.Anchor(m.Lines), d,
+				"%s of %s may run as root: runAsNonRoot is set at neither pod nor container level, so the image's user decides; %s",
+				c.Label(), objLabel(w), Violation(CheckRunAsNonRoot, r))
+		}), then)
 	},
 }
 

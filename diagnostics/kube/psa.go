@@ -128,7 +128,9 @@ func (w *Workload) computeVerdicts() *Verdicts {
 		for id, fn := range psaChecks {
 			if _, ok := CheckLevel[id]; ok && id != CheckHostPath {
 				r := fn(w.PodMeta, &one)
-				r.ForbiddenDetail = strings.ReplaceAll(r.ForbiddenDetail, `container "`+unnamed+`"`, c.Label())
+				if tc.Name == unnamed {
+					r.ForbiddenDetail = strings.ReplaceAll(r.ForbiddenDetail, `container "`+unnamed+`"`, c.Label())
+				}
 				res[id] = r
 			}
 		}

@@ -40,7 +40,11 @@ func (g *Graph) TargetsOf(dockerfile string) []string {
 // ImageUserOf says who image, as file runs it, runs as: the effective user of the built stage
 // of the Dockerfile the workspace links it to (not known without a link).
 func ImageUserOf(s *diagnostics.Snapshot, file, image string) diagnostics.ImageUser {
-	l := For(s).LinkAt(file, image)
+	g := For(s)
+	if len(g.Dockerfiles) == 0 {
+		return diagnostics.ImageUser{} // nothing to link to
+	}
+	l := g.LinkAt(file, image)
 	if l == nil {
 		return diagnostics.ImageUser{}
 	}
