@@ -41,9 +41,9 @@ var NR102 = &diagnostics.Rule{
 			how = fmt.Sprintf(" (%s resolves to %q)", u.Raw, u.Value)
 		}
 		msg := fmt.Sprintf("USER %s%s runs the container as root (uid 0): with runAsNonRoot: true Kubernetes refuses it (\"container has runAsNonRoot and image will run as root\")", u.Raw, how)
-		if len(u.OutOfScope) > 0 {
+		if out := u.OutOfScope(); len(out) > 0 {
 			msg = fmt.Sprintf("USER %s expands to %q: the ARG %s declared before the first FROM is not in scope in stage %s (a global ARG only serves FROM lines until a stage declares it again), so BuildKit sets no user and the container runs as root (uid 0); add `ARG %s` to the stage",
-				u.Raw, u.Value, strings.Join(u.OutOfScope, ", "), u.Instr.Stage.Label(), strings.Join(u.OutOfScope, " "))
+				u.Raw, u.Value, strings.Join(out, ", "), u.Instr.Stage.Label(), strings.Join(out, " "))
 		}
 		pass.Report(diagnostics.Finding{Range: u.Range(), Data: &userData{u, st}, Message: msg})
 	}),
@@ -85,12 +85,13 @@ func planReplaceUser(rule string) func(context.Context, *diagnostics.Snapshot, d
 // declareGlobals brings the global ARGs a USER uses into its stage (`ARG UID` after the
 // FROM) when their defaults then make it a non-root user; nil otherwise.
 func declareGlobals(f diagnostics.Finding, u User) []diagnostics.Action {
-	if len(u.OutOfScope) == 0 {
+	out := u.OutOfScope()
+	if len(out) == 0 {
 		return nil
 	}
 	st := u.Instr.Stage
 	env := slices.Clone(st.env[:u.Instr.envLen])
-	for _, k := range u.OutOfScope {
+	for _, k := range out {
 		v, ok := envView{st.model.MetaArgs}.Get(k)
 		env = append(env, Var{Name: k, Value: v, Set: ok, Arg: true})
 	}
@@ -98,6 +99,6 @@ func declareGlobals(f diagnostics.Finding, u User) []diagnostics.Action {
 	if unresolved != "" || !parseUserString(val).NonRoot() {
 		return nil
 	}
-	line := "ARG " + strings.Join(u.OutOfScope, " ")
+	line := "ARG " + strings.Join(out, " ")
 	return diagnostics.Single(fmt.Sprintf("Add %q to stage %s (USER %s is then %s)", line, st.Label(), u.Raw, val), f.File, true, st.From.InsertAfter(line))
 }

@@ -217,7 +217,7 @@ func installNeedsRoot(r *Run, c *Command) string {
 		})
 	}
 	set := func(keys ...string) bool {
-		return slices.ContainsFunc(keys, func(k string) bool { v, ok := c.Getenv(r, k); return ok && v != "" })
+		return slices.ContainsFunc(keys, func(k string) bool { v, ok := r.Getenv(c, k); return ok && v != "" })
 	}
 	switch {
 	case isPip(name):
@@ -241,7 +241,7 @@ func installNeedsRoot(r *Run, c *Command) string {
 		if sub != "install" && sub != "update" || has("--user-install", "-i", "--install-dir") {
 			return ""
 		}
-		home, ok := c.Getenv(r, "GEM_HOME")
+		home, ok := r.Getenv(c, "GEM_HOME")
 		if !ok {
 			if home = "/usr/local/bundle"; !st.writable(u, home) {
 				home = "/var/lib/gems" // the distribution's gem directory
@@ -252,8 +252,8 @@ func installNeedsRoot(r *Run, c *Command) string {
 		}
 		return "`gem " + sub + "` writes " + home + ", which only root may write"
 	case name == "go":
-		dest, _ := c.Getenv(r, "GOBIN")
-		if gopath, _ := c.Getenv(r, "GOPATH"); dest == "" && !strings.Contains(gopath, ":") && gopath != "" {
+		dest, _ := r.Getenv(c, "GOBIN")
+		if gopath, _ := r.Getenv(c, "GOPATH"); dest == "" && !strings.Contains(gopath, ":") && gopath != "" {
 			dest = gopath + "/bin"
 		}
 		// Without GOBIN or GOPATH: $HOME/go/bin, or the base image's GOPATH (/go, 1777).
@@ -266,10 +266,10 @@ func installNeedsRoot(r *Run, c *Command) string {
 			return ""
 		}
 		prefix, destdir := "/usr/local", ""
-		if v, ok := c.Getenv(r, "PREFIX"); ok {
+		if v, ok := r.Getenv(c, "PREFIX"); ok {
 			prefix = v
 		}
-		destdir, _ = c.Getenv(r, "DESTDIR")
+		destdir, _ = r.Getenv(c, "DESTDIR")
 		for _, a := range pos {
 			k, v, ok := strings.Cut(a.Value, "=")
 			switch {
@@ -334,7 +334,7 @@ func systemBin(dir string) bool {
 // systemPATH reports whether the PATH the command sees, when the Dockerfile sets it, holds
 // only the system's bin directories (no virtualenv's bin ahead of them).
 func systemPATH(c *Command, r *Run) bool {
-	v, ok := c.Getenv(r, "PATH")
+	v, ok := r.Getenv(c, "PATH")
 	if !ok {
 		return true
 	}

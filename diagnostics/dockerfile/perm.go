@@ -23,7 +23,7 @@ func (r *Run) dirBits() int {
 	if !r.umaskSet {
 		return 0o755
 	}
-	return 0o777 &^ r.umask
+	return 0o777 &^ int(r.umask)
 }
 
 // Umask returns the umask a `umask` command in the RUN set (and true), or 022 and false.
@@ -31,7 +31,7 @@ func (r *Run) Umask() (int, bool) {
 	if !r.umaskSet {
 		return 0o022, false
 	}
-	return r.umask, true
+	return int(r.umask), true
 }
 
 // Perm is what the build leaves on one path: its owner, group and mode bits, as far as the

@@ -27,12 +27,13 @@ type Run struct {
 	// Onbuild is set for the RUN an ONBUILD instruction triggers (Stage.Onbuild).
 	Onbuild bool
 
-	umask    int  // the shell's umask after a `umask` command (see perm.go)
-	umaskSet bool // a `umask` command set it
+	umaskSet bool  // a `umask` command set umask
+	umask    int32 // the shell's umask after a `umask` command (see perm.go)
 	// scanned is set when the RUN's program was read; lookups are the variables that
 	// reading looked up, with what it found (another version may reuse it, see reuse.go).
 	scanned bool
 	lookups []lookup
+	assigns []assign // the variables command lines set for their commands
 }
 
 // Command is one simple command of a shell program.
@@ -51,26 +52,26 @@ type Command struct {
 	// (both 0 when it is not in one).
 	RemoveStart, RemoveEnd int
 	Line                   int // 0-based line of the command in its file
-	// Env are the variables the command line sets for the command (`GOBIN=/x go install`,
-	// `env PREFIX=/x make install`).
-	Env []Assign
 
 	lines *text.Lines
 }
 
-// Assign is a variable assignment with its literal value (OK false when it is not literal).
-type Assign struct {
-	Name, Value string
-	OK          bool
+// assign is a variable a command line sets for its command (`GOBIN=/x go install`,
+// `env PREFIX=/x make install`): the index of the command in its RUN, the name and the
+// literal value (ok false when it is not literal).
+type assign struct {
+	cmd         int
+	name, value string
+	ok          bool
 }
 
-// Getenv returns the value the command sees for variable k: its own assignment, else the
-// RUN's environment (the stage's ARGs and ENVs in scope); ok is false when it is unset or
-// not literal.
-func (c *Command) Getenv(r *Run, k string) (string, bool) {
-	for i := len(c.Env) - 1; i >= 0; i-- {
-		if c.Env[i].Name == k {
-			return c.Env[i].Value, c.Env[i].OK
+// Getenv returns the value command c of the RUN sees for variable k: the command line's own
+// assignment, else the RUN's environment (the stage's ARGs and ENVs in scope); ok is false
+// when it is unset or not literal.
+func (r *Run) Getenv(c *Command, k string) (string, bool) {
+	for i := len(r.assigns) - 1; i >= 0; i-- {
+		if a := r.assigns[i]; a.name == k && a.cmd < len(r.Commands) && r.Commands[a.cmd] == c {
+			return a.value, a.ok
 		}
 	}
 	return envView{r.Stage.env[:r.Instr.envLen]}.Get(k)
@@ -134,6 +135,7 @@ type shellScanner struct {
 	env     func(string) (string, bool)
 	lookups []lookup
 	cmds    []*Command
+	assigns []assign
 	write   []Arg
 	depth   int
 	err     string
@@ -367,13 +369,14 @@ func (sc *shellScanner) call(x *syntax.CallExpr, base int, src string, rm [2]int
 		args[i] = Arg{Value: v, OK: ok, Start: base + int(w.Pos().Offset()), End: base + int(w.End().Offset())}
 	}
 	c := &Command{Start: args[0].Start, End: args[len(args)-1].End, lines: sc.lines}
+	var env []assign // the command line's assignments, kept when it has a command
 	for _, as := range x.Assigns {
 		if as.Name != nil && !as.Append && as.Array == nil && as.Index == nil {
 			v, ok := "", true
 			if as.Value != nil {
 				v, ok = sc.word(as.Value)
 			}
-			c.Env = append(c.Env, Assign{Name: as.Name.Value, Value: v, OK: ok})
+			env = append(env, assign{cmd: len(sc.cmds), name: as.Name.Value, value: v, ok: ok})
 		}
 	}
 	if rm != [2]int{} {
@@ -409,7 +412,7 @@ func (sc *shellScanner) call(x *syntax.CallExpr, base int, src string, rm [2]int
 				if args[i].Value == "-u" {
 					i++
 				} else if k, v, ok := strings.Cut(args[i].Value, "="); ok && !strings.HasPrefix(k, "-") {
-					c.Env = append(c.Env, Assign{Name: k, Value: v, OK: args[i].OK})
+					env = append(env, assign{cmd: len(sc.cmds), name: k, value: v, ok: args[i].OK})
 				}
 				i++
 			}
@@ -440,6 +443,7 @@ func (sc *shellScanner) call(x *syntax.CallExpr, base int, src string, rm [2]int
 	if !c.Sudo {
 		c.Start = c.NameStart
 	}
+	sc.assigns = append(sc.assigns, env...)
 	sc.cmds = append(sc.cmds, c)
 	if scriptAt >= 0 {
 		sc.nested(script, base+scriptAt)
@@ -515,7 +519,7 @@ func (r *Run) analyse() {
 		// The same lines at the same place: the same line start, not only the same keyword offset.
 		same := dB == 0 && dL == 0 && m.lineStart(in.Node.StartLine) == o.Stage.model.lineStart(o.Instr.Node.StartLine)
 		r.Commands, r.Writes = a.moved(o.Commands, o.Writes, dB, dL, m, same)
-		r.ParseError, r.Single, r.lookups = o.ParseError, o.Single, o.lookups
+		r.ParseError, r.Single, r.lookups, r.assigns = o.ParseError, o.Single, o.lookups, o.assigns
 		r.recordAll()
 		return
 	}
@@ -551,7 +555,7 @@ func (r *Run) analyse() {
 	r.ParseError = sc.err
 	r.Commands = sc.cmds
 	r.Writes = sc.write
-	r.lookups = sc.lookups
+	r.lookups, r.assigns = sc.lookups, sc.assigns
 	r.recordAll()
 }
 
@@ -619,7 +623,7 @@ func (r *Run) record(c *Command) {
 		// The shell's umask holds for the rest of this RUN (each RUN starts a new shell).
 		if _, pos := parseOpts(c.Args, ""); len(pos) == 1 && pos[0].OK {
 			if n, err := strconv.ParseUint(pos[0].Value, 8, 32); err == nil && n <= 0o777 {
-				r.umask = int(n)
+				r.umask = int32(n)
 				r.umaskSet = true
 			}
 		}

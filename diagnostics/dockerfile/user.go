@@ -46,9 +46,6 @@ type User struct {
 	Image  string       // the base image it is inherited from (SourceBase)
 	// Unresolved names a variable without a value that the USER argument uses.
 	Unresolved string
-	// OutOfScope names the global ARGs (declared before the first FROM) that the USER
-	// argument uses and its stage does not declare: they expand to nothing there.
-	OutOfScope []string
 	Windows    bool
 }
 
@@ -253,7 +250,6 @@ func (st *Stage) userOf(in *Instruction) User {
 	}
 	val, unresolved := expand(lex, raw, envView{env})
 	u := parseUserString(val)
-	u.OutOfScope = out
 	if unresolved != "" {
 		u = User{Kind: KindUnknown, Unresolved: unresolved, Value: val}
 	}
@@ -290,6 +286,16 @@ func (st *Stage) userOf(in *Instruction) User {
 		}
 	}
 	return u
+}
+
+// OutOfScope names the global ARGs (declared before the first FROM) that the USER argument
+// uses and its stage does not declare: they expand to nothing there.
+func (u User) OutOfScope() []string {
+	if u.Instr == nil || u.Instr.Cmd != "user" {
+		return nil
+	}
+	st := u.Instr.Stage
+	return st.outOfScope(u.Raw, st.env[:u.Instr.envLen])
 }
 
 // outOfScope returns the global ARGs that word uses (without a default) and env, the stage's
