@@ -31,11 +31,11 @@ type Engine struct {
 	dependents []func(*Snapshot, string) []string
 	kept       map[any]bool // File.Memo keys that are summaries, kept for every file
 
-	openShift   func(*File) bool
-	buildTarget func(*Snapshot, string) string
-	builtBy     func(*Snapshot, string) []string
-	carried     []func(context.Context, *Snapshot, *File) []Finding
-	image       func(*Snapshot, string, string) *ImageInfo
+	openShift    func(*File) bool
+	buildTargets func(*Snapshot, string) []string
+	builtBy      func(*Snapshot, string) []string
+	carried      []func(context.Context, *Snapshot, *File) []Finding
+	image        func(*Snapshot, string, string) *ImageInfo
 
 	states map[string]any // each group's per-engine state, by group name
 	models *modelCache
@@ -82,14 +82,16 @@ type Group struct {
 
 	// Facts one group provides to the others (at most one group provides each):
 	// OpenShift says whether a manifest holds OpenShift objects (it selects the profile);
-	// BuildTarget names the stage a Dockerfile's image is built from ("" for the last one).
+	// BuildTargets names the stages a Dockerfile's image is built from ("" for the last one):
+	// one per build the workspace makes of it (compose `target: dev`, a CI build of the
+	// default stage), the most trusted first; none when nothing names one.
 	// BuiltBy names the build roots (kustomizations) whose output holds the manifest at path:
 	// such a manifest is judged as built, not alone, so the manifest rules skip it (NR001 still
 	// runs). Image says what is known of an image a file runs (see ImageInfo).
-	OpenShift   func(*File) bool
-	BuildTarget func(s *Snapshot, dockerfile string) string
-	BuiltBy     func(s *Snapshot, manifest string) []string
-	Image       func(s *Snapshot, file, image string) *ImageInfo
+	OpenShift    func(*File) bool
+	BuildTargets func(s *Snapshot, dockerfile string) []string
+	BuiltBy      func(s *Snapshot, manifest string) []string
+	Image        func(s *Snapshot, file, image string) *ImageInfo
 
 	// Carried are the findings of other rules that the group traces to f (a kustomize build's
 	// NR202 on the patch line that sets runAsUser: 0). Their RuleID names the rule, whose
@@ -208,11 +210,11 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 			}
 			e.openShift = g.OpenShift
 		}
-		if g.BuildTarget != nil {
-			if e.buildTarget != nil {
+		if g.BuildTargets != nil {
+			if e.buildTargets != nil {
 				return nil, fmt.Errorf("diagnostics: two groups resolve build targets")
 			}
-			e.buildTarget = g.BuildTarget
+			e.buildTargets = g.BuildTargets
 		}
 		if g.BuiltBy != nil {
 			if e.builtBy != nil {

@@ -85,6 +85,16 @@ func (p *Pass) Context() context.Context {
 // BuildTarget returns the build target of the Dockerfile at path ("" for its last stage).
 func (p *Pass) BuildTarget(path string) string { return p.Snapshot.BuildTarget(path) }
 
+// Collect runs fn with a pass like p that keeps what fn reports, and returns those findings
+// instead of reporting them: a rule that judges several things (the targets a Dockerfile is
+// built for) reports once what they share.
+func (p *Pass) Collect(fn func(*Pass)) []Finding {
+	sub := *p
+	sub.findings = nil
+	fn(&sub)
+	return sub.findings
+}
+
 // Report records a finding of the pass's rule on the pass's file.
 func (p *Pass) Report(f Finding) {
 	f.RuleID = p.Rule.ID

@@ -38,6 +38,11 @@ type ImageInfo struct {
 	NeedsRoot bool `json:"-"`
 }
 
+// NonRoot reports whether the image is known to run as a non-root user (nil: not known).
+func (i *ImageInfo) NonRoot() bool {
+	return i != nil && (i.Kind == "named" || i.Kind == "numeric" && i.UID != nil && *i.UID > 0)
+}
+
 // Image returns what is known of the image ref that file runs, as the group that links
 // images to Dockerfiles says (nil when no group does).
 func (s *Snapshot) Image(file, ref string) *ImageInfo {

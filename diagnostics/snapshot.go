@@ -76,12 +76,23 @@ func (s *Snapshot) Engine() *Engine { return s.eng }
 func (s *Snapshot) State(group string) any { return s.eng.states[group] }
 
 // BuildTarget returns the stage a Dockerfile's image is built from, as the group that reads
-// build configurations says (compose, bake, skaffold targets); "" for the last stage.
+// build configurations says (compose, bake, skaffold targets); "" for the last stage. When the
+// workspace builds several, it is the most trusted one ([Snapshot.BuildTargets] has them all).
 func (s *Snapshot) BuildTarget(dockerfile string) string {
-	if s.eng.buildTarget == nil {
-		return ""
+	if ts := s.BuildTargets(dockerfile); len(ts) > 0 {
+		return ts[0]
 	}
-	return s.eng.buildTarget(s, Clean(dockerfile))
+	return ""
+}
+
+// BuildTargets returns the stages the workspace builds a Dockerfile's image from, each once,
+// the most trusted first ("" for the last stage); none when nothing names one (the last stage
+// is built).
+func (s *Snapshot) BuildTargets(dockerfile string) []string {
+	if s.eng.buildTargets == nil {
+		return nil
+	}
+	return s.eng.buildTargets(s, Clean(dockerfile))
 }
 
 // BuiltBy returns the build roots (kustomization files) whose output holds the manifest at

@@ -109,10 +109,7 @@ func (m *Model) PrivilegeDrops(s *diagnostics.Snapshot, st *Stage) []PrivilegeDr
 		}
 		var cmds []*Command
 		if shellForm {
-			sc := &shellScanner{lines: m.lines, env: envView{in.Stage.env[:in.envLen]}.Get}
-			src := m.src[in.ArgsAt:max(in.ArgsAt, in.End)]
-			sc.scan(src, 0)
-			sc.finish(offsetMap{{shell: 0, file: in.ArgsAt, n: len(src)}})
+			sc := in.scanShellForm()
 			cmds = sc.cmds
 		} else {
 			args := make([]Arg, len(words))

@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"context"
+	"strings"
 
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
@@ -72,6 +73,23 @@ func (in *Instruction) InsertAfter(line string) text.Edit {
 // Delete is an edit that deletes the instruction's lines.
 func (in *Instruction) Delete() text.Edit {
 	return codeactions.DeleteLines(in.Stage.model.lines, in.Line(), in.Node.EndLine-1)
+}
+
+// SetFlag is an edit that sets the instruction's flag (--chown, --chmod) to value: it replaces
+// the flag's value when the instruction has it, else inserts the flag before the arguments.
+func (in *Instruction) SetFlag(flag, value string) text.Edit {
+	m := in.Stage.model
+	flags := m.src[in.FlagsAt:in.ArgsAt]
+	if i := strings.Index(flags, flag+"="); i >= 0 {
+		start := in.FlagsAt + i
+		end := start
+		for end < in.ArgsAt && !isBlank(m.src[end]) {
+			end++
+		}
+		return text.Edit{Range: m.lines.RangeOf(start, end), NewText: flag + "=" + value}
+	}
+	p := m.lines.PosAt(in.FlagsAt)
+	return text.Edit{Range: text.Range{Start: p, End: p}, NewText: flag + "=" + value + " "}
 }
 
 // hasCommentLines reports whether the instruction's continuation lines hold comments.

@@ -31,6 +31,13 @@ func hover(_ context.Context, s *diagnostics.Snapshot, f *diagnostics.File, pos 
 			fmt.Fprintf(&b, " → `%s`", u.Value)
 		}
 		fmt.Fprintf(&b, "\n\nFrom here on, stage `%s` runs as **%s** (%s).", st.Label(), u.Describe(), u.Kind)
+		if out := u.OutOfScope(); len(out) > 0 {
+			fmt.Fprintf(&b, " The ARG %s declared before the first FROM is not in scope here (a global ARG only serves FROM lines until the stage declares it again with `ARG %s`): it expands to nothing.", strings.Join(out, ", "), strings.Join(out, " "))
+		}
+		if u.NonRoot() {
+			g := st.GroupOf(u)
+			fmt.Fprintf(&b, " Its group: **%s** (%s); OpenShift runs it in group 0 whatever USER says.", g.Describe(), g.From)
+		}
 		if u.Windows {
 			b.WriteString("\n\nThis is a Windows user: Linux rules do not apply.")
 		}

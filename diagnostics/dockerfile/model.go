@@ -131,11 +131,14 @@ type Stage struct {
 	Volumes      []Port // VOLUME paths (Value) with ranges
 	Ports        []Port
 	Runs         []*Run
-	Copies       []*Copy
-	Setcaps      []Setcap
-	Entrypoint   *Instruction
-	Cmd          *Instruction
-	DependsOn    []*Stage // COPY --from stages
+	// Onbuild are the RUNs ONBUILD triggers: they run in the stages and images built FROM
+	// this one, as its final user, and change nothing in it.
+	Onbuild    []*Run
+	Copies     []*Copy
+	Setcaps    []Setcap
+	Entrypoint *Instruction
+	Cmd        *Instruction
+	DependsOn  []*Stage // COPY --from stages
 
 	model   *Model
 	env     []Var
@@ -262,6 +265,30 @@ func (e envView) Get(k string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// has reports whether the variable k is declared (with or without a value).
+func (e envView) has(k string) bool {
+	for i := range e.vars {
+		if e.vars[i].Name == k {
+			return true
+		}
+	}
+	return false
+}
+
+// runtimeEnv looks variables up as the container's shell sees them when the instruction's
+// ENTRYPOINT or CMD runs: the stage's ENVs in scope, not its ARGs (build-time only).
+func (in *Instruction) runtimeEnv() func(string) (string, bool) {
+	vars := in.Stage.env[:in.envLen]
+	return func(k string) (string, bool) {
+		for i := len(vars) - 1; i >= 0; i-- {
+			if vars[i].Name == k && !vars[i].Arg {
+				return vars[i].Value, vars[i].Set
+			}
+		}
+		return "", false
+	}
 }
 
 func (e envView) Keys() []string {

@@ -21,18 +21,14 @@ var NR101 = &diagnostics.Rule{
 	FixTitle: "Add USER <uid>:0",
 	Fix:      planNR101,
 	Doc: diagnostics.Doc{
-		Why:     "Without a USER instruction the container's process runs as root (uid 0) unless the base image sets another user. A process that escapes the container, or abuses a mounted volume or socket, does so as root.",
+		Why:     "Without a USER instruction the container's process runs as root (uid 0) unless the base image sets another user. A process that escapes the container, or abuses a mounted volume or socket, does so as root. An export stage (FROM scratch with only COPY, no ENTRYPOINT or CMD: the files `docker build --output` writes out) never runs and is not judged; when the workspace builds several targets of the Dockerfile, each is.",
 		Runtime: "Docker and containerd start the entrypoint as uid 0. On Kubernetes, a pod with `runAsNonRoot: true` and no `runAsUser` is refused with `container has runAsNonRoot and image will run as root` (CreateContainerConfigError); OpenShift's restricted-v2 SCC runs it with a random uid instead, and whatever expected root then fails.",
 		Fix:     "Add `USER <uid>:0` (a numeric uid, group 0) to the built stage after the steps that need root, before ENTRYPOINT/CMD. Make the paths the app writes owned by that uid and group 0 (`chown <uid>:0`, `chmod g=u`).",
 		Source:  "\"By default, Docker containers are run as root users.\" (Bitnami, Non-Root Containers); kubelet: `container has runAsNonRoot and image will run as root`.",
 		Bad:     "FROM alpine:3.20\nCOPY app /usr/local/bin/app\nENTRYPOINT [\"app\"]\n",
 		Good:    "FROM alpine:3.20\nCOPY app /usr/local/bin/app\nUSER 10001:0\nENTRYPOINT [\"app\"]\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := BuiltStage(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: JudgeBuilt(func(pass *diagnostics.Pass, st *Stage) {
 		u := st.User()
 		if userFromFile(u) {
 			return
@@ -55,7 +51,7 @@ var NR101 = &diagnostics.Rule{
 			msg = fmt.Sprintf("no USER in stage %s and the base image %s is not known to run as non-root: the container runs as whatever user that image sets, root unless it sets one", st.Label(), img)
 		}
 		pass.Report(diagnostics.Finding{Range: st.BaseRange, Message: msg, Data: &nr101Data{Stage: st}})
-	},
+	}),
 }
 
 // NR101: insert USER <uid>:0 before the ENTRYPOINT/CMD that follow the last RUN, else at the

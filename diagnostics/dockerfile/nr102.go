@@ -3,7 +3,11 @@ package dockerfile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
@@ -27,11 +31,7 @@ var NR102 = &diagnostics.Rule{
 		Bad:     "FROM debian:bookworm-slim\nUSER root\nCMD [\"app\"]\n",
 		Good:    "FROM debian:bookworm-slim\nUSER 10001:0\nCMD [\"app\"]\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := BuiltStage(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: JudgeBuilt(func(pass *diagnostics.Pass, st *Stage) {
 		u := st.User()
 		if !userFromFile(u) || u.Kind != KindRoot {
 			return
@@ -40,9 +40,13 @@ var NR102 = &diagnostics.Rule{
 		if u.Raw != u.Value && u.Value != "" {
 			how = fmt.Sprintf(" (%s resolves to %q)", u.Raw, u.Value)
 		}
-		pass.Report(diagnostics.Finding{Range: u.Range(), Data: &userData{u, st},
-			Message: fmt.Sprintf("USER %s%s runs the container as root (uid 0): with runAsNonRoot: true Kubernetes refuses it (\"container has runAsNonRoot and image will run as root\")", u.Raw, how)})
-	},
+		msg := fmt.Sprintf("USER %s%s runs the container as root (uid 0): with runAsNonRoot: true Kubernetes refuses it (\"container has runAsNonRoot and image will run as root\")", u.Raw, how)
+		if out := u.OutOfScope(); len(out) > 0 {
+			msg = fmt.Sprintf("USER %s expands to %q: the ARG %s declared before the first FROM is not in scope in stage %s (a global ARG only serves FROM lines until a stage declares it again), so BuildKit sets no user and the container runs as root (uid 0); add `ARG %s` to the stage",
+				u.Raw, u.Value, strings.Join(out, ", "), u.Instr.Stage.Label(), strings.Join(out, " "))
+		}
+		pass.Report(diagnostics.Finding{Range: u.Range(), Data: &userData{u, st}, Message: msg})
+	}),
 }
 
 // NR102, NR110: replace the USER argument (NR102) or its user part (NR110) with a non-root uid.
@@ -57,8 +61,13 @@ func planReplaceUser(rule string) func(context.Context, *diagnostics.Snapshot, d
 		cfg := s.ConfigFor(f.File)
 		uid, gid := FixUser(d.Stage, &cfg)
 		if rule == "NR102" {
-			return diagnostics.Single(fmt.Sprintf("Replace with USER %s", codeactions.Identity(uid, gid)), f.File, true,
+			replace := diagnostics.Single(fmt.Sprintf("Replace with USER %s", codeactions.Identity(uid, gid)), f.File, true,
 				text.Edit{Range: d.User.Range(), NewText: codeactions.Identity(uid, gid)})
+			if a := declareGlobals(f, d.User); a != nil {
+				replace[0].Preferred = false
+				return append(a, replace...)
+			}
+			return replace
 		}
 		// NR110: the named user's uid when the Dockerfile creates it (in any stage), else the default.
 		for _, st := range m.Stages {
@@ -71,4 +80,25 @@ func planReplaceUser(rule string) func(context.Context, *diagnostics.Snapshot, d
 		return diagnostics.Single(fmt.Sprintf("Replace %s with uid %d", d.User.Name, uid), f.File, true,
 			text.Edit{Range: d.User.UserPartRange(), NewText: strconv.Itoa(uid)})
 	}
+}
+
+// declareGlobals brings the global ARGs a USER uses into its stage (`ARG UID` after the
+// FROM) when their defaults then make it a non-root user; nil otherwise.
+func declareGlobals(f diagnostics.Finding, u User) []diagnostics.Action {
+	out := u.OutOfScope()
+	if len(out) == 0 {
+		return nil
+	}
+	st := u.Instr.Stage
+	env := slices.Clone(st.env[:u.Instr.envLen])
+	for _, k := range out {
+		v, ok := envView{st.model.MetaArgs}.Get(k)
+		env = append(env, Var{Name: k, Value: v, Set: ok, Arg: true})
+	}
+	val, unresolved := expand(shell.NewLex(st.model.Escape), u.Raw, envView{env})
+	if unresolved != "" || !parseUserString(val).NonRoot() {
+		return nil
+	}
+	line := "ARG " + strings.Join(out, " ")
+	return diagnostics.Single(fmt.Sprintf("Add %q to stage %s (USER %s is then %s)", line, st.Label(), u.Raw, val), f.File, true, st.From.InsertAfter(line))
 }

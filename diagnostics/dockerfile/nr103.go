@@ -26,11 +26,7 @@ var NR103 = &diagnostics.Rule{
 		Bad:     "FROM debian:bookworm-slim\nRUN useradd -u 10001 app\nUSER app\n",
 		Good:    "FROM debian:bookworm-slim\nRUN useradd -u 10001 app\nUSER 10001\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := BuiltStage(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: JudgeBuilt(func(pass *diagnostics.Pass, st *Stage) {
 		u := st.User()
 		if !userFromFile(u) || u.Kind != KindNamed {
 			return
@@ -41,7 +37,7 @@ var NR103 = &diagnostics.Rule{
 		}
 		pass.Report(diagnostics.Finding{Range: u.UserPartRange(), Data: &userData{u, st},
 			Message: fmt.Sprintf("USER %s is a name, not a number%s: with runAsNonRoot: true the kubelet refuses to start the container (\"image has non-numeric user (%s), cannot verify user is non-root\")", u.Name, known, u.Name)})
-	},
+	}),
 }
 
 // NR103: replace the name with the uid the Dockerfile gives it; when created without one,

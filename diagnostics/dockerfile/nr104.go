@@ -25,11 +25,7 @@ var NR104 = &diagnostics.Rule{
 		Bad:     "FROM alpine:3.20\nUSER 100\n",
 		Good:    "FROM alpine:3.20\nUSER 10001\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := BuiltStage(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: JudgeBuilt(func(pass *diagnostics.Pass, st *Stage) {
 		u := st.User()
 		if !userFromFile(u) || u.Kind != KindNumeric || u.UID == nil {
 			return
@@ -47,7 +43,7 @@ var NR104 = &diagnostics.Rule{
 			return
 		}
 		pass.Report(diagnostics.Finding{Range: u.UserPartRange(), Data: &userData{u, st}, Message: why})
-	},
+	}),
 }
 
 // NR104: replace the uid with the configured default.

@@ -29,19 +29,17 @@ var NR106 = &diagnostics.Rule{
 	FixTitle: "Use COPY --chown/--chmod instead",
 	Fix:      planNR106,
 	Doc: diagnostics.Doc{
-		Why:     "Image layers are copies: changing the owner or mode of files that an earlier COPY/ADD added stores every such file a second time, in the RUN's layer.",
+		Why:     "Image layers are copies: changing the owner or mode of files that an earlier COPY/ADD added stores every such file a second time, in the RUN's layer. Only the built stage and the stages it is FROM are judged: a builder stage's layers do not reach the image.",
 		Runtime: "The image is larger (by the size of the files changed) and slower to pull; the running container is the same.",
 		Fix:     "Set the owner and mode in the COPY itself: `COPY --chown=10001:0 --chmod=0755 app /app`, and drop the RUN (or the path from it).",
 		Source:  "\"note that running `chown` or `chmod` will double the size of the `/usr/local/bin/app` if you run it in a different layer in the final image.\" (Docker without root)",
 		Bad:     "FROM alpine:3.20\nCOPY app /app\nRUN chown -R 10001:0 /app\n",
 		Good:    "FROM alpine:3.20\nCOPY --chown=10001:0 app /app\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := BuiltStage(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
-		for _, s := range buildSet(st) {
+	Run: JudgeBuilt(func(pass *diagnostics.Pass, st *Stage) {
+		// Only the layers of the built stage and its FROM parents reach the image: a builder
+		// stage's layers are not stored in it, so nothing is stored twice there.
+		for _, s := range st.Ancestry() {
 			for _, r := range s.Runs {
 				for _, c := range r.Commands {
 					if c.Name != "chown" && c.Name != "chmod" {
@@ -97,7 +95,7 @@ var NR106 = &diagnostics.Rule{
 				}
 			}
 		}
-	},
+	}),
 }
 
 // NR106: put --chown/--chmod on the COPY and drop the command from the RUN.
@@ -135,18 +133,7 @@ func planNR106(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding
 		if in.Stage != d.Run.Stage {
 			return nil
 		}
-		flags := m.Source()[in.FlagsAt:in.ArgsAt]
-		if i := strings.Index(flags, flag+"="); i >= 0 {
-			start := in.FlagsAt + i
-			end := start
-			for end < in.ArgsAt && m.Source()[end] != ' ' && m.Source()[end] != '\t' {
-				end++
-			}
-			edits = append(edits, text.Edit{Range: lines.RangeOf(start, end), NewText: flag + "=" + spec})
-		} else {
-			p := lines.PosAt(in.FlagsAt)
-			edits = append(edits, text.Edit{Range: text.Range{Start: p, End: p}, NewText: flag + "=" + spec + " "})
-		}
+		edits = append(edits, in.SetFlag(flag, spec))
 	}
 	switch {
 	case d.Run.Single && !d.Run.Instr.hasCommentLines():

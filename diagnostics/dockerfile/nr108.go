@@ -21,11 +21,7 @@ var NR108 = &diagnostics.Rule{
 		Bad:     "FROM nginx:1.27\nUSER 101\nEXPOSE 80\n",
 		Good:    "FROM nginx:1.27\nUSER 101\nEXPOSE 8080\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := BuiltStage(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: JudgeBuilt(func(pass *diagnostics.Pass, st *Stage) {
 		u := st.User()
 		if !u.NonRoot() {
 			return
@@ -44,5 +40,5 @@ var NR108 = &diagnostics.Rule{
 				}
 			}
 		}
-	},
+	}),
 }

@@ -23,9 +23,8 @@ var NR110 = &diagnostics.Rule{
 		Bad:     "FROM scratch\nCOPY app /app\nUSER app\nENTRYPOINT [\"/app\"]\n",
 		Good:    "FROM scratch\nCOPY app /app\nUSER 10001:0\nENTRYPOINT [\"/app\"]\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := BuiltStage(pass.Snapshot, pass.File)
-		if st == nil || !st.Scratch {
+	Run: JudgeBuilt(func(pass *diagnostics.Pass, st *Stage) {
+		if !st.Scratch {
 			return
 		}
 		u := st.User()
@@ -46,5 +45,5 @@ var NR110 = &diagnostics.Rule{
 		}
 		pass.Report(diagnostics.Finding{Range: u.UserPartRange(), Data: &userData{u, st},
 			Message: fmt.Sprintf("USER %s in an image built FROM scratch: there is no /etc/passwd, so the container fails to start (\"unable to find user %s: no matching entries in passwd file\")", name, name)})
-	},
+	}),
 }

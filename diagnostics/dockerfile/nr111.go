@@ -25,13 +25,9 @@ var NR111 = &diagnostics.Rule{
 		Bad:     "FROM debian:bookworm-slim\nRUN sudo apt-get update\n",
 		Good:    "FROM debian:bookworm-slim\nRUN apt-get update\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := BuiltStage(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: JudgeBuilt(func(pass *diagnostics.Pass, st *Stage) {
 		for _, s := range buildSet(st) {
-			for _, r := range s.Runs {
+			for _, r := range s.RunsAndTriggers() {
 				for _, c := range r.Commands {
 					if !c.Sudo {
 						continue
@@ -42,12 +38,16 @@ var NR111 = &diagnostics.Rule{
 					if r.User().NonRoot() {
 						as = fmt.Sprintf("as %s: sudo must be installed and passwordless for this to work, and it leaves a way back to root", r.User().Describe())
 					}
+					what := "this RUN runs"
+					if r.Onbuild {
+						what = fmt.Sprintf("this ONBUILD RUN runs in the images built FROM stage %s,", s.Label())
+					}
 					pass.Report(diagnostics.Finding{Range: rg, Data: c,
-						Message: fmt.Sprintf("sudo %s: this RUN runs %s", c.Name, as)})
+						Message: fmt.Sprintf("sudo %s: %s %s", c.Name, what, as)})
 				}
 			}
 		}
-	},
+	}),
 }
 
 // NR111: remove sudo (and its options).

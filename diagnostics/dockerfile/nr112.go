@@ -32,9 +32,8 @@ var NR112 = &diagnostics.Rule{
 		Bad:     "FROM golang:1.23 AS build\nRUN useradd -u 10001 app\nUSER 10001\nRUN go build -o /out/app .\n\nFROM debian:bookworm-slim\nCOPY --from=build /out/app /usr/local/bin/app\nENTRYPOINT [\"app\"]\n",
 		Good:    "FROM golang:1.23 AS build\nRUN useradd -u 10001 app\nUSER 10001\nRUN go build -o /out/app .\n\nFROM debian:bookworm-slim\nCOPY --from=build /out/app /usr/local/bin/app\nUSER 10001\nENTRYPOINT [\"app\"]\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := BuiltStage(pass.Snapshot, pass.File)
-		if st == nil || userFromFile(st.User()) {
+	Run: JudgeBuilt(func(pass *diagnostics.Pass, st *Stage) {
+		if userFromFile(st.User()) {
 			return
 		}
 		anc := st.Ancestry()
@@ -52,7 +51,7 @@ var NR112 = &diagnostics.Rule{
 			pass.Report(diagnostics.Finding{Range: u.Range(), Data: &nr112Data{Built: st, User: u},
 				Message: fmt.Sprintf("USER %s is set in stage %s, which is not the built image: a USER does not carry over to stage %s (FROM %s), which runs as root", u.Raw, o.Label(), st.Label(), st.BaseRaw)})
 		}
-	},
+	}),
 }
 
 // NR112: the same USER in the built stage, as a uid when the Dockerfile gives one.

@@ -161,19 +161,8 @@ func (m *Model) locate(in *Instruction) {
 	for p < le && isBlank(m.src[p]) {
 		p++
 	}
-	in.Start = p
-	p = min(p+len(n.Value), le)
-	for p < le && isBlank(m.src[p]) {
-		p++
-	}
-	in.FlagsAt = p
-	for range n.Flags {
-		p = skipWord(m.src, p, le)
-		for p < le && isBlank(m.src[p]) {
-			p++
-		}
-	}
-	in.ArgsAt = p
+	m.keyword(in, p, le)
+	p = in.ArgsAt
 	in.End = max(m.lineEnd(n.EndLine), in.Start)
 	// The first line's end, without a trailing comment (BuildKit keeps "# …" in the args) and blanks.
 	fe := le
@@ -188,6 +177,23 @@ func (m *Model) locate(in *Instruction) {
 		fe--
 	}
 	in.FirstEnd = fe
+}
+
+// keyword sets where the instruction's keyword (at p), flags and arguments start, not past le.
+func (m *Model) keyword(in *Instruction, p, le int) {
+	in.Start = p
+	p = min(p+len(in.Node.Value), le)
+	for p < le && isBlank(m.src[p]) {
+		p++
+	}
+	in.FlagsAt = p
+	for range in.Node.Flags {
+		p = skipWord(m.src, p, le)
+		for p < le && isBlank(m.src[p]) {
+			p++
+		}
+	}
+	in.ArgsAt = p
 }
 
 // commentStart returns the index of a "#" that starts a trailing comment (after a blank,
@@ -310,12 +316,13 @@ func (m *Model) stages(meta []Var, lex *shell.Lex) {
 		m.place(st)
 		if o := m.reusable(st, sameMeta); o != nil {
 			m.reuse(st, o)
-			continue
+		} else {
+			for _, in := range st.Instructions[1:] {
+				m.locate(in)
+			}
+			m.analyse(st, meta, lex)
 		}
-		for _, in := range st.Instructions[1:] {
-			m.locate(in)
-		}
-		m.analyse(st, meta, lex)
+		m.onbuild(st)
 	}
 	for _, st := range m.Stages {
 		st.reused, st.old, st.oldRuns = nil, nil, nil

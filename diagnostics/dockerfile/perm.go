@@ -9,6 +9,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/dockerfile/imagecatalog"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
@@ -22,7 +23,7 @@ func (r *Run) dirBits() int {
 	if !r.umaskSet {
 		return 0o755
 	}
-	return 0o777 &^ r.umask
+	return 0o777 &^ int(r.umask)
 }
 
 // Umask returns the umask a `umask` command in the RUN set (and true), or 022 and false.
@@ -30,7 +31,7 @@ func (r *Run) Umask() (int, bool) {
 	if !r.umaskSet {
 		return 0o022, false
 	}
-	return r.umask, true
+	return int(r.umask), true
 }
 
 // Perm is what the build leaves on one path: its owner, group and mode bits, as far as the
@@ -290,10 +291,7 @@ func (m *Model) EntrypointWrites(s *diagnostics.Snapshot, st *Stage) []Write {
 			continue
 		}
 		if shellForm {
-			sc := &shellScanner{lines: m.lines, env: envView{in.Stage.env[:in.envLen]}.Get}
-			src := m.src[in.ArgsAt:max(in.ArgsAt, in.End)]
-			sc.scan(src, 0)
-			sc.finish(offsetMap{{shell: 0, file: in.ArgsAt, n: len(src)}})
+			sc := in.scanShellForm()
 			collect(sc, m.Path, m.lines, in)
 		}
 		if s == nil {
@@ -469,6 +467,42 @@ func (st *Stage) WriteAccess(u User, p string) (Access, *PathPerm) {
 		return AccessUnknown, last
 	}
 	return AccessDenied, last
+}
+
+// writable reports whether user u can write p when the stage is built: the Dockerfile's own
+// changes decide (WriteAccess), else what the image catalog knows the base image leaves on
+// p or its nearest listed parent (the golang image's /go and the ruby image's
+// /usr/local/bundle are 1777).
+func (st *Stage) writable(u User, p string) bool {
+	acc, last := st.WriteAccess(u, p)
+	if last != nil || acc != AccessUnknown {
+		return acc == AccessWritable
+	}
+	anc := st.Ancestry()
+	b := anc[len(anc)-1].Base
+	if b == nil || b.Entry == nil {
+		return false
+	}
+	var best *imagecatalog.Path
+	for i := range b.Entry.Paths {
+		q := &b.Entry.Paths[i]
+		if under(p, q.Path) && (best == nil || len(q.Path) > len(best.Path)) {
+			best = q
+		}
+	}
+	if best == nil {
+		return false
+	}
+	bits, err := strconv.ParseUint(best.Mode, 8, 32)
+	switch {
+	case err != nil:
+		return false
+	case bits&0o002 != 0:
+		return true
+	case bits&0o200 != 0 && best.UID != nil && u.UID != nil && *best.UID == *u.UID:
+		return true
+	}
+	return bits&0o020 != 0 && best.GID != nil && u.GID != nil && *best.GID == *u.GID
 }
 
 func sameUser(a, b User) bool {

@@ -24,13 +24,16 @@ type Run struct {
 	ParseError string
 	// Single is true when the program is exactly one command (no &&, ;, pipes or redirections).
 	Single bool
+	// Onbuild is set for the RUN an ONBUILD instruction triggers (Stage.Onbuild).
+	Onbuild bool
 
-	umask    int  // the shell's umask after a `umask` command (see perm.go)
-	umaskSet bool // a `umask` command set it
+	umaskSet bool  // a `umask` command set umask
+	umask    int32 // the shell's umask after a `umask` command (see perm.go)
 	// scanned is set when the RUN's program was read; lookups are the variables that
 	// reading looked up, with what it found (another version may reuse it, see reuse.go).
 	scanned bool
 	lookups []lookup
+	assigns []assign // the variables command lines set for their commands
 }
 
 // Command is one simple command of a shell program.
@@ -51,6 +54,27 @@ type Command struct {
 	Line                   int // 0-based line of the command in its file
 
 	lines *text.Lines
+}
+
+// assign is a variable a command line sets for its command (`GOBIN=/x go install`,
+// `env PREFIX=/x make install`): the index of the command in its RUN, the name and the
+// literal value (ok false when it is not literal).
+type assign struct {
+	cmd         int
+	name, value string
+	ok          bool
+}
+
+// Getenv returns the value command c of the RUN sees for variable k: the command line's own
+// assignment, else the RUN's environment (the stage's ARGs and ENVs in scope); ok is false
+// when it is unset or not literal.
+func (r *Run) Getenv(c *Command, k string) (string, bool) {
+	for i := len(r.assigns) - 1; i >= 0; i-- {
+		if a := r.assigns[i]; a.name == k && a.cmd < len(r.Commands) && r.Commands[a.cmd] == c {
+			return a.value, a.ok
+		}
+	}
+	return envView{r.Stage.env[:r.Instr.envLen]}.Get(k)
 }
 
 // Arg is a word with its literal value (OK false when it holds an expansion that cannot be known).
@@ -111,6 +135,7 @@ type shellScanner struct {
 	env     func(string) (string, bool)
 	lookups []lookup
 	cmds    []*Command
+	assigns []assign
 	write   []Arg
 	depth   int
 	err     string
@@ -344,6 +369,16 @@ func (sc *shellScanner) call(x *syntax.CallExpr, base int, src string, rm [2]int
 		args[i] = Arg{Value: v, OK: ok, Start: base + int(w.Pos().Offset()), End: base + int(w.End().Offset())}
 	}
 	c := &Command{Start: args[0].Start, End: args[len(args)-1].End, lines: sc.lines}
+	var env []assign // the command line's assignments, kept when it has a command
+	for _, as := range x.Assigns {
+		if as.Name != nil && !as.Append && as.Array == nil && as.Index == nil {
+			v, ok := "", true
+			if as.Value != nil {
+				v, ok = sc.word(as.Value)
+			}
+			env = append(env, assign{cmd: len(sc.cmds), name: as.Name.Value, value: v, ok: ok})
+		}
+	}
 	if rm != [2]int{} {
 		c.RemoveStart, c.RemoveEnd = base+rm[0], base+rm[1]
 	}
@@ -376,6 +411,8 @@ func (sc *shellScanner) call(x *syntax.CallExpr, base int, src string, rm [2]int
 			for i < len(args) && (strings.HasPrefix(args[i].Value, "-") || strings.Contains(args[i].Value, "=")) {
 				if args[i].Value == "-u" {
 					i++
+				} else if k, v, ok := strings.Cut(args[i].Value, "="); ok && !strings.HasPrefix(k, "-") {
+					env = append(env, assign{cmd: len(sc.cmds), name: k, value: v, ok: args[i].OK})
 				}
 				i++
 			}
@@ -406,6 +443,7 @@ func (sc *shellScanner) call(x *syntax.CallExpr, base int, src string, rm [2]int
 	if !c.Sudo {
 		c.Start = c.NameStart
 	}
+	sc.assigns = append(sc.assigns, env...)
 	sc.cmds = append(sc.cmds, c)
 	if scriptAt >= 0 {
 		sc.nested(script, base+scriptAt)
@@ -481,10 +519,8 @@ func (r *Run) analyse() {
 		// The same lines at the same place: the same line start, not only the same keyword offset.
 		same := dB == 0 && dL == 0 && m.lineStart(in.Node.StartLine) == o.Stage.model.lineStart(o.Instr.Node.StartLine)
 		r.Commands, r.Writes = a.moved(o.Commands, o.Writes, dB, dL, m, same)
-		r.ParseError, r.Single, r.lookups = o.ParseError, o.Single, o.lookups
-		for _, c := range r.Commands {
-			r.record(c)
-		}
+		r.ParseError, r.Single, r.lookups, r.assigns = o.ParseError, o.Single, o.lookups, o.assigns
+		r.recordAll()
 		return
 	}
 	if m.sh == nil {
@@ -519,10 +555,30 @@ func (r *Run) analyse() {
 	r.ParseError = sc.err
 	r.Commands = sc.cmds
 	r.Writes = sc.write
-	r.lookups = sc.lookups
+	r.lookups, r.assigns = sc.lookups, sc.assigns
+	r.recordAll()
+}
+
+// recordAll records what the RUN's commands create and change in its stage (nothing for an
+// ONBUILD trigger, which runs in another image).
+func (r *Run) recordAll() {
+	if r.Onbuild {
+		return
+	}
 	for _, c := range r.Commands {
 		r.record(c)
 	}
+}
+
+// scanShellForm scans the shell form of an ENTRYPOINT or CMD as the container's shell runs
+// it: with the stage's ENVs, not its ARGs.
+func (in *Instruction) scanShellForm() *shellScanner {
+	m := in.Stage.model
+	sc := &shellScanner{lines: m.lines, env: in.runtimeEnv()}
+	src := m.src[in.ArgsAt:max(in.ArgsAt, in.End)]
+	sc.scan(src, 0)
+	sc.finish(offsetMap{{shell: 0, file: in.ArgsAt, n: len(src)}})
+	return sc
 }
 
 // shellText returns the RUN's shell program as BuildKit hands it to the shell (comment lines
@@ -567,7 +623,7 @@ func (r *Run) record(c *Command) {
 		// The shell's umask holds for the rest of this RUN (each RUN starts a new shell).
 		if _, pos := parseOpts(c.Args, ""); len(pos) == 1 && pos[0].OK {
 			if n, err := strconv.ParseUint(pos[0].Value, 8, 32); err == nil && n <= 0o777 {
-				r.umask = int(n)
+				r.umask = int32(n)
 				r.umaskSet = true
 			}
 		}

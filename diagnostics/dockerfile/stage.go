@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -141,6 +142,60 @@ func (m *Model) analyse(st *Stage, meta []Var, lex *shell.Lex) {
 		}
 	}
 	st.workdir = workdir
+}
+
+// onbuild analyses the RUNs the stage's ONBUILD instructions trigger: they run, in a stage or
+// image built FROM this one, right after its FROM, so as this stage's final user, in its final
+// WORKDIR, with its ENVs.
+func (m *Model) onbuild(st *Stage) {
+	for _, in := range st.Instructions {
+		if in.Cmd != "onbuild" {
+			continue
+		}
+		n := in.Node.Next
+		if n == nil || len(n.Children) == 0 || len(in.Node.Heredocs) > 0 || lowerCmd(n.Children[0].Value) != "run" {
+			continue
+		}
+		child := *n.Children[0]
+		child.StartLine, child.EndLine = in.Node.StartLine, in.Node.EndLine
+		rc, err := parseInstruction(&child)
+		if _, ok := rc.(*instructions.RunCommand); !ok || err != nil {
+			continue
+		}
+		u := st.User()
+		t := &Instruction{Cmd: "run", Node: &child, Parsed: rc, Stage: st, Index: in.Index, End: in.End, FirstEnd: in.FirstEnd, envLen: len(st.env), user: &u}
+		m.keyword(t, in.ArgsAt, max(in.ArgsAt, in.FirstEnd))
+		r := &Run{Instr: t, Stage: st, Workdir: st.finalWorkdir(), Onbuild: true}
+		r.analyse()
+		st.Onbuild = append(st.Onbuild, r)
+	}
+}
+
+// Export reports whether the stage is an export stage, whose image never runs: FROM scratch
+// (directly or through its parents), no ENTRYPOINT or CMD, and nothing but files copied in
+// (COPY, ADD; ARG, LABEL) — the build output `docker build --output` writes out.
+func (st *Stage) Export() bool {
+	if !st.Scratch {
+		return false
+	}
+	for _, s := range st.Ancestry() {
+		for _, in := range s.Instructions[1:] {
+			switch in.Cmd {
+			case "copy", "add", "arg", "label":
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// RunsAndTriggers returns the stage's RUNs, then those its ONBUILD instructions trigger.
+func (st *Stage) RunsAndTriggers() []*Run {
+	if len(st.Onbuild) == 0 {
+		return st.Runs
+	}
+	return slices.Concat(st.Runs, st.Onbuild)
 }
 
 // pathCommands estimates how many path changes a RUN records (Run.record): the number of

@@ -132,10 +132,7 @@ func instrCommands(m *Model, in *Instruction) []*Command {
 		return nil
 	}
 	if shellForm {
-		sc := &shellScanner{lines: m.lines, env: envView{in.Stage.env[:in.envLen]}.Get}
-		src := m.src[in.ArgsAt:max(in.ArgsAt, in.End)]
-		sc.scan(src, 0)
-		sc.finish(offsetMap{{shell: 0, file: in.ArgsAt, n: len(src)}})
+		sc := in.scanShellForm()
 		return sc.cmds
 	}
 	args := make([]Arg, len(words))

@@ -100,6 +100,25 @@ func TestHover(t *testing.T) {
 	}
 }
 
+// TestHoverGroup: the hover on USER says which group the user runs with, and where it comes from.
+func TestHoverGroup(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{"FROM alpine:3.20\nUSER 10001:10001\n", "Its group: **gid 10001** (the group USER names after ':')"},
+		{"FROM alpine:3.20\nRUN adduser -D -u 10001 app\nUSER 10001\n", "Its group: **a group of its own (not 0)** (the passwd entry `adduser` creates on line 2)"},
+		{"FROM alpine:3.20\nRUN useradd -u 1001 -g 0 default\nUSER 1001\n", "Its group: **gid 0** (the passwd entry `useradd` creates on line 2)"},
+		{"FROM bitnami/nginx:1.21\nUSER 1001\n", "Its group: **gid 0** (uid 1001 has no passwd entry in the base image bitnami/nginx:1.21"},
+		{"FROM jenkins/jenkins:lts-jdk17\nUSER jenkins\n", "Its group: **gid 1000** (the user of the base image jenkins/jenkins:lts-jdk17)"},
+		{"FROM scratch\nUSER 10001\n", "Its group: **gid 0** (FROM scratch has no /etc/passwd"},
+		{"FROM alpine:3.20\nUSER 10001\n", "Its group: **unknown** (gid 0 unless the base image's /etc/passwd has an entry for uid 10001"},
+	} {
+		s, dir := diagtest.Workspace(t, alltest.Engine(), map[string]string{"Dockerfile": c.src})
+		h := s.Hover(context.Background(), filepath.Join(dir, "Dockerfile"), text.Pos{Line: strings.Count(c.src, "\n") - 1, Col: 1})
+		if h == nil || !strings.Contains(h.Markdown, c.want) {
+			t.Errorf("%q: hover lacks %q: %v", c.src, c.want, h)
+		}
+	}
+}
+
 func TestPrivilegeDropsScript(t *testing.T) {
 	s, dir := diagtest.Workspace(t, alltest.Engine(), map[string]string{
 		"Dockerfile":     "FROM debian\nCOPY scripts/run.sh /run.sh\nCMD [\"/run.sh\"]\n",

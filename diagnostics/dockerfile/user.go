@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -152,14 +153,10 @@ func parseUserString(v string) User {
 	}
 	switch {
 	case user == "":
-		u.Kind = KindRoot // an empty user is root for the runtime
-		if v == "" {
-			z := 0
-			u.UID = &z
-			u.Name = "root"
-			return u
-		}
-		u.Kind = KindUnknown
+		// An empty user (USER "", ":0", or a variable that expands to nothing) is root for
+		// the runtime: the image config sets no user.
+		z := 0
+		u.Kind, u.UID, u.Name = KindRoot, &z, "root"
 	case isDigits(user):
 		n, err := strconv.Atoi(user)
 		if err != nil {
@@ -180,16 +177,18 @@ func parseUserString(v string) User {
 	default:
 		u.Kind = KindNamed
 		u.Name = user
-		if uid, ok := wellKnownUsers[user]; ok {
-			n := uid
+		if id, ok := wellKnownUsers[user]; ok {
+			n := id.uid
 			u.UID = &n
 		}
 	}
 	return u
 }
 
-// wellKnownUsers are names whose uid is the same on the common distributions.
-var wellKnownUsers = map[string]int{"nobody": 65534, "nonroot": 65532}
+// wellKnownUsers are names whose uid and primary gid are the same on the common
+// distributions (nobody:nogroup or nobody:nobody is 65534:65534; distroless's nonroot is
+// 65532:65532).
+var wellKnownUsers = map[string]struct{ uid, gid int }{"nobody": {65534, 65534}, "nonroot": {65532, 65532}}
 
 func isDigits(s string) bool {
 	if s == "" {
@@ -227,7 +226,15 @@ func (st *Stage) userOf(in *Instruction) User {
 			}
 		}
 	}
-	val, unresolved := expand(lex, raw, envView{st.env[:in.envLen]})
+	env := st.env[:in.envLen]
+	out := st.outOfScope(raw, env)
+	if len(out) > 0 {
+		env = slices.Clip(env) // BuildKit expands them to nothing: set them empty
+		for _, k := range out {
+			env = append(env, Var{Name: k, Set: true, Arg: true})
+		}
+	}
+	val, unresolved := expand(lex, raw, envView{env})
 	u := parseUserString(val)
 	if unresolved != "" {
 		u = User{Kind: KindUnknown, Unresolved: unresolved, Value: val}
@@ -297,6 +304,33 @@ func (st *Stage) baseAccount(match func(imagecatalog.Account) bool) *imagecatalo
 	return nil
 }
 
+// OutOfScope names the global ARGs (declared before the first FROM) that the USER argument
+// uses and its stage does not declare: they expand to nothing there.
+func (u User) OutOfScope() []string {
+	if u.Instr == nil || u.Instr.Cmd != "user" {
+		return nil
+	}
+	st := u.Instr.Stage
+	return st.outOfScope(u.Raw, st.env[:u.Instr.envLen])
+}
+
+// outOfScope returns the global ARGs that word uses (without a default) and env, the stage's
+// variables in scope, does not declare: an ARG before the first FROM is only in scope in FROM
+// lines, and in a stage that declares it again (`ARG NAME`).
+func (st *Stage) outOfScope(word string, env []Var) []string {
+	if !strings.Contains(word, "$") {
+		return nil
+	}
+	var out []string
+	for _, g := range st.model.MetaArgs {
+		if (envView{env}).has(g.Name) || slices.Contains(out, g.Name) || !usedWithoutDefault(word, g.Name) {
+			continue
+		}
+		out = append(out, g.Name)
+	}
+	return out
+}
+
 // findUser finds a user created in the stage (before in, when given) or its ancestry.
 func (st *Stage) findUser(name string, before *Instruction) *CreatedUser {
 	for _, a := range st.Ancestry() {
@@ -329,4 +363,117 @@ func (st *Stage) CreatedUsers() []CreatedUser {
 		out = append(out, anc[i].Created...)
 	}
 	return out
+}
+
+// RunGroup is the primary group a user's process runs with, as far as the build tells.
+type RunGroup struct {
+	GID  *int   // the gid (nil: not known as a number)
+	Name string // the group's name, when the build names one
+	// Known is set when the group is known: a gid, or a group named other than root (which
+	// is not group 0).
+	Known bool
+	From  string // where it comes from, in words
+}
+
+// Zero reports whether the group is known to be 0.
+func (g RunGroup) Zero() bool { return g.GID != nil && *g.GID == 0 }
+
+// NonZero reports whether the group is known and is not 0.
+func (g RunGroup) NonZero() bool { return g.Known && !g.Zero() }
+
+// Describe is "gid 0", "group app (gid 1000)", "group app" or "unknown".
+func (g RunGroup) Describe() string {
+	switch {
+	case g.Name != "" && g.GID != nil:
+		return fmt.Sprintf("group %s (gid %d)", g.Name, *g.GID)
+	case g.GID != nil:
+		return "gid " + strconv.Itoa(*g.GID)
+	case g.Name != "":
+		return "group " + g.Name
+	case g.Known:
+		return "a group of its own (not 0)"
+	}
+	return "unknown"
+}
+
+// namedGroup is the group written as g (a number, root, or a name the build may create).
+func (st *Stage) namedGroup(g string) RunGroup {
+	if g == "root" {
+		g = "0"
+	}
+	if isDigits(g) {
+		n, err := strconv.Atoi(g)
+		if err != nil {
+			return RunGroup{}
+		}
+		return RunGroup{GID: &n, Known: true}
+	}
+	r := RunGroup{Name: g, Known: true}
+	if cg := st.findGroup(g); cg != nil {
+		r.GID = cg.GID
+	}
+	return r
+}
+
+// GroupOf returns the primary group user u runs with in the stage (Docker, Podman and
+// Kubernetes; OpenShift ignores it): the group USER names after ':'; else the primary group
+// of u's passwd entry, when the build creates it or it is the base image's user; else gid 0
+// when u is a bare uid known to have no passwd entry (FROM scratch, or the base image's user
+// without one). Otherwise it is not known: a uid the base image's /etc/passwd does not list
+// runs with gid 0.
+func (st *Stage) GroupOf(u User) RunGroup {
+	if u.Group != "" {
+		g := st.namedGroup(u.Group)
+		g.From = "the group USER names after ':'"
+		return g
+	}
+	var cu *CreatedUser
+	for _, c := range st.CreatedUsers() {
+		if u.UID != nil && c.UID != nil && *u.UID == *c.UID || u.Kind == KindNamed && c.Name == u.Name {
+			cu = &c
+		}
+	}
+	if cu != nil {
+		var g RunGroup
+		switch {
+		case cu.GID != nil:
+			g = RunGroup{GID: cu.GID, Name: cu.Group, Known: true}
+			if isDigits(cu.Group) || cu.Group == "root" {
+				g.Name = ""
+			}
+		case cu.Group != "":
+			g = st.namedGroup(cu.Group)
+		default:
+			g = RunGroup{Known: true} // adduser makes the user a group of its own
+		}
+		g.From = fmt.Sprintf("the passwd entry `%s` creates on line %d", cu.Tool, cu.Range.Start.Line+1)
+		return g
+	}
+	anc := st.Ancestry()
+	root := anc[len(anc)-1]
+	z := 0
+	switch b := root.Base; {
+	case root.Scratch && u.Kind == KindNumeric:
+		return RunGroup{GID: &z, Known: true, From: "FROM scratch has no /etc/passwd: a bare uid runs with gid 0"}
+	case b != nil && (u.UID != nil && b.UID != nil && *u.UID == *b.UID || u.Kind == KindNamed && u.Name == b.Name):
+		bu := parseUserString(b.User)
+		switch {
+		case bu.GID != nil || b.GID != nil:
+			gid := bu.GID
+			if gid == nil {
+				gid = b.GID
+			}
+			return RunGroup{GID: gid, Known: true, From: fmt.Sprintf("the user of the base image %s", root.BaseName)}
+		case b.Name == "" && u.Kind == KindNumeric:
+			return RunGroup{GID: &z, Known: true, From: fmt.Sprintf("uid %d has no passwd entry in the base image %s: it runs with gid 0", *u.UID, root.BaseName)}
+		}
+	}
+	if id, ok := wellKnownUsers[u.Name]; ok && u.Kind == KindNamed {
+		gid := id.gid
+		return RunGroup{GID: &gid, Known: true, From: fmt.Sprintf("the passwd entry of %s on the common distributions", u.Name)}
+	}
+	if u.Kind == KindNumeric {
+		return RunGroup{From: fmt.Sprintf("gid 0 unless the base image's /etc/passwd has an entry for uid %d, which nonroot-ls cannot see", *u.UID)}
+	}
+	return RunGroup{From: "the primary group of its passwd entry in the base image, which nonroot-ls cannot see"}
 }

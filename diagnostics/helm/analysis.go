@@ -3,6 +3,7 @@ package helm
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -230,7 +231,12 @@ func (a *Analysis) trace(ctx context.Context, tmpl string, fd diagnostics.Findin
 			return cf
 		}
 	}
-	cf.Origin = Origin{Template: tmpl, Line: a.templateLine(tmpl, loc, field)}
+	line := a.templateLine(tmpl, loc, field)
+	if o, ok := a.scalarOrigin(tmpl, line, field); ok {
+		cf.Origin = o
+		return cf
+	}
+	cf.Origin = Origin{Template: tmpl, Line: line}
 	return cf
 }
 
@@ -262,6 +268,53 @@ func (a *Analysis) imageOrigin(c *Container) (Origin, bool) {
 		}
 	}
 	return best, best.Key != nil
+}
+
+// scalarRefRE is a template line that writes one field from one values key:
+// `runAsUser: {{ .Values.volumePermissions.containerSecurityContext.runAsUser }}`, with pipes
+// (`| default 1001`, `| quote`) allowed.
+var scalarRefRE = regexp.MustCompile(`^\s*(?:-\s+)?([A-Za-z][A-Za-z0-9_]*):\s*\{\{-?\s*\$?\.Values\.([A-Za-z0-9_.]+)\s*(?:\|[^{}]*)?-?\}\}\s*(?:#.*)?$`)
+
+// scalarOrigin finds the values key a template line writes field from (see scalarRefRE): the
+// key in the values that win (extra values files, then the chart's values.yaml, then a
+// subchart's own defaults for its templates).
+func (a *Analysis) scalarOrigin(tmpl string, line int, field string) (Origin, bool) {
+	f := a.Chart.Files[tmpl]
+	if f == nil || field == "" {
+		return Origin{}, false
+	}
+	m := scalarRefRE.FindStringSubmatch(f.Lines().Line(line))
+	if m == nil || m[1] != field {
+		return Origin{}, false
+	}
+	dotted, prefix := m[2], ""
+	if dir, _, ok := strings.Cut(tmpl, "/templates/"); ok && strings.HasPrefix(dir, "charts/") {
+		if prefix, ok = subchartPrefix(a.Chart, dir); !ok {
+			return Origin{}, false
+		}
+	}
+	// Highest precedence first: the last extra values file … the chart's values.yaml, then
+	// the subcharts' defaults.
+	var order []*Values
+	for i := len(a.Chart.Extra) - 1; i >= 0; i-- {
+		order = append(order, a.Chart.Extra[i])
+	}
+	if a.Chart.Values != nil {
+		order = append(order, a.Chart.Values)
+	}
+	for _, v := range append(order, a.Chart.SubValues...) {
+		key := dotted
+		switch {
+		case v.Prefix != "" && v.Prefix != prefix:
+			continue // another subchart's defaults
+		case v.Prefix == "" && prefix != "":
+			key = prefix + "." + dotted // the parent's values for the subchart
+		}
+		if k := v.Lookup(key); k != nil {
+			return Origin{Values: v, Key: k}, true
+		}
+	}
+	return Origin{}, false
 }
 
 // traceValues finds the values key whose marker came out in the securityContext that

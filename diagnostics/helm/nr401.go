@@ -21,7 +21,8 @@ var NR401 = &diagnostics.Rule{
 	Fix:      planNR401,
 	Doc: diagnostics.Doc{
 		Why: "`helm create` writes `podSecurityContext: {}` and `securityContext: {}` with the secure settings only as comments. " +
-			"Commented keys are not set: every install of the chart runs its containers as whatever user the image names, root for most images.",
+			"Commented keys are not set: every install of the chart runs its containers as whatever user the image names, root for most images. " +
+			"A key holding only a switch (`securityContext: {enable: true}`) that the templates read as a boolean, never rendering it, is not reported.",
 		Runtime: "Without `runAsNonRoot: true` the kubelet starts the container as the image's user, including uid 0; a namespace enforcing the " +
 			"restricted Pod Security Standard rejects the pod (`violates PodSecurity \"restricted:latest\": runAsNonRoot != true`).",
 		Fix: "Set the restricted block in values.yaml: `runAsNonRoot: true` and a non-root `runAsUser` (pod or container level), " +
@@ -103,6 +104,9 @@ func runNR401(pass *diagnostics.Pass) {
 		if nonRoot == nil && siblingNonRoot(v, k) {
 			continue
 		}
+		if nonRoot == nil && onlySwitch(pass, c, v, k) {
+			continue
+		}
 		name := k.Dotted()
 		var msg string
 		switch {
@@ -131,6 +135,23 @@ func runNR401(pass *diagnostics.Pass) {
 		}
 		pass.Report(diagnostics.Finding{Range: rng, Message: msg, Data: data})
 	}
+}
+
+// onlySwitch reports whether k holds nothing but booleans (`securityContext: {enable: true}`)
+// and the chart, rendered, never writes it out as a security context: its templates read it
+// as a switch (for a context they write themselves, NR402's business), so it is not an empty
+// security context.
+func onlySwitch(pass *diagnostics.Pass, c *Chart, v *Values, k *Key) bool {
+	if k.Value.Kind != yaml.MappingNode || len(k.Value.Content) == 0 {
+		return false
+	}
+	for i := 1; i < len(k.Value.Content); i += 2 {
+		if n := k.Value.Content[i]; !isTrue(n) && !isFalse(n) {
+			return false
+		}
+	}
+	a := Analyze(pass.Context(), pass.Snapshot, pass.File.Path)
+	return a != nil && a.Real.Err == nil && !a.MarkerUsed(pass.Context(), c.sourceIndex(v), k.Dotted())
 }
 
 // siblingNonRoot reports whether another security context in the same mapping (the pod's

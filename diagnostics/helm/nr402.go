@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -17,7 +18,8 @@ var NR402 = &diagnostics.Rule{
 	Kinds:    []diagnostics.FileKind{diagnostics.KindHelmTemplate},
 	Doc: diagnostics.Doc{
 		Why: "A securityContext written literally in a template cannot be changed by the chart's users: to run on OpenShift (which assigns " +
-			"the uid itself) or under a different uid they must fork the chart.",
+			"the uid itself) or under a different uid they must fork the chart. One written in the `else` branch of `{{ if .Values.securityContext }}` " +
+			"is only the chart's default, which values override: it is reported as information.",
 		Runtime: "Every install gets exactly the template's settings. A hard-coded `runAsUser` is rejected by OpenShift's restricted-v2 SCC " +
 			"(`must be in the ranges: [...]`); a hard-coded root context cannot be hardened by values.",
 		Fix: "Move the block to values.yaml (`podSecurityContext`/`securityContext`) and render it with " +
@@ -100,9 +102,51 @@ func runNR402(pass *diagnostics.Pass) {
 		line := lines.Line(i)
 		col := strings.Index(line, "securityContext")
 		rng := text.Range{Start: text.Pos{Line: i, Col: col}, End: text.Pos{Line: i, Col: col + len("securityContext")}}
+		if cond := fallbackFor(pass.File.Text[:lines.Offset(text.Pos{Line: i})]); cond != "" {
+			pass.Report(diagnostics.Finding{Range: rng, Severity: diagnostics.SeverityInfo,
+				Message: fmt.Sprintf("securityContext is a default written in the template (%s) for when `%s` is not set: chart users can override it through values", strings.Join(fields, ", "), cond)})
+			continue
+		}
 		pass.Reportf(rng, "securityContext is hard-coded in the template (%s): chart users cannot change it through values, e.g. to let OpenShift assign the uid or to harden it", strings.Join(fields, ", "))
 	}
 }
+
+var actionRE = regexp.MustCompile(`\{\{-?\s*(if|with|range|define|block|else|end)\b([^}]*?)\s*-?\}\}`)
+
+// fallbackFor returns the condition of the `if`/`with` on a values security context whose
+// `else` branch the end of before is in ("" when none): `{{ if .Values.securityContext }}…
+// {{ else }}` — what follows is the chart's default when the values set none.
+func fallbackFor(before string) string {
+	type block struct {
+		cond   string
+		inElse bool
+	}
+	var stack []block
+	for _, m := range actionRE.FindAllStringSubmatch(before, -1) {
+		switch m[1] {
+		case "end":
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case "else":
+			if len(stack) > 0 {
+				stack[len(stack)-1].inElse = true
+			}
+		default:
+			stack = append(stack, block{cond: strings.TrimSpace(m[2])})
+		}
+	}
+	for i := len(stack) - 1; i >= 0; i-- {
+		if b := stack[i]; b.inElse && valuesSecurityContextRE.MatchString(b.cond) {
+			return b.cond
+		}
+	}
+	return ""
+}
+
+// valuesSecurityContextRE is a reference to a values security context (.Values.securityContext,
+// .Values.app.podSecurityContext).
+var valuesSecurityContextRE = regexp.MustCompile(`\.Values(?:\.[A-Za-z0-9_]+)*\.[A-Za-z0-9_]*[sS]ecurityContext\b`)
 
 // hardCodedFields lists the literal fields of the block under the securityContext key at line i.
 func hardCodedFields(lines *text.Lines, i, base int) []string {

@@ -264,15 +264,24 @@ func (c *Container) Typed() *corev1.Container {
 	return nil
 }
 
-// Label names the container for messages: `container "app"`, `init container "setup"`.
+// Label names the container for messages: `container "app"`, `init container "setup"`; an
+// unnamed one (a Knative Service's, a template's) by its position in its list and its image:
+// `container 1 (ghcr.io/x/y)`.
 func (c *Container) Label() string {
+	kind := "container"
 	switch {
 	case c.Init:
-		return fmt.Sprintf("init container %q", c.Name)
+		kind = "init container"
 	case c.Ephemeral:
-		return fmt.Sprintf("ephemeral container %q", c.Name)
+		kind = "ephemeral container"
 	}
-	return fmt.Sprintf("container %q", c.Name)
+	switch {
+	case c.Name != "":
+		return fmt.Sprintf("%s %q", kind, c.Name)
+	case c.Image != "":
+		return fmt.Sprintf("%s %d (%s)", kind, c.Index+1, c.Image)
+	}
+	return fmt.Sprintf("%s %d", kind, c.Index+1)
 }
 
 // RunsNonRoot reports whether the container is known to run as a non-root uid: an effective

@@ -24,28 +24,55 @@ var NR201 = &diagnostics.Rule{
 	},
 	Doc: diagnostics.Doc{
 		Why:     "Without `runAsNonRoot: true` nothing stops the container from running as root: the image's USER decides, and most images run as root.",
-		Runtime: "The container runs as whatever user the image says, root for most official images. A namespace enforcing the `restricted` Pod Security Standard rejects the pod: `violates PodSecurity \"restricted:latest\": runAsNonRoot != true`.",
+		Runtime: "The container runs as whatever user the image says, root for most official images. A container that sets `runAsUser` > 0, or whose image runs as a non-root user, does not run as root, but nothing enforces it (another image or `runAsUser: 0` would). Either way, a namespace enforcing the `restricted` Pod Security Standard rejects the pod: `violates PodSecurity \"restricted:latest\": runAsNonRoot != true`.",
 		Fix:     "Set `runAsNonRoot: true` in the pod's `securityContext` (it covers every container). With it alone, the kubelet refuses to start a container whose image runs as root or as a named user: set `runAsUser` to the non-root uid the image runs as too (the quick-fix does: the uid the linked Dockerfile creates or the image catalog knows, else the configured default). An image whose entrypoint must start as root (gosu, su-exec…) needs fixing first.",
 		Source:  psaSource + "\"Containers must be required to run as non-root users\": spec.securityContext.runAsNonRoot must be true, or every container's securityContext.runAsNonRoot must be true. Pods with `hostUsers: false` are exempt from 1.35.",
 		Bad:     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: nginx\n",
 		Good:    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n  - name: web\n    image: nginxinc/nginx-unprivileged\n",
 	},
 	Run: func(pass *diagnostics.Pass) {
-		eachFailingContainer(pass, CheckRunAsNonRoot, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings) {
+		// What the workload alone says is kept with it; what the Dockerfile its image is
+		// linked to says is looked up on every run (then): the Dockerfile may change.
+		then := func(f diagnostics.Finding) diagnostics.Finding {
+			d, ok := f.Data.(*data)
+			if !ok || d.Container == nil || d.Container.Effective.RunAsUser != nil {
+				return f
+			}
+			if info := pass.Snapshot.Image(pass.File.Path, d.Container.Image); info.NonRoot() {
+				from := info.From
+				if info.Dockerfile != "" {
+					from += " of " + info.Dockerfile
+				}
+				f.Message = notEnforced(d.Container, d.Workload, fmt.Sprintf("%s (the image's user, %s)", info.User, from), d.Workload.containerVerdict(d.Container, CheckRunAsNonRoot))
+			}
+			return f
+		}
+		eachWorkloadThen(pass, failing(CheckRunAsNonRoot, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings) {
 			if f := c.Own.RunAsNonRoot; f != nil {
 				if b, ok := f.Bool(); ok && !b {
 					return // explicitly false: NR202
 				}
 			}
+			d := &data{Workload: w, Container: c, Check: CheckRunAsNonRoot}
+			if uid, ok := c.Effective.RunAsUser.Int(); ok && uid > 0 {
+				out.add(c.Anchor(m.Lines), d, "%s", notEnforced(c, w, fmt.Sprintf("uid %d (runAsUser)", uid), r))
+				return
+			}
 			why := "runAsNonRoot is set at neither pod nor container level"
 			if f := c.Effective.RunAsNonRoot; f != nil && placeholder.MatchString(f.Value) {
 				why = "runAsNonRoot is not set to true"
 			}
-			out.add(c.Anchor(m.Lines), &data{Workload: w, Container: c, Check: CheckRunAsNonRoot},
-				"%s of %s may run as root: %s, so the image's user decides; %s",
+			out.add(c.Anchor(m.Lines), d, "%s of %s may run as root: %s, so the image's user decides; %s",
 				c.Label(), objLabel(w), why, Violation(CheckRunAsNonRoot, r))
-		})
+		}), then)
 	},
+}
+
+// notEnforced is NR201's message for a container known to run as a non-root user (who):
+// nothing enforces it, and admission rejects the pod.
+func notEnforced(c *Container, w *Workload, who string, r policy.CheckResult) string {
+	return fmt.Sprintf("%s of %s runs as %s, but runAsNonRoot is set at neither pod nor container level: the pod is not enforced non-root (nothing stops a root image or runAsUser: 0 from running), and restricted admission rejects it; %s",
+		c.Label(), objLabel(w), who, Violation(CheckRunAsNonRoot, r))
 }
 
 // planNR201 sets runAsNonRoot: true on the pod and, so that the fix never leaves a pod the

@@ -1,6 +1,8 @@
 package kube
 
 import (
+	"strings"
+
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
@@ -23,7 +25,7 @@ var NR204 = &diagnostics.Rule{
 	Doc: diagnostics.Doc{
 		Why:     "A container keeps the runtime's default capabilities (CHOWN, DAC_OVERRIDE, SETUID, NET_RAW…) unless it drops them; a process that regains root, or a file capability, can use them.",
 		Runtime: "The process starts with the default capability set in its bounding set. A namespace enforcing `restricted` rejects the pod: `unrestricted capabilities (container \"app\" must set securityContext.capabilities.drop=[\"ALL\"])`; only `NET_BIND_SERVICE` may be added.",
-		Fix:     "Add `capabilities: {drop: [ALL]}` to each container's `securityContext`; add back only `NET_BIND_SERVICE` if the process binds a port below 1024.",
+		Fix:     "Add `capabilities: {drop: [ALL]}` to each container's `securityContext`; add back only `NET_BIND_SERVICE` if the process binds a port below 1024. Write them in upper case: containerd and CRI-O accept `drop: [all]`, Pod Security admission does not.",
 		Source:  psaSource + "\"Containers must drop ALL capabilities, and are only permitted to add back the NET_BIND_SERVICE capability.\"",
 		Bad: `apiVersion: v1
 kind: Pod
@@ -54,12 +56,20 @@ spec:
 		eachFailingContainer(pass, CheckCapabilities, func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings) {
 			d := &data{Workload: w, Container: c, Check: CheckCapabilities}
 			dropsAll := false
+			var lowerAll *Field // drop: [all]: the runtimes drop everything, admission wants ALL
 			for _, f := range c.Own.CapabilitiesDrop {
-				if f.Value == "ALL" {
+				switch {
+				case f.Value == "ALL":
 					dropsAll = true
+				case strings.EqualFold(f.Value, "ALL"):
+					lowerAll = f
 				}
 			}
-			if !dropsAll {
+			if !dropsAll && lowerAll != nil {
+				dd := *d
+				dd.Field = lowerAll
+				out.add(lowerAll.Range, &dd, "capabilities.drop of %s lists %s: containerd and CRI-O drop every capability with it (they compare case-insensitively), but Pod Security only accepts ALL — use ALL (upper case); %s", c.Label(), lowerAll.Value, Violation(CheckCapabilities, r))
+			} else if !dropsAll {
 				rng := c.Anchor(m.Lines)
 				switch {
 				case c.Own.CapabilitiesDropKey != nil:
@@ -70,7 +80,11 @@ spec:
 				out.add(rng, d, "%s keeps the runtime's default capabilities (capabilities.drop lacks ALL); %s", c.Label(), Violation(CheckCapabilities, r))
 			}
 			for _, f := range c.Own.CapabilitiesAdd {
-				if f.Value != "NET_BIND_SERVICE" {
+				if f.Value != "NET_BIND_SERVICE" && strings.EqualFold(f.Value, "NET_BIND_SERVICE") {
+					dd := *d
+					dd.Field = f
+					out.add(f.Range, &dd, "capabilities.add of %s lists %s: the runtimes add NET_BIND_SERVICE with it (they compare case-insensitively), but Pod Security only accepts NET_BIND_SERVICE — use upper case; %s", c.Label(), f.Value, Violation(CheckCapabilities, r))
+				} else if f.Value != "NET_BIND_SERVICE" {
 					dd := *d
 					dd.Field = f
 					out.add(f.Range, &dd, "capability %s added to %s gives it privileges beyond NET_BIND_SERVICE; %s", f.Value, c.Label(), Violation(CheckCapabilities, r))
@@ -83,6 +97,10 @@ spec:
 func planNR204(_ *diagnostics.Snapshot, e *codeactions.YAMLEditor, d *data) (kubeFix, error) {
 	if d.Container == nil {
 		return kubeFix{}, codeactions.ErrYAMLShape
+	}
+	if f := d.Field; f != nil && (strings.EqualFold(f.Value, "ALL") || strings.EqualFold(f.Value, "NET_BIND_SERVICE")) {
+		up := strings.ToUpper(f.Value)
+		return kubeFix{title: "Write " + up + " in upper case", edits: []text.Edit{e.SetScalar(f.Node, up)}}, nil
 	}
 	if d.Field != nil {
 		title, edits, err := RemoveCapability(e, d.Container, d.Field.Node)

@@ -19,7 +19,7 @@ var NR206 = &diagnostics.Rule{
 	},
 	Doc: diagnostics.Doc{
 		Why:     "Without a seccomp profile the container can make every system call, including the ones container escapes use.",
-		Runtime: "Kubernetes runs containers `Unconfined` unless a profile is set (or the kubelet's SeccompDefault is on). A namespace enforcing `restricted` rejects the pod: `seccompProfile (pod or container \"app\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")`.",
+		Runtime: "Kubernetes runs containers `Unconfined` unless a profile is set (or the kubelet's SeccompDefault is on). A container's own profile overrides the pod's, but a pod-level `Unconfined` is rejected by admission even when every container sets `RuntimeDefault`. A namespace enforcing `restricted` rejects the pod: `seccompProfile (pod or container \"app\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")`.",
 		Fix:     "Add `seccompProfile: {type: RuntimeDefault}` to the pod's `securityContext`.",
 		Source:  psaSource + "\"Seccomp profile must be explicitly set to one of the allowed values. Both the Unconfined profile and the absence of a profile are prohibited.\"",
 		Bad: `apiVersion: v1
@@ -55,8 +55,11 @@ spec:
 				} else if w.Pod.SeccompProfile != nil {
 					rng = w.Pod.SeccompProfile.KeyRange
 				}
-				out.add(rng, &data{Workload: w, Check: CheckSeccomp, Field: f},
-					"the pod seccomp profile of %s is not RuntimeDefault or Localhost: its containers can make every system call; %s", objLabel(w), Violation(CheckSeccomp, r))
+				msg := "the pod seccomp profile of %s is not RuntimeDefault or Localhost: its containers can make every system call; %s"
+				if everyContainerConfined(w) {
+					msg = "the pod seccomp profile of %s is not RuntimeDefault or Localhost; every container sets its own, so they run confined, but admission rejects the pod for the pod-level value; %s"
+				}
+				out.add(rng, &data{Workload: w, Check: CheckSeccomp, Field: f}, msg, objLabel(w), Violation(CheckSeccomp, r))
 			}
 			for i, c := range w.Containers {
 				r := v.Containers[i][CheckSeccomp]
@@ -76,6 +79,17 @@ spec:
 			}
 		})
 	},
+}
+
+// everyContainerConfined reports whether every container of w sets its own seccomp profile
+// type RuntimeDefault or Localhost (which overrides the pod's).
+func everyContainerConfined(w *Workload) bool {
+	for _, c := range w.Containers {
+		if t := c.Own.SeccompProfileType; t == nil || t.Value != "RuntimeDefault" && t.Value != "Localhost" {
+			return false
+		}
+	}
+	return len(w.Containers) > 0
 }
 
 func planNR206(_ *diagnostics.Snapshot, e *codeactions.YAMLEditor, d *data) (kubeFix, error) {

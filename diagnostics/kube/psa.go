@@ -2,6 +2,7 @@ package kube
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/pod-security-admission/policy"
@@ -109,6 +110,13 @@ func (w *Workload) computeVerdicts() *Verdicts {
 		if tc == nil {
 			tc = &corev1.Container{Name: c.Name}
 		}
+		if tc.Name == "" {
+			// The check names the container it judges: an unnamed one by a stand-in, which
+			// its details then get replaced with (container 1 (image), never container "").
+			named := *tc
+			named.Name = unnamed
+			tc = &named
+		}
 		switch {
 		case c.Init:
 			one.InitContainers = []corev1.Container{*tc}
@@ -119,13 +127,31 @@ func (w *Workload) computeVerdicts() *Verdicts {
 		}
 		for id, fn := range psaChecks {
 			if _, ok := CheckLevel[id]; ok && id != CheckHostPath {
-				res[id] = fn(w.PodMeta, &one)
+				r := fn(w.PodMeta, &one)
+				if tc.Name == unnamed {
+					r.ForbiddenDetail = strings.ReplaceAll(r.ForbiddenDetail, `container "`+unnamed+`"`, c.Label())
+				}
+				res[id] = r
 			}
 		}
 		v.Containers = append(v.Containers, res)
 	}
 	return v
 }
+
+// containerVerdict is the result of check for container c of w (allowed when c is not one).
+func (w *Workload) containerVerdict(c *Container, check string) policy.CheckResult {
+	v := w.Verdicts()
+	for i, x := range w.Containers {
+		if x == c {
+			return v.Containers[i][check]
+		}
+	}
+	return policy.CheckResult{Allowed: true}
+}
+
+// unnamed stands for an unnamed container's name in the checks (see computeVerdicts).
+const unnamed = "<unnamed>"
 
 // Violation formats a failed check the way the API server words it.
 func Violation(check string, r policy.CheckResult) string {

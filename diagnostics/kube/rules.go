@@ -32,6 +32,13 @@ var manifestKinds = []diagnostics.FileKind{diagnostics.KindManifest}
 // without running fn. (What is kept does not point at the model, which holds the whole text
 // of its version.)
 func eachWorkload(pass *diagnostics.Pass, fn func(m *Manifest, w *Workload, out *findings)) {
+	eachWorkloadThen(pass, fn, nil)
+}
+
+// eachWorkloadThen is eachWorkload, with then (when not nil) applied to each finding before it
+// is reported: for what does not depend on the workload alone (the image a container runs,
+// as the workspace links it), which is therefore not kept with it.
+func eachWorkloadThen(pass *diagnostics.Pass, fn func(m *Manifest, w *Workload, out *findings), then func(diagnostics.Finding) diagnostics.Finding) {
 	m := ForFile(pass.File)
 	for _, w := range m.Workloads {
 		for _, f := range w.found.get(pass.Rule.ID, func() findings {
@@ -44,6 +51,9 @@ func eachWorkload(pass *diagnostics.Pass, fn func(m *Manifest, w *Workload, out 
 				dd := *d
 				dd.Manifest = m
 				f.Data = &dd
+			}
+			if then != nil {
+				f = then(f)
 			}
 			pass.Report(f)
 		}
@@ -155,14 +165,19 @@ func HasOpenShiftObjects(f *diagnostics.File) bool {
 // eachFailingContainer calls fn for every container of the pass's workloads whose own
 // pod-security-admission verdict on check fails.
 func eachFailingContainer(pass *diagnostics.Pass, check string, fn func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings)) {
-	eachWorkload(pass, func(m *Manifest, w *Workload, out *findings) {
+	eachWorkload(pass, failing(check, fn))
+}
+
+// failing calls fn for every container of a workload that fails check.
+func failing(check string, fn func(m *Manifest, w *Workload, c *Container, r policy.CheckResult, out *findings)) func(*Manifest, *Workload, *findings) {
+	return func(m *Manifest, w *Workload, out *findings) {
 		v := w.Verdicts()
 		for i, c := range w.Containers {
 			if r := v.Containers[i][check]; !r.Allowed {
 				fn(m, w, c, r, out)
 			}
 		}
-	})
+	}
 }
 
 // CheckOf returns the workload an NR2xx finding is about and the Pod Security Admission check

@@ -3,6 +3,7 @@ package openshift
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -93,14 +94,20 @@ func grantsWrite(mode string) bool {
 
 // WrittenPaths returns the built stage of the Dockerfile f and the paths its container
 // writes: VOLUMEs, WORKDIRs created for a non-root user, paths chowned/chgrp'ed to a
-// non-root user or group or chmod'ed writable, data directories the build creates, builder
-// directories COPY'd in with --from, and the literal paths the entrypoint writes (judged by
+// non-root user or group (by RUN, or by COPY/ADD --chown: builder directories among them)
+// or chmod'ed writable, data directories the build creates, and the literal paths the entrypoint writes (judged by
 // their nearest parent the build changes). Each comes with what the build leaves on it.
 func WrittenPaths(s *diagnostics.Snapshot, f *diagnostics.File) (*dockerfile.Stage, []WrittenPath) {
-	m, st := dockerfile.BuiltStage(s, f)
+	_, st := dockerfile.BuiltStage(s, f)
 	if st == nil {
 		return nil, nil
 	}
+	return st, WrittenPathsOf(s, f, st)
+}
+
+// WrittenPathsOf is WrittenPaths for st, a built stage of the Dockerfile f.
+func WrittenPathsOf(s *diagnostics.Snapshot, f *diagnostics.File, st *dockerfile.Stage) []WrittenPath {
+	m := st.Model()
 	var out []WrittenPath
 	seen := map[string]bool{}
 	add := func(p, reason string, rg text.Range) {
@@ -144,28 +151,22 @@ func WrittenPaths(s *diagnostics.Snapshot, f *diagnostics.File) (*dockerfile.Sta
 					add(q.Path, reasonWorkdir, q.Range)
 					continue
 				}
-				if q.Op == "mkdir" {
-					for _, d := range dockerfile.DataDirs {
-						if strings.HasPrefix(q.Path, d+"/") || q.Path == "/data" {
-							add(q.Path, reasonDataDir, q.Range)
-							break
-						}
-					}
+				if q.Op == "mkdir" && dataDir(q.Path) {
+					add(q.Path, reasonDataDir, q.Range)
 				}
-			case "COPY":
-				if c := copyOf(a, q.Instr); c != nil && c.From != "" && isNonRootOwner(q.Owner) {
-					if dep := m.Stage(c.From); dep != nil && len(c.Sources) == 1 {
-						src := c.Sources[0]
-						if !strings.HasPrefix(src, "/") {
-							src = "/" + src
-						}
-						for _, dq := range dep.Paths {
-							if (dq.Op == "mkdir" || dq.Op == "WORKDIR" || dq.Op == "install") && (dq.Path == src || strings.HasPrefix(dq.Path, strings.TrimSuffix(src, "/")+"/")) {
-								add(q.Path, reasonCopyFromBuilder, q.Range)
-								break
-							}
-						}
-					}
+			case "COPY", "ADD":
+				// A tree copied with --chown to a non-root user (a chown -R of the copy, which
+				// NR106 turns `RUN chown` into) is prepared for that user to write: a directory
+				// a builder stage prepares, a source written as a directory, or a data
+				// directory. A single file (a binary, a script) is not.
+				if q.Path == "/" || !isNonRootOwner(q.Owner) && !isNonRootOwner(q.Group) {
+					continue
+				}
+				switch c := copyOf(a, q.Instr); {
+				case builderPrepared(m, c):
+					add(q.Path, reasonCopyFromBuilder, q.Range)
+				case copiesTree(c) || dataDir(q.Path):
+					add(q.Path, reasonChown, q.Range)
 				}
 			}
 		}
@@ -197,7 +198,7 @@ func WrittenPaths(s *diagnostics.Snapshot, f *diagnostics.File) (*dockerfile.Sta
 		}
 		out = append(out, w)
 	}
-	return st, out
+	return out
 }
 
 // modeledOrInert are the commands whose effect on a path's owner and mode the permission model
@@ -238,6 +239,44 @@ func opaqueAfter(st *dockerfile.Stage, p string, last *dockerfile.PathPerm) bool
 					}
 				}
 			}
+		}
+	}
+	return false
+}
+
+// dataDir reports whether p is a directory below one of the data folders (/var/lib/app,
+// /srv/app), or /data.
+func dataDir(p string) bool {
+	for _, d := range dockerfile.DataDirs {
+		if strings.HasPrefix(p, d+"/") || p == "/data" {
+			return true
+		}
+	}
+	return false
+}
+
+// copiesTree reports whether c copies a source written as a directory ("." or "conf/").
+func copiesTree(c *dockerfile.Copy) bool {
+	return c != nil && slices.ContainsFunc(c.Sources, func(s string) bool { return s == "." || strings.HasSuffix(s, "/") })
+}
+
+// builderPrepared reports whether c copies from a builder stage a directory that stage
+// creates or prepares (mkdir, WORKDIR, install -d, chown, chgrp, chmod).
+func builderPrepared(m *dockerfile.Model, c *dockerfile.Copy) bool {
+	if c == nil || c.From == "" || len(c.Sources) != 1 {
+		return false
+	}
+	dep := m.Stage(c.From)
+	if dep == nil {
+		return false
+	}
+	src := c.Sources[0]
+	if !strings.HasPrefix(src, "/") {
+		src = "/" + src
+	}
+	for _, dq := range dep.Paths {
+		if dq.Op != "COPY" && dq.Op != "ADD" && (dq.Path == src || strings.HasPrefix(dq.Path, strings.TrimSuffix(src, "/")+"/")) {
+			return true
 		}
 	}
 	return false

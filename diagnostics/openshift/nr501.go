@@ -27,47 +27,31 @@ var NR501 = &diagnostics.Rule{
 	FixTitle: "Use USER <uid>:0",
 	Fix:      planNR501,
 	Doc: diagnostics.Doc{
-		Why:     "OpenShift ignores the image's USER and runs the container as an arbitrary uid whose group is 0. An image that runs as `USER 1001` (its passwd group) or `USER 1001:1001` elsewhere is tested with another group than the one it gets on OpenShift, so group-0 permission mistakes only show up there.",
-		Runtime: "On Docker and Kubernetes the process runs with the USER's group (the passwd entry's primary group, or the group after ':'); on OpenShift with gid 0. Files the build left writable for the USER's group are not writable on OpenShift (`Permission denied`).",
+		Why:     "OpenShift ignores the image's USER and runs the container as an arbitrary uid whose group is 0. An image that runs elsewhere as `USER 1001:1001`, or as a user whose passwd entry (created by the build, or the base image's user) has another primary group, is tested with another group than the one it gets on OpenShift, so group-0 permission mistakes only show up there. A bare uid without a passwd entry already runs in group 0 everywhere: it is not reported.",
+		Runtime: "On Docker, Podman and Kubernetes the process runs with the USER's group: the group after ':', else the passwd entry's primary group, else (no passwd entry) gid 0; on OpenShift always with gid 0. Files the build left writable for the USER's group are not writable on OpenShift (`Permission denied`).",
 		Fix:     "Write the group explicitly as 0: `USER 1001:0`. The image then behaves the same everywhere, and the group-0 permissions it needs for OpenShift (NR502) are exercised on every run.",
 		Source:  "\"Set the user and group ID of the user running the container process with the USER instruction. E.g., USER 3000:0.\" (Friends don't let friends run containers as root); " + sourceFact,
 		Bad:     "FROM alpine:3.20\nRUN adduser -D -u 10001 app\nUSER 10001\n",
 		Good:    "FROM alpine:3.20\nRUN adduser -D -u 10001 app\nUSER 10001:0\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		_, st := dockerfile.BuiltStage(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: dockerfile.JudgeBuilt(func(pass *diagnostics.Pass, st *dockerfile.Stage) {
 		u := st.User()
 		if u.Instr == nil || (u.Source != dockerfile.SourceUSER && u.Source != dockerfile.SourceStage) || !u.NonRoot() {
 			return // root is NR101/NR102's business; an inherited base-image user is not this file's
 		}
-		if u.Group == "0" || u.Group == "root" || (u.Group == "" && createdInGroupZero(st, u)) {
-			return
+		g := st.GroupOf(u)
+		if !g.NonZero() {
+			return // group 0 already, or not known to be another (a bare uid without passwd entry runs in group 0)
 		}
 		var msg string
 		switch {
 		case u.Group != "":
 			msg = fmt.Sprintf("USER %s runs the process with group %s; OpenShift runs it as an arbitrary uid in group 0, so what works here with group %s fails there with \"Permission denied\"", u.Raw, u.Group, u.Group)
 		default:
-			msg = fmt.Sprintf("USER %s has no group: the process gets the user's passwd group (or 0 when the uid has none), while OpenShift always runs it as an arbitrary uid in group 0; write USER %s:0 so every platform runs it the same way", u.Raw, userPart(u))
+			msg = fmt.Sprintf("USER %s has no group: the process gets %s (%s), while OpenShift always runs it as an arbitrary uid in group 0; write USER %s:0 so every platform runs it the same way", u.Raw, g.Describe(), g.From, userPart(u))
 		}
 		pass.Report(diagnostics.Finding{Range: u.Range(), Message: msg, Data: &nr501Data{User: u, Stage: st}})
-	},
-}
-
-// createdInGroupZero reports whether the Dockerfile creates the USER's user with primary
-// group 0 (`useradd -u 1001 -g 0`, as the sclorg images do): then USER 1001 already runs in
-// group 0.
-func createdInGroupZero(st *dockerfile.Stage, u dockerfile.User) bool {
-	for _, cu := range st.CreatedUsers() {
-		same := u.UID != nil && cu.UID != nil && *u.UID == *cu.UID || u.Kind == dockerfile.KindNamed && cu.Name == u.Name
-		if same && (cu.GID != nil && *cu.GID == 0 || cu.Group == "0" || cu.Group == "root") {
-			return true
-		}
-	}
-	return false
+	}),
 }
 
 func userPart(u dockerfile.User) string {

@@ -56,16 +56,13 @@ var NR502 = &diagnostics.Rule{
 	Doc: diagnostics.Doc{
 		Why:     "On OpenShift the process runs as an arbitrary uid that owns nothing in the image; its only useful identity is group 0. A path it writes must be owned by group 0 and group-writable — owned by the image's own uid (`chown 1001:1001`), by another group, or left 0755 is not enough.",
 		Runtime: "The app fails at startup or on first write: `mkdir: cannot create directory '/data/db': Permission denied`, `could not open file \"/var/lib/app/x\": Permission denied`. Docker creates a VOLUME the image does not prepare as root:root 0755.",
-		Fix:     "Before USER, give the path to group 0 and copy the owner's permissions to the group: `RUN chgrp -R 0 /data && chmod -R g=u /data` (in the RUN that creates it). For FROM scratch, prepare the directory in a builder stage and `COPY --from=builder --chown=10001:0`.",
+		Fix:     "Before USER, give the path to group 0 and copy the owner's permissions to the group: `RUN chgrp -R 0 /data && chmod -R g=u /data` (in the RUN that creates it); for a `COPY --chown`, `--chown=<uid>:0` with a group-writable `--chmod`. For FROM scratch, prepare the directory in a builder stage and `COPY --from=builder --chown=10001:0`.",
 		Source:  "\"Images should `chgrp -R 0` and `chmod -R g=u` the paths they write\"; Bitnami sets `BITNAMI_PKG_CHMOD=\"-R g+rwX\"` on the folders it writes (Bitnami, Non-Root Containers); " + sourceFact,
 		Bad:     "FROM alpine:3.20\nRUN mkdir -p /data && chown 10001:10001 /data\nVOLUME /data\nUSER 10001:0\n",
 		Good:    "FROM alpine:3.20\nRUN mkdir -p /data && chown 10001:0 /data && chmod g=u /data\nVOLUME /data\nUSER 10001:0\n",
 	},
-	Run: func(pass *diagnostics.Pass) {
-		st, paths := WrittenPaths(pass.Snapshot, pass.File)
-		if st == nil {
-			return
-		}
+	Run: dockerfile.JudgeBuilt(func(pass *diagnostics.Pass, st *dockerfile.Stage) {
+		paths := WrittenPathsOf(pass.Snapshot, pass.File, st)
 		anc := st.Ancestry()
 		root := anc[len(anc)-1]
 		opaque := runsScripts(anc)
@@ -101,7 +98,7 @@ var NR502 = &diagnostics.Rule{
 			}
 			pass.Report(diagnostics.Finding{Range: rg, Message: msg, Related: w.Related, Data: &nr502Data{Path: w, Stage: st, Scratch: st.Scratch}})
 		}
-	},
+	}),
 }
 
 // fixedBefore reports whether a change before the last one made the path writable (so the
@@ -160,6 +157,9 @@ func planNR502(_ context.Context, s *diagnostics.Snapshot, f diagnostics.Finding
 		return nil
 	}
 	if a := planNR502InBuilder(f, m, st, d); a != nil {
+		return a
+	}
+	if a := planNR502Copy(f, st, d); a != nil {
 		return a
 	}
 	if d.Scratch {
@@ -263,6 +263,35 @@ func planNR502InBuilder(f diagnostics.Finding, m *dockerfile.Model, st *dockerfi
 	fix := fmt.Sprintf(" && chgrp -R 0 %s && chmod -R g=u %s", src, src)
 	return diagnostics.Single(fmt.Sprintf("Give %s to group 0 in stage %s: chgrp -R 0 && chmod -R g=u", src, dep.Label()), f.File, true,
 		text.Edit{Range: text.Range{Start: end, End: end}, NewText: fix})
+}
+
+// planNR502Copy gives a path a COPY/ADD --chown'ed to group 0 in the copy's own flags:
+// --chown=<owner>:0, and the owner's bits copied to the group in its octal --chmod (g=u).
+// Without an octal --chmod the copied modes are not known: the fix is then a RUN.
+func planNR502Copy(f diagnostics.Finding, st *dockerfile.Stage, d *nr502Data) []diagnostics.Action {
+	last := d.Path.Perm.Last()
+	if last == nil || last.Instr == nil || last.Instr.Stage != st || last.Path != d.Path.Target {
+		return nil
+	}
+	var chown, chmod string
+	switch c := last.Instr.Parsed.(type) {
+	case *instructions.CopyCommand:
+		chown, chmod = c.Chown, c.Chmod
+	case *instructions.AddCommand:
+		chown, chmod = c.Chown, c.Chmod
+	}
+	bits, err := strconv.ParseUint(chmod, 8, 32)
+	owner, _, _ := strings.Cut(chown, ":")
+	if err != nil || owner == "" || strings.ContainsAny(chown, "$ \t") {
+		return nil
+	}
+	mode := strconv.FormatUint(bits&^0o070|(bits&0o700)>>3, 8)
+	if len(chmod) > len(mode) {
+		mode = strings.Repeat("0", len(chmod)-len(mode)) + mode
+	}
+	op := strings.ToUpper(last.Instr.Cmd)
+	return diagnostics.Single(fmt.Sprintf("Give %s to group 0: %s --chown=%s:0 --chmod=%s", d.Path.Target, op, owner, mode), f.File, true,
+		last.Instr.SetFlag("--chown", owner+":0"), last.Instr.SetFlag("--chmod", mode))
 }
 
 // builderStageName names the stage planNR502Scratch adds.

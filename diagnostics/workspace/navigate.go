@@ -3,6 +3,7 @@ package workspace
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
@@ -12,21 +13,28 @@ import (
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/yamlnode"
 )
 
-// TargetOf returns the build target the most trusted link gives a Dockerfile ("" for its last
-// stage): the target NR1xx judge.
-func (g *Graph) TargetOf(dockerfile string) string {
+// TargetsOf returns every build target the workspace's links give a Dockerfile, each once,
+// the most trusted first ("" for its last stage): the targets NR1xx judge. None when no link
+// names the Dockerfile.
+func (g *Graph) TargetsOf(dockerfile string) []string {
 	dockerfile = diagnostics.Clean(dockerfile)
+	var out []string
+	add := func(t string) {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
 	for _, l := range g.Links[:g.declaredN] {
 		if l.Dockerfile == dockerfile {
-			return l.Target
+			add(l.Target)
 		}
 	}
 	for _, u := range g.UsesOf(dockerfile) {
 		if u.Kind == diagnostics.KindCompose && u.Link.Source == SourceCompose {
-			return u.Link.Target
+			add(u.Link.Target)
 		}
 	}
-	return ""
+	return out
 }
 
 // built returns the built stage of a link's Dockerfile (nil when it does not parse).

@@ -47,7 +47,7 @@ var Group = &diagnostics.Group{
 	Kept:             []any{usesKey{}, declsKey{}},
 	Dependents:       Dependents,
 	InspectWorkspace: func(s *diagnostics.Snapshot) any { return Inspect(s) },
-	BuildTarget:      func(s *diagnostics.Snapshot, path string) string { return For(s).TargetOf(path) },
+	BuildTargets:     func(s *diagnostics.Snapshot, path string) []string { return For(s).TargetsOf(path) },
 	Image:            imageInfo,
 	NewState:         func(*diagnostics.Engine) any { return &state{catalog: diagnostics.NewCache(catalogCacheSize)} },
 }

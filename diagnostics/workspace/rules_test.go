@@ -134,3 +134,29 @@ func TestHoverAndNavigation(t *testing.T) {
 		t.Errorf("references of USER in the debug stage (nothing runs it) = %v", got)
 	}
 }
+
+// TestImageFollowsTheDockerfile: what NR201 says of a container whose image is linked to
+// a Dockerfile follows that Dockerfile's edits, though the manifest (whose findings are kept
+// with its workloads) does not change.
+func TestImageFollowsTheDockerfile(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "app/Dockerfile", "FROM alpine:3.20\nUSER 10001:0\n")
+	write(t, dir, "deploy.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: acme/app\n")
+	s := snap(t, dir)
+	root := s.Roots()[0]
+	nr201 := func(s *diagnostics.Snapshot) string {
+		for _, f := range s.Diagnose(context.Background(), filepath.Join(root, "deploy.yaml")) {
+			if f.RuleID == "NR201" {
+				return f.Message
+			}
+		}
+		return ""
+	}
+	if got := nr201(s); !strings.Contains(got, "runs as uid 10001, gid 0 (the image's user, USER on line 2 of app/Dockerfile), but runAsNonRoot is set at neither") {
+		t.Errorf("linked non-root image: %q", got)
+	}
+	s = s.WithFile(filepath.Join(root, "app/Dockerfile"), 1, "dockerfile", "FROM alpine:3.20\nUSER root\n")
+	if got := nr201(s); !strings.Contains(got, "may run as root") {
+		t.Errorf("after the Dockerfile's USER became root: %q", got)
+	}
+}
