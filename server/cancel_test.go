@@ -53,14 +53,17 @@ spec:
 	return dir, values, manifest
 }
 
-// TestCancelSlowRequests: a hover that renders a big chart, and one on a 3,000-line manifest,
-// are answered RequestCancelled as soon as they are cancelled, while the engine is still at
-// work (it stops early: the render and the rules see the cancelled context).
+// TestCancelSlowRequests: a hover that renders a big chart (seconds of work) is answered
+// RequestCancelled as soon as it is cancelled, while the engine is still at work (it stops
+// early: the render and the rules see the cancelled context). (A hover on a 3,000-line
+// manifest takes milliseconds, less than a loaded machine's scheduling delay: whether its
+// cancellation arrives first is luck, so it is not checked here; TestCancelCodeActions holds
+// requests until they are cancelled.)
 func TestCancelSlowRequests(t *testing.T) {
-	dir, values, manifest := slowWorkspace(t)
+	dir, values, _ := slowWorkspace(t)
 	c := startRaw(t)
 	c.initialize(dir)
-	for i, p := range []string{values, manifest} {
+	for i, p := range []string{values} {
 		text, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
