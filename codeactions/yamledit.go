@@ -400,7 +400,11 @@ func startsScalar(src string, i int) bool {
 		switch src[j] {
 		case ' ', '\t':
 			continue
-		case '{', '[', ',', ':', '\n', '\r', '-', '?':
+		case ':':
+			// `key: "x"` — but `key:"x"` is one plain scalar, unless the key is JSON-like
+			// (`"key":"x"`, `{a}:"x"`).
+			return j < i-1 || j > 0 && strings.IndexByte(`"'}]`, src[j-1]) >= 0
+		case '{', '[', ',', '\n', '\r', '-', '?':
 			return true
 		}
 		return false
