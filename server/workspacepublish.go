@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"time"
@@ -33,26 +34,59 @@ const workspaceQuiet = 200 * time.Millisecond
 // says to publish, and whether the unset scope fell back to openFiles because the walk is too
 // large.
 func workspaceFiles(st *state) (files []string, tooMany bool) {
-	all := st.snap.Walk()
-	small := len(all) <= diagnostics.MaxWorkspaceFiles
-	for _, p := range all {
-		if st.docs[p] != nil {
-			continue
+	sc := workspaceScope(st.snap)
+	for _, p := range sc.files {
+		if st.docs[p] == nil {
+			files = append(files, p)
 		}
-		c := st.snap.ConfigFor(p)
-		switch c.DiagnosticsScope() {
-		case diagnostics.ScopeOpenFiles:
-			continue
-		case diagnostics.ScopeWorkspace:
-		default:
-			if !small {
-				tooMany = true
-				continue
-			}
-		}
-		files = append(files, p)
 	}
-	return files, tooMany
+	return files, sc.tooMany
+}
+
+type scopeKey struct{}
+
+// scoped is the walk's files whose problems the scope says to publish, open or not.
+type scoped struct {
+	walk    []string
+	files   []string
+	tooMany bool
+}
+
+// workspaceScope is scoped for snap, brought over from the previous snapshot's when neither
+// the walk nor a configuration changed (an edit of a document): it reads every file's
+// configuration otherwise.
+func workspaceScope(snap *diagnostics.Snapshot) *scoped {
+	return snap.MemoDerived(scopeKey{}, func(prev any, changed []string, all bool) any {
+		walk := snap.Walk()
+		if p, ok := prev.(*scoped); ok && !all && len(p.walk) == len(walk) && (len(walk) == 0 || &p.walk[0] == &walk[0]) &&
+			!slices.ContainsFunc(changed, func(c string) bool { return filepath.Base(c) == diagnostics.ConfigFileName }) {
+			return p
+		}
+		sc := &scoped{walk: walk}
+		small := len(walk) <= diagnostics.MaxWorkspaceFiles
+		scopes := map[string]string{} // by folder: a file's configuration is its folder's
+		for _, p := range walk {
+			dir := filepath.Dir(p)
+			scope, ok := scopes[dir]
+			if !ok {
+				c := snap.ConfigFor(p)
+				scope = c.DiagnosticsScope()
+				scopes[dir] = scope
+			}
+			switch scope {
+			case diagnostics.ScopeOpenFiles:
+				continue
+			case diagnostics.ScopeWorkspace:
+			default:
+				if !small {
+					sc.tooMany = true
+					continue
+				}
+			}
+			sc.files = append(sc.files, p)
+		}
+		return sc
+	}).(*scoped)
 }
 
 // scanned is called when the first workspace scan has ended: workspace problems may be
