@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
 
@@ -184,13 +185,6 @@ func (a *Analysis) RenderedPath(tmpl string) string {
 // Docs returns the rendered documents of a template.
 func (a *Analysis) Docs(tmpl string) []*Doc { return a.docs[tmpl] }
 
-// podFields are securityContext fields a pod-level securityContext can set for its containers.
-var podFields = map[string]bool{
-	"runAsNonRoot": true, "runAsUser": true, "runAsGroup": true, "seccompProfile": true,
-	"seLinuxOptions": true, "windowsOptions": true, "appArmorProfile": true,
-	"fsGroup": true, "fsGroupChangePolicy": true, "supplementalGroups": true, "sysctls": true,
-}
-
 // ruleField returns the securityContext field a workload rule judges (its Rule.Field).
 func ruleField(s *diagnostics.Snapshot, ruleID string) string {
 	if r := s.Engine().RuleByID(ruleID); r != nil {
@@ -346,7 +340,7 @@ func (a *Analysis) traceValues(ctx context.Context, loc location, field string) 
 		pick = ctrM
 	case loc.InSC:
 		pick = podM
-	case podFields[field] && podM != "":
+	case kube.IsPodField(field) && podM != "":
 		// A container-level setting would also do; the pod's covers every container.
 		if ctrM != "" && a.setIn(mc, field) {
 			pick = ctrM

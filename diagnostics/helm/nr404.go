@@ -8,6 +8,7 @@ import (
 
 	"github.com/nonroot-ls/nonroot-ls/codeactions"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kube"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 	"go.yaml.in/yaml/v3"
 )
@@ -186,7 +187,7 @@ func planNR404(ctx context.Context, s *diagnostics.Snapshot, f diagnostics.Findi
 	}
 	if d.Pod {
 		for _, e := range entries {
-			if !podFields[e.Key] {
+			if !kube.IsPodField(e.Key) {
 				return nil // a container-only field cannot go into the pod's context
 			}
 		}

@@ -780,3 +780,14 @@ func (m *Manifest) typedOrReused(w *Workload) {
 	m.typed(w)
 	w.typedOK = len(m.Problems) == n
 }
+
+// podFields are the securityContext fields a pod-level securityContext can set (for its
+// containers, or for the pod alone).
+var podFields = map[string]bool{
+	"runAsNonRoot": true, "runAsUser": true, "runAsGroup": true, "seccompProfile": true,
+	"seLinuxOptions": true, "windowsOptions": true, "appArmorProfile": true,
+	"fsGroup": true, "fsGroupChangePolicy": true, "supplementalGroups": true, "sysctls": true,
+}
+
+// IsPodField reports whether a pod-level securityContext can set the field.
+func IsPodField(name string) bool { return podFields[name] }

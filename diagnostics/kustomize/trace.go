@@ -43,10 +43,6 @@ type source struct {
 	node  *yaml.Node // for an images: entry, its newName (newTag, digest) value
 }
 
-// podFields are the securityContext fields a pod-level context sets for its containers: a
-// missing one is written there.
-var podFields = map[string]bool{"runAsNonRoot": true, "runAsUser": true, "runAsGroup": true, "seccompProfile": true, "fsGroup": true, "supplementalGroups": true}
-
 // trace maps a finding of the built objects to the line that set the field, or for a field
 // nobody sets, to the base container or pod spec line.
 func (b *Build) trace(fd diagnostics.Finding) Traced {
@@ -92,7 +88,7 @@ func (b *Build) trace(fd diagnostics.Finding) Traced {
 	if len(srcs) > 0 && srcs[0].kust == nil {
 		base = srcs[0]
 	}
-	pod := podFields[field] && !containerSC(keys)
+	pod := kube.IsPodField(field) && !containerSC(keys) // a missing pod-level field is written there
 	ctrKeys := containerKeys(keys)
 	podKeys := podSpecKeys(keys, obj)
 	fx := &fixData{rule: fd.RuleID, pod: pod}
