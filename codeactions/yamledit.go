@@ -193,12 +193,21 @@ func (e *YAMLEditor) Set(m *yaml.Node, path []string, v YAMLValue) ([]text.Edit,
 			return nil, ErrYAMLShape
 		}
 		var out []text.Edit
+		var missing []YAMLEntry
+		flow := val.Style&yaml.FlowStyle != 0 || e.Style.JSON
 		for _, en := range v.Map {
+			if k, _ := lookup(val, en.Key); k == nil && flow {
+				missing = append(missing, en) // written together below: one edit at one place
+				continue
+			}
 			eds, err := e.Set(val, []string{en.Key}, en.Value)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, eds...)
+		}
+		if len(missing) > 0 {
+			out = append(out, e.insertFlow(val, missing...))
 		}
 		return out, nil
 	}
@@ -238,7 +247,7 @@ func (e *YAMLEditor) SetScalar(n *yaml.Node, v string) text.Edit {
 // after its last entry, at the mapping's indentation; in a flow mapping (and JSON) inline.
 func (e *YAMLEditor) Insert(m *yaml.Node, key string, v YAMLValue) text.Edit {
 	if m.Style&yaml.FlowStyle != 0 || e.Style.JSON {
-		return e.insertFlow(m, key, v)
+		return e.insertFlow(m, Entry(key, v))
 	}
 	if len(m.Content) == 0 {
 		// An empty block mapping cannot be written; treat as the document root.
@@ -412,8 +421,12 @@ func startsScalar(src string, i int) bool {
 	return true
 }
 
-func (e *YAMLEditor) insertFlow(m *yaml.Node, key string, v YAMLValue) text.Edit {
-	entry := e.key(key) + ": " + e.flow(v)
+func (e *YAMLEditor) insertFlow(m *yaml.Node, entries ...YAMLEntry) text.Edit {
+	var parts []string
+	for _, en := range entries {
+		parts = append(parts, e.key(en.Key)+": "+e.flow(en.Value))
+	}
+	entry := strings.Join(parts, ", ")
 	open := yamlnode.Pos(e.Lines, m)
 	if len(m.Content) == 0 {
 		p := text.Pos{Line: open.Line, Col: open.Col + 1}
@@ -425,7 +438,7 @@ func (e *YAMLEditor) insertFlow(m *yaml.Node, key string, v YAMLValue) text.Edit
 	if lk.Line != open.Line {
 		// One entry per line: a new line at the last key's indentation.
 		pad := strings.Repeat(" ", lk.Col)
-		return text.Edit{Range: text.Range{Start: after, End: after}, NewText: "," + e.Style.EOL + pad + entry}
+		return text.Edit{Range: text.Range{Start: after, End: after}, NewText: "," + e.Style.EOL + pad + strings.Join(parts, ","+e.Style.EOL+pad)}
 	}
 	return text.Edit{Range: text.Range{Start: after, End: after}, NewText: ", " + entry}
 }

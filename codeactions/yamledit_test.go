@@ -57,6 +57,8 @@ func TestYAMLSet(t *testing.T) {
 		{"replace scalar", "sc:\n  runAsUser: 0 # root\n", nil, []string{"sc", "runAsUser"}, Scalar("10001"), "sc:\n  runAsUser: 10001 # root\n"},
 		{"flow mapping stays flow", "sc: {runAsUser: 1000}\n", nil, []string{"sc", "runAsNonRoot"}, Scalar("true"), "sc: {runAsUser: 1000, runAsNonRoot: true}\n"},
 		{"empty flow mapping", "sc: {}\n", nil, []string{"sc", "seccompProfile"}, Map(Entry("type", Scalar("RuntimeDefault"))), "sc: {seccompProfile: {type: RuntimeDefault}}\n"},
+		{"two keys into an empty flow mapping", "s: {sc: {}}\n", []string{"s"}, []string{"sc"}, Map(Entry("runAsNonRoot", Scalar("true")), Entry("runAsUser", Scalar("10001"))), "s: {sc: {runAsNonRoot: true, runAsUser: 10001}}\n"},
+		{"two keys into a flow mapping, one there", "sc: {runAsUser: 0}\n", nil, []string{"sc"}, Map(Entry("runAsNonRoot", Scalar("true")), Entry("runAsUser", Scalar("10001")), Entry("runAsGroup", Scalar("0"))), "sc: {runAsUser: 10001, runAsNonRoot: true, runAsGroup: 0}\n"},
 		{"null value", "sc:\nother: 1\n", nil, []string{"sc", "runAsNonRoot"}, Scalar("true"), "sc:\n  runAsNonRoot: true\nother: 1\n"},
 		{"block seq append, non-indented", "caps:\n  drop:\n  - NET_RAW\n", nil, []string{"caps", "drop"}, Seq("ALL"), "caps:\n  drop:\n  - NET_RAW\n  - ALL\n"},
 		{"flow seq append", "caps:\n  drop: [NET_RAW]\n", nil, []string{"caps", "drop"}, Seq("ALL"), "caps:\n  drop: [NET_RAW, ALL]\n"},
@@ -67,6 +69,8 @@ func TestYAMLSet(t *testing.T) {
 		{"block scalar last", "c:\n  args: |\n    run\n    more\n\n# next\nd: 1\n", nil, []string{"c", "x"}, Scalar("1"), "c:\n  args: |\n    run\n    more\n  x: 1\n\n# next\nd: 1\n"},
 		{"json multi-line", "{\n  \"spec\": {\n    \"containers\": []\n  }\n}\n", []string{"spec"}, []string{"securityContext", "runAsNonRoot"}, Scalar("true"),
 			"{\n  \"spec\": {\n    \"containers\": [],\n    \"securityContext\": {\"runAsNonRoot\": true}\n  }\n}\n"},
+		{"json multi-line, two keys", "{\n  \"spec\": {\n    \"containers\": []\n  }\n}\n", nil, []string{"spec"}, Map(Entry("a", Scalar("1")), Entry("b", Scalar("2"))),
+			"{\n  \"spec\": {\n    \"containers\": [],\n    \"a\": 1,\n    \"b\": 2\n  }\n}\n"},
 		{"json string", "{\"a\": {\"b\": 1}}", []string{"a"}, []string{"type"}, Scalar("RuntimeDefault"), "{\"a\": {\"b\": 1, \"type\": \"RuntimeDefault\"}}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
