@@ -3,10 +3,14 @@ package diagnostics
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/text"
 )
@@ -319,4 +323,33 @@ func TestLooksLikeManifestJSON(t *testing.T) {
 			t.Errorf("LooksLikeManifest(%q) = %v, want %v", src, got, want)
 		}
 	}
+}
+
+// An editing session derives each snapshot from the last, and memoised values may hold the
+// snapshot that computed them: the old snapshots must still be collected (a chain of them
+// kept every build of a kustomize overlay alive, 0.5 MB an edit).
+func TestOldSnapshotsAreCollected(t *testing.T) {
+	dir := t.TempDir()
+	s := testEngine(t).NewSnapshot([]string{dir}, Config{})
+	path := filepath.Join(dir, "Dockerfile")
+	type holder struct{ s *Snapshot }
+	var collected atomic.Int32
+	const edits = 50
+	for i := range edits {
+		s = s.WithFile(path, int32(i+1), "dockerfile", fmt.Sprintf("FROM alpine\nUSER %d\n", i))
+		s.Memo("holder", func() any { return holder{s} })
+		s.MemoDerived("derived", func(prev any, _ []string, _ bool) any { return holder{s} })
+		runtime.AddCleanup(s, func(*atomic.Int32) { collected.Add(1) }, &collected)
+	}
+	for range 50 {
+		runtime.GC()
+		if collected.Load() >= edits-3 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := collected.Load(); n < edits-3 {
+		t.Errorf("%d of %d earlier snapshots were collected; the rest are kept by their successors", n, edits-1)
+	}
+	runtime.KeepAlive(s)
 }

@@ -85,6 +85,16 @@ func (f *File) Binary() bool {
 type memo struct {
 	mu sync.Mutex
 	m  map[any]*memoEntry
+	// prev is the memo of the snapshot this one's derives from (snapshots only), or nil.
+	prev atomic.Pointer[memo]
+}
+
+// predecessor returns m's predecessor; nil for a nil memo.
+func (m *memo) predecessor() *memo {
+	if m == nil {
+		return nil
+	}
+	return m.prev.Load()
 }
 
 type memoEntry struct {

@@ -21,10 +21,9 @@ type Snapshot struct {
 	disk     *diskCache
 	memo     *memo
 
-	// prev is the memo of the snapshot this one derives from (the nearest one that computed
-	// something), changed the paths whose content may differ since, all that anything may
-	// have changed (settings, too many paths). See [Snapshot.MemoDerived].
-	prev    *memo
+	// changed are the paths whose content may differ since the snapshot whose memo this
+	// one's derives from (memo.prev, the nearest one that computed something), all that
+	// anything may have changed (settings, too many paths). See [Snapshot.MemoDerived].
 	changed []string
 	all     bool
 }
@@ -50,10 +49,17 @@ func (s *Snapshot) clone() *Snapshot {
 	for k, v := range s.overlays {
 		n.overlays[k] = v
 	}
+	var p *memo
 	if !s.memo.empty() {
-		n.prev = s.memo
+		p = s.memo
 	} else {
-		n.prev, n.changed, n.all = s.prev, append([]string(nil), s.changed...), s.all
+		p, n.changed, n.all = s.memo.predecessor(), append([]string(nil), s.changed...), s.all
+	}
+	n.memo.prev.Store(p)
+	// Memoised values may hold their snapshot, and so its memo's predecessor: cut the chain
+	// two memos back, or every snapshot of an editing session stays alive.
+	if gp := p.predecessor(); gp != nil {
+		gp.prev.Store(nil)
 	}
 	return n
 }
@@ -330,7 +336,7 @@ func (s *Snapshot) MemoCtx(ctx context.Context, key any, fn func(context.Context
 // anything may have changed (settings, roots, a full disk re-read) and prev must not be used.
 func (s *Snapshot) MemoDerived(key any, fn func(prev any, changed []string, all bool) any) any {
 	return s.memo.get(key, func() any {
-		prev, ok := s.prev.peek(key)
+		prev, ok := s.memo.predecessor().peek(key)
 		if !ok || s.all {
 			return fn(nil, nil, true)
 		}
