@@ -3,83 +3,22 @@ package kustomize_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nonroot-ls/nonroot-ls/diagnostics"
 	"github.com/nonroot-ls/nonroot-ls/diagnostics/all/alltest"
+	"github.com/nonroot-ls/nonroot-ls/diagnostics/kustomize/kustomizetest"
 )
 
-// writeApp writes one application: a base of resources Deployments and overlays each
-// patching every one of them.
 func writeApp(tb testing.TB, dir string, resources, overlays int) {
 	tb.Helper()
-	write := func(name, text string) {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			tb.Fatal(err)
-		}
+	if err := kustomizetest.WriteApp(dir, resources, overlays); err != nil {
+		tb.Fatal(err)
 	}
-	var res strings.Builder
-	res.WriteString("resources:\n")
-	for i := range resources {
-		fmt.Fprintf(&res, "  - deploy-%d.yaml\n", i)
-		write(fmt.Sprintf("base/deploy-%d.yaml", i), fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: app-%d
-  labels:
-    app: app-%d
-spec:
-  selector:
-    matchLabels:
-      app: app-%d
-  template:
-    metadata:
-      labels:
-        app: app-%d
-    spec:
-      containers:
-        - name: app
-          image: ghcr.io/example/app-%d:1.0
-          ports:
-            - containerPort: 8080
-        - name: sidecar
-          image: ghcr.io/example/sidecar:1.0
-`, i, i, i, i, i))
-	}
-	write("base/kustomization.yaml", res.String())
-	for o := range overlays {
-		var k strings.Builder
-		fmt.Fprintf(&k, "namePrefix: env%d-\nresources:\n  - ../../base\npatches:\n  - path: security.yaml\n    target:\n      kind: Deployment\n", o)
-		write(fmt.Sprintf("overlays/env%d/kustomization.yaml", o), k.String())
-		write(fmt.Sprintf("overlays/env%d/security.yaml", o), overlayPatch(o, "10001"))
-	}
-}
-
-func overlayPatch(o int, uid string) string {
-	return fmt.Sprintf(`# env%d
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: any
-spec:
-  template:
-    spec:
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: %s
-        seccompProfile:
-          type: RuntimeDefault
-`, o, uid)
 }
 
 // BenchmarkEditPatch: one edit to an overlay's patch of a 3-overlay kustomization of 20
@@ -101,7 +40,7 @@ func BenchmarkEditPatch(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		start := time.Now()
-		s = s.WithFile(patch, int32(i+1), "yaml", overlayPatch(1, fmt.Sprint(10001+i)))
+		s = s.WithFile(patch, int32(i+1), "yaml", kustomizetest.Patch(1, fmt.Sprint(10001+i)))
 		s.Diagnose(ctx, patch)
 		s.Diagnose(ctx, base)
 		lat = append(lat, time.Since(start))

@@ -17,6 +17,7 @@
 //	go run ./server/lspbench                 # builds ./cmd/nonroot-ls (+ nonroot-ls-helm) into a temp dir
 //	go run ./server/lspbench -bin ./nonroot-ls -edits 200 -starts 20 -json
 //	go run ./server/lspbench -chart ../shared/corpus/helm/bitnami-nginx  # a Helm chart: values.yaml
+//	go run ./server/lspbench -kustomize     # edits of a kustomize overlay's patch
 //	go run ./server/lspbench -workspace 1000,5000,10000   # cold index of generated workspaces
 package main
 
@@ -49,15 +50,16 @@ func main() {
 	asJSON := flag.Bool("json", false, "print the results as JSON")
 	manifests := flag.Bool("manifests", false, "measure Kubernetes manifests (an 84-line Deployment, a 3,000-line multi-document file) instead of Dockerfiles")
 	chart := flag.String("chart", "", "measure a Helm chart folder instead: didOpen of its values.yaml → diagnostics, values edits, RSS of server + helper")
+	kust := flag.Bool("kustomize", false, "measure a kustomize application instead (20 Deployments, 3 overlays): edits of an overlay's patch → its diagnostics, RSS of server + helper")
 	wsSizes := flag.String("workspace", "", "measure the cold index of generated workspaces of these sizes (comma-separated file counts, e.g. 1000,5000,10000) and the re-publication of 5 linked manifests after -edits Dockerfile edits, instead")
 	flag.Parse()
-	if err := benchmark(*bin, *chart, *wsSizes, *manifests, *edits, *starts, *asJSON); err != nil {
+	if err := benchmark(*bin, *chart, *wsSizes, *manifests, *kust, *edits, *starts, *asJSON); err != nil {
 		fmt.Fprintf(os.Stderr, "lspbench: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func benchmark(bin, chart, wsSizes string, manifests bool, edits, starts int, asJSON bool) error {
+func benchmark(bin, chart, wsSizes string, manifests, kust bool, edits, starts int, asJSON bool) error {
 	var sizes []int
 	if wsSizes != "" {
 		var err error
@@ -78,6 +80,8 @@ func benchmark(bin, chart, wsSizes string, manifests bool, edits, starts int, as
 	switch {
 	case chart != "":
 		return runChart(bin, chart, edits, starts, asJSON, os.Stdout)
+	case kust:
+		return runKustomize(bin, edits, asJSON, os.Stdout)
 	case sizes != nil:
 		return runWorkspace(bin, sizes, edits, asJSON, os.Stdout)
 	}
