@@ -123,8 +123,11 @@ func linkRelated(s *diagnostics.Snapshot, l *Link) []diagnostics.Related {
 	if l.Evidence.File == "" || l.Source == SourceHeuristic {
 		return nil
 	}
-	return []diagnostics.Related{{File: l.Evidence.File, Range: l.Evidence.Range,
-		Message: fmt.Sprintf("%s links %s to %s", l.Source, l.Image, rel(s, l.Dockerfile))}}
+	msg := fmt.Sprintf("%s links %s to %s", l.Source, l.Image, rel(s, l.Dockerfile))
+	if l.Image == "" { // a compose service that names no image runs what it builds
+		msg = fmt.Sprintf("%s builds the image from %s", l.Source, rel(s, l.Dockerfile))
+	}
+	return []diagnostics.Related{{File: l.Evidence.File, Range: l.Evidence.Range, Message: msg}}
 }
 
 // builtBy says which Dockerfile (and target) builds the image, and how the link was found.

@@ -44,25 +44,30 @@ func TestFixtures(t *testing.T) {
 func TestRelatedPointsAtTheOtherFile(t *testing.T) {
 	for _, c := range []struct {
 		dir, file string
-		want      []string // "file:range message-prefix"
+		want      []string // "file:range message-prefix" of the first finding's related
+		findings  int      // in the file
 	}{
 		{"nr301-named-user", "deploy/deployment.yaml", []string{
 			"app/Dockerfile:3:6-3:9 the image's user: app (uid 10001) (USER app)",
 			"deploy/deployment.yaml:9:23-9:27 runAsNonRoot: true is set here",
-		}},
+		}, 1},
 		{"nr302-root", "k8s/api.yaml", []string{
 			"api/Dockerfile:1:6-1:15 the image's user: root (uid 0), inherited from base image debian:12",
 			"k8s/api.yaml:13:27-13:31 runAsNonRoot: true is set here",
 			"compose.yaml:4:5-4:17 compose links ghcr.io/acme/api to api/Dockerfile",
-		}},
+		}, 1},
+		{"nr307-compose", "compose.yaml", []string{
+			"api/Dockerfile:",
+			"compose.yaml:4:5-4:17 compose builds the image from api/Dockerfile",
+		}, 3},
 		{"nr304-gosu", "k8s/db.yaml", []string{
 			"db/docker-entrypoint.sh:",
-		}},
+		}, 1},
 	} {
 		s := snap(t, filepath.Join(fixtures, c.dir))
 		s = s.WithSettings(onlyWorkspaceRules())
 		fs := s.Diagnose(context.Background(), filepath.Join(s.Roots()[0], c.file))
-		if len(fs) != 1 {
+		if len(fs) != c.findings {
 			t.Fatalf("%s: %d findings: %v", c.dir, len(fs), fs)
 		}
 		var got []string
