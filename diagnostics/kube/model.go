@@ -182,6 +182,9 @@ type Volume struct {
 	NameNode *yaml.Node
 	TypeKey  *yaml.Node
 	HostPath string // hostPath.path
+	// Claim is true for a volume from a StatefulSet's volumeClaimTemplates (Node is the
+	// template), which its controller adds to each pod.
+	Claim bool
 }
 
 // Mount is one volumeMount of a container.
@@ -586,6 +589,25 @@ func PodSpecs(n *yaml.Node) []PodSpecAt {
 	return out
 }
 
+// claimVolumes adds the volumes a StatefulSet's controller gives each pod: a
+// persistentVolumeClaim volume per volumeClaimTemplate, in place of a pod volume of the same
+// name.
+func (w *Workload) claimVolumes(set *yaml.Node) {
+	for _, cn := range yamlnode.Items(valueOf(valueOf(set, "spec"), "volumeClaimTemplates")) {
+		nameNode := valueOf(valueOf(cn, "metadata"), "name")
+		name := yamlnode.Str(nameNode)
+		if name == "" {
+			continue
+		}
+		vol := &Volume{Name: name, Type: "persistentVolumeClaim", Node: cn, NameNode: nameNode, Claim: true}
+		if i := slices.IndexFunc(w.Volumes, func(v *Volume) bool { return v.Name == name }); i >= 0 {
+			w.Volumes[i] = vol
+		} else {
+			w.Volumes = append(w.Volumes, vol)
+		}
+	}
+}
+
 func valueOf(n *yaml.Node, key string) *yaml.Node { _, v := yamlnode.Get(n, key); return v }
 
 // podSpecPaths: where each kind keeps its pod spec.
@@ -642,6 +664,9 @@ func (m *Manifest) workloads(o *Object) {
 			}
 		}
 		w.Volumes = append(w.Volumes, vol)
+	}
+	if o.Kind == "StatefulSet" {
+		w.claimVolumes(o.Node)
 	}
 	w.ContainersKey, _ = yamlnode.Get(spec, "containers")
 	for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
